@@ -1,0 +1,96 @@
+"""Command-line interface: parse options, call the library, render, set the exit code.
+
+Exit codes: 0 success; 1 problems in the input (errors, or warnings under --strict);
+2 usage errors (bad options or arguments).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .errors import MneError, Problem, Report, Severity
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _echo_problem(p: Problem, *, err: bool = False) -> None:
+    colour = {"error": "red", "warning": "yellow"}.get(str(p.severity))
+    where = str(p.location)
+    head = click.style(f"{p.severity} [{p.code}]", fg=colour)
+    click.echo(f"  {where}: {head} {p.message}" if where else f"  {head} {p.message}", err=err)
+
+
+def _echo_hint_block(report: Report, *, err: bool = False) -> None:
+    from .errors import CATALOG
+
+    for code in report.counts():
+        click.echo(f"  -> {code}: {CATALOG[code].hint}", err=err)
+
+
+def _die(exc: MneError, code: int) -> NoReturn:
+    """Render an exception's report on stderr and exit with ``code``."""
+    for p in exc.report.problems:
+        _echo_problem(p, err=True)
+    _echo_hint_block(exc.report, err=True)
+    sys.exit(code)
+
+
+def _render_report(report: Report, show_all: bool, per_code: int = 3) -> None:
+    from .errors import CATALOG
+
+    status = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")
+    click.echo(
+        f"{report.source}: {status}, {len(report.errors)} error(s),"
+        f" {len(report.warnings)} warning(s)"
+    )
+    if not report.problems:
+        return
+    ordered = sorted(report.problems, key=lambda p: p.severity != Severity.ERROR)
+    shown: dict[str, int] = {}
+    hidden = 0
+    for p in ordered:
+        n = shown.get(p.code, 0)
+        if show_all or p.severity == Severity.ERROR or n < per_code:
+            _echo_problem(p)
+            shown[p.code] = n + 1
+        else:
+            hidden += 1
+    if hidden:
+        click.echo(f"  ... and {hidden} more warning(s); --all lists every one")
+    click.echo("  summary by code:")
+    for code, count in report.counts().items():
+        c = CATALOG[code]
+        click.echo(f"    {count:5d}  {c.severity:<7} {code:<30} {c.title}")
+        click.echo(f"           what to do: {c.hint}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mne-workbook")
+def main() -> None:
+    """Generate and read results-based M&E workbooks (plan -> Excel -> consolidated matrix)."""
+
+
+@main.command()
+@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any warning).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON.")
+@click.option("--all", "show_all", is_flag=True, help="List every warning, not 3 per code.")
+def validate(plans: tuple[Path, ...], strict: bool, as_json: bool, show_all: bool) -> None:
+    """Check plan file(s): syntax, schema, semantics and the framework's quality checks."""
+    from .plan import validate_plan
+
+    reports = [validate_plan(p) for p in plans]
+    if as_json:
+        payload: Any = [r.to_dict() for r in reports]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    else:
+        for r in reports:
+            _render_report(r, show_all)
+    failed = any(not r.valid or (strict and r.warnings) for r in reports)
+    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)

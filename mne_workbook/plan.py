@@ -1,0 +1,566 @@
+"""The plan: immutable dataclasses, loading from YAML/JSON, schema and semantic checks."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Location, PlanError, Report
+from .vocab import Frequency, Level, Measure
+
+Value = float | int | bool | str
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: str
+    name: str
+    short_name: str
+    emails: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: Value | None = None
+    year: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    value: Value | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    text: str
+    measure: Measure
+    unit: str | None = None
+    cumulative: bool = False
+    baseline: Baseline | None = None
+    target: Target | None = None
+    frequency: Frequency | None = None
+    means_of_verification: tuple[str, ...] = ()
+    responsible_person: str | None = None
+    assumptions: str | None = None
+    risks: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedResult:
+    text: str
+    level: Level
+    indicators: tuple[Indicator, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    code: str
+    title: str
+    carriers: tuple[str, ...] = ()
+    timeline_start: dt.date | None = None
+    timeline_end: dt.date | None = None
+    inputs: str | None = None
+    note: str | None = None
+    expected_results: tuple[ExpectedResult, ...] = ()
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for r in self.expected_results for i in r.indicators)
+
+
+@dataclass(frozen=True)
+class SpecificObjective:
+    code: str
+    title: str
+    note: str | None = None
+    activities: tuple[Activity, ...] = ()
+
+
+@dataclass(frozen=True)
+class StrategicObjective:
+    code: str
+    title: str
+    note: str | None = None
+    specific_objectives: tuple[SpecificObjective, ...] = ()
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return tuple(a for s in self.specific_objectives for a in s.activities)
+
+
+@dataclass(frozen=True)
+class ReportingCalendar:
+    cycle: Frequency = Frequency.QUARTERLY
+    grace_days: int = 15
+    send_to: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivityRef:
+    """An activity with its parents, as yielded by :meth:`Plan.iter_activities`."""
+
+    strategic: StrategicObjective
+    specific: SpecificObjective
+    activity: Activity
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    title: str
+    version: str
+    start_year: int
+    end_year: int
+    institutions: tuple[Institution, ...]
+    strategic_objectives: tuple[StrategicObjective, ...]
+    vision: str | None = None
+    mission: str | None = None
+    description: str | None = None
+    languages: tuple[str, ...] = ("en",)
+    reporting: ReportingCalendar = field(default_factory=ReportingCalendar)
+
+    def institution(self, institution_id: str) -> Institution:
+        for inst in self.institutions:
+            if inst.id == institution_id:
+                return inst
+        raise KeyError(institution_id)
+
+    def iter_activities(self) -> Iterator[ActivityRef]:
+        for so in self.strategic_objectives:
+            for sp in so.specific_objectives:
+                for act in sp.activities:
+                    yield ActivityRef(so, sp, act)
+
+    def indicators(self) -> list[Indicator]:
+        return [i for ref in self.iter_activities() for i in ref.activity.indicators]
+
+    def carriers(self) -> list[Institution]:
+        """Institutions that carry at least one activity, in plan order."""
+        used = {c for ref in self.iter_activities() for c in ref.activity.carriers}
+        return [i for i in self.institutions if i.id in used]
+
+    def activity_span(self, act: Activity) -> tuple[dt.date, dt.date]:
+        """The activity's timeline, defaulting to the whole strategy period."""
+        start = act.timeline_start or dt.date(self.start_year, 1, 1)
+        end = act.timeline_end or dt.date(self.end_year, 12, 31)
+        return start, end
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of the plan's content: changes whenever anything in the plan changes."""
+        canonical = json.dumps(plan_to_dict(self), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- dict <-> model
+
+
+def _opt(d: dict[str, Any], key: str) -> Any:
+    return d.get(key)
+
+
+def parse_date(value: Any, *, end: bool = False) -> dt.date:
+    """Parse YYYY, YYYY-MM or YYYY-MM-DD; ``end`` picks the last day of a year/month."""
+    text = str(value)
+    parts = text.split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+    month = int(parts[1])
+    if len(parts) == 2:
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month} out of range")
+        day = calendar.monthrange(year, month)[1] if end else 1
+        return dt.date(year, month, day)
+    return dt.date(year, month, int(parts[2]))
+
+
+def _indicator(d: dict[str, Any]) -> Indicator:
+    b, t = d.get("baseline"), d.get("target")
+    freq = d.get("frequency")
+    return Indicator(
+        id=d["id"],
+        text=d["text"],
+        measure=Measure(d["measure"]),
+        unit=_opt(d, "unit"),
+        cumulative=bool(d.get("cumulative", False)),
+        baseline=Baseline(b.get("value"), b.get("year"), b.get("note")) if b else None,
+        target=Target(t.get("value"), t.get("year")) if t else None,
+        frequency=Frequency.from_name(freq) if freq else None,
+        means_of_verification=tuple(d.get("means_of_verification") or ()),
+        responsible_person=_opt(d, "responsible_person"),
+        assumptions=_opt(d, "assumptions"),
+        risks=_opt(d, "risks"),
+        note=_opt(d, "note"),
+    )
+
+
+def _activity(d: dict[str, Any]) -> Activity:
+    tl = d.get("timeline") or {}
+    return Activity(
+        code=d["code"],
+        title=d["title"],
+        carriers=tuple(d.get("carriers") or ()),
+        timeline_start=parse_date(tl["start"]) if "start" in tl else None,
+        timeline_end=parse_date(tl["end"], end=True) if "end" in tl else None,
+        inputs=_opt(d, "inputs"),
+        note=_opt(d, "note"),
+        expected_results=tuple(
+            ExpectedResult(
+                text=r["text"],
+                level=Level(r["level"]),
+                note=_opt(r, "note"),
+                indicators=tuple(_indicator(i) for i in r.get("indicators") or ()),
+            )
+            for r in d.get("expected_results") or ()
+        ),
+    )
+
+
+def plan_from_dict(d: dict[str, Any]) -> Plan:
+    """Build a :class:`Plan` from data that already passed :func:`check_plan_data`."""
+    rep = d.get("reporting") or {}
+    institutions = []
+    for i in d.get("institutions") or ():
+        email = i.get("email")
+        emails = (email,) if isinstance(email, str) else tuple(email or ())
+        institutions.append(
+            Institution(i["id"], i["name"], i.get("short_name") or i["id"], emails, i.get("note"))
+        )
+    return Plan(
+        id=d["id"],
+        title=d["title"],
+        version=str(d["version"]),
+        start_year=d["strategy_period"]["start"],
+        end_year=d["strategy_period"]["end"],
+        vision=_opt(d, "vision"),
+        mission=_opt(d, "mission"),
+        description=_opt(d, "description"),
+        languages=tuple(d.get("languages") or ("en",)),
+        reporting=ReportingCalendar(
+            cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
+            grace_days=int(rep.get("grace_days", 15)),
+            send_to=rep.get("send_to"),
+        ),
+        institutions=tuple(institutions),
+        strategic_objectives=tuple(
+            StrategicObjective(
+                code=so["code"],
+                title=so["title"],
+                note=_opt(so, "note"),
+                specific_objectives=tuple(
+                    SpecificObjective(
+                        code=sp["code"],
+                        title=sp["title"],
+                        note=_opt(sp, "note"),
+                        activities=tuple(_activity(a) for a in sp.get("activities") or ()),
+                    )
+                    for sp in so.get("specific_objectives") or ()
+                ),
+            )
+            for so in d["strategic_objectives"]
+        ),
+    )
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, (), [], {})}
+
+
+def _date_text(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as plain data, in the shape of ``plan.schema.json``."""
+
+    def indicator(i: Indicator) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "id": i.id,
+                "text": i.text,
+                "measure": str(i.measure),
+                "unit": i.unit,
+                "cumulative": i.cumulative or None,
+                "baseline": _drop_none(vars(i.baseline)) if i.baseline else None,
+                "target": _drop_none(vars(i.target)) if i.target else None,
+                "frequency": i.frequency.plan_name if i.frequency else None,
+                "means_of_verification": list(i.means_of_verification),
+                "responsible_person": i.responsible_person,
+                "assumptions": i.assumptions,
+                "risks": i.risks,
+                "note": i.note,
+            }
+        )
+
+    def activity(a: Activity) -> dict[str, Any]:
+        timeline = _drop_none(
+            {
+                "start": _date_text(a.timeline_start) if a.timeline_start else None,
+                "end": _date_text(a.timeline_end) if a.timeline_end else None,
+            }
+        )
+        return _drop_none(
+            {
+                "code": a.code,
+                "title": a.title,
+                "carriers": list(a.carriers),
+                "timeline": timeline,
+                "inputs": a.inputs,
+                "note": a.note,
+                "expected_results": [
+                    _drop_none(
+                        {
+                            "text": r.text,
+                            "level": str(r.level),
+                            "note": r.note,
+                            "indicators": [indicator(i) for i in r.indicators],
+                        }
+                    )
+                    for r in a.expected_results
+                ],
+            }
+        )
+
+    return _drop_none(
+        {
+            "id": plan.id,
+            "title": plan.title,
+            "version": plan.version,
+            "strategy_period": {"start": plan.start_year, "end": plan.end_year},
+            "vision": plan.vision,
+            "mission": plan.mission,
+            "description": plan.description,
+            "languages": list(plan.languages),
+            "reporting": _drop_none(
+                {
+                    "cycle": plan.reporting.cycle.plan_name,
+                    "grace_days": plan.reporting.grace_days,
+                    "send_to": plan.reporting.send_to,
+                }
+            ),
+            "institutions": [
+                _drop_none(
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "short_name": i.short_name,
+                        "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
+                        "note": i.note,
+                    }
+                )
+                for i in plan.institutions
+            ],
+            "strategic_objectives": [
+                _drop_none(
+                    {
+                        "code": so.code,
+                        "title": so.title,
+                        "note": so.note,
+                        "specific_objectives": [
+                            _drop_none(
+                                {
+                                    "code": sp.code,
+                                    "title": sp.title,
+                                    "note": sp.note,
+                                    "activities": [activity(a) for a in sp.activities],
+                                }
+                            )
+                            for sp in so.specific_objectives
+                        ],
+                    }
+                )
+                for so in plan.strategic_objectives
+            ],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+class _PlanLoader(yaml.SafeLoader):
+    """Safe YAML loader that keeps dates as text (the schema checks their form)."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _line_map(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each JSON path (as a tuple) to its 1-based line in the YAML/JSON text."""
+    lines: dict[tuple[str | int, ...], int] = {}
+    try:
+        root = yaml.compose(text, Loader=_PlanLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: yaml.Node | None, path: tuple[str | int, ...]) -> None:
+        if node is None:
+            return
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                k = key.value
+                lines[(*path, k)] = key.start_mark.line + 1
+                walk(value, (*path, k))
+                lines[(*path, k)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    walk(root, ())
+    return lines
+
+
+def json_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    out = "$"
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+@dataclass
+class PlanSource:
+    """A plan file's raw data with what is needed to locate problems in it."""
+
+    path: str
+    data: Any
+    lines: dict[tuple[str | int, ...], int]
+
+    def where(self, path: tuple[str | int, ...] | list[str | int]) -> Location:
+        p = tuple(path)
+        line = None
+        while line is None:
+            line = self.lines.get(p)
+            if not p:
+                break
+            p = p[:-1]
+        return Location(file=self.path, path=json_path(path), line=line)
+
+
+def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
+    """Read and parse a plan file; problems go into ``report``."""
+    p = Path(path)
+    name = str(path)
+    loc = Location(file=name)
+    if not p.exists():
+        report.add("file-not-found", f"no such file: {name}", loc)
+        return None
+    if p.is_dir():
+        report.add("file-unreadable", f"{name} is a directory, not a plan file", loc)
+        return None
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        report.add("file-unreadable", f"cannot read {name}: {exc.strerror}", loc)
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.add("file-not-utf8", f"byte {exc.start} is not UTF-8", loc)
+        return None
+    if not text.strip():
+        report.add("file-empty", "the file holds no plan", loc)
+        return None
+    try:
+        if p.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_PlanLoader)
+    except json.JSONDecodeError as exc:
+        report.add("syntax-error", exc.msg, Location(file=name, line=exc.lineno))
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        report.add("syntax-error", str(problem), Location(file=name, line=line))
+        return None
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        report.add(
+            "wrong-top-level", f"the file's top level is a {kind}, not a mapping", Location(name)
+        )
+        return None
+    return PlanSource(name, data, _line_map(text))
+
+
+def plan_schema() -> dict[str, Any]:
+    """The plan's JSON Schema (2020-12), as shipped in the package."""
+    text = resources.files("mne_workbook").joinpath("schema/plan.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def check_plan_data(src: PlanSource, report: Report) -> None:
+    """Schema and semantic checks on a parsed plan; problems go into ``report``."""
+    import jsonschema
+
+    from .semantics import check_semantics  # local: keeps this module small
+
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
+        report.add("schema-violation", _schema_message(err), src.where(list(err.absolute_path)))
+    check_semantics(src, report)
+
+
+def _schema_message(err: Any) -> str:
+    msg: str = err.message
+    if (
+        err.validator == "type"
+        and isinstance(err.instance, int | float)
+        and "string" in str(err.validator_value)
+    ):
+        msg += f" (write it in quotes: '{err.instance}')"
+    elif err.validator == "additionalProperties":
+        msg += "; check the spelling of the key"
+    elif err.validator == "oneOf":
+        msg = f"{err.instance!r} is not valid here: {err.schema.get('description', '')}".strip()
+    return msg
+
+
+def validate_plan(path: str | Path) -> Report:
+    """Every problem with a plan file: syntax, schema, semantics and quality warnings."""
+    from .quality import quality_checks
+
+    report = Report(source=str(path))
+    src = read_plan_source(path, report)
+    if src is None:
+        return report
+    check_plan_data(src, report)
+    if report.valid:
+        report.extend(quality_checks(plan_from_dict(src.data), src))
+    return report
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Load a plan file; raise :class:`PlanError` with every error when it is invalid."""
+    report = Report(source=str(path))
+    src = read_plan_source(path, report)
+    if src is not None:
+        check_plan_data(src, report)
+    if src is None or not report.valid:
+        raise PlanError(report)
+    return plan_from_dict(src.data)

@@ -1,0 +1,153 @@
+"""Semantic checks that a JSON Schema cannot express (codes, references, timelines).
+
+They run on the raw data, defensively, so that they report alongside schema
+violations: a user sees every problem of a plan file in one run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from .errors import Report
+
+if TYPE_CHECKING:
+    from .plan import PlanSource
+
+Path = tuple[str | int, ...]
+
+
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+
+
+def check_semantics(src: PlanSource, report: Report) -> None:
+    from .plan import parse_date
+
+    data = src.data
+    seen: dict[str, dict[str, Path]] = {"institution": {}, "code": {}, "indicator": {}}
+
+    def unique(kind: str, value: Any, path: Path, label: str) -> None:
+        if not isinstance(value, str):
+            return
+        first = seen[kind].get(value)
+        if first is not None:
+            where = src.where(first)
+            report.add(
+                "duplicate-code",
+                f"{label} {value!r} is used twice (first at line {where.line})",
+                src.where(path),
+            )
+        else:
+            seen[kind][value] = path
+
+    for i, inst in _items(data.get("institutions")):
+        unique("institution", inst.get("id"), ("institutions", i, "id"), "institution id")
+    known = set(seen["institution"])
+
+    period = data.get("strategy_period")
+    s_year = period.get("start") if isinstance(period, dict) else None
+    e_year = period.get("end") if isinstance(period, dict) else None
+    years_ok = isinstance(s_year, int) and isinstance(e_year, int)
+    if isinstance(s_year, int) and isinstance(e_year, int) and e_year < s_year:
+        report.add(
+            "strategy-period-reversed",
+            f"strategy period ends in {e_year}, before it starts in {s_year}",
+            src.where(("strategy_period",)),
+        )
+        years_ok = False
+
+    for si, so in _items(data.get("strategic_objectives")):
+        so_path: Path = ("strategic_objectives", si)
+        so_code = so.get("code")
+        unique("code", so_code, (*so_path, "code"), "strategic objective code")
+        so_num = so_code[2:] if isinstance(so_code, str) and so_code.startswith("SO") else None
+        for pi, sp in _items(so.get("specific_objectives")):
+            sp_path: Path = (*so_path, "specific_objectives", pi)
+            sp_code = sp.get("code")
+            unique("code", sp_code, (*sp_path, "code"), "specific objective code")
+            if isinstance(sp_code, str) and so_num and sp_code.split(".")[0] != so_num:
+                report.add(
+                    "code-not-under-parent",
+                    f"specific objective {sp_code} is under {so_code}; its code should start"
+                    f" with {so_num}.",
+                    src.where((*sp_path, "code")),
+                )
+            for ai, act in _items(sp.get("activities")):
+                a_path: Path = (*sp_path, "activities", ai)
+                code = act.get("code")
+                unique("code", code, (*a_path, "code"), "activity code")
+                if (
+                    isinstance(code, str)
+                    and isinstance(sp_code, str)
+                    and not code.startswith(f"A{sp_code}.")
+                ):
+                    report.add(
+                        "code-not-under-parent",
+                        f"activity {code} is under specific objective {sp_code}; its code"
+                        f" should start with A{sp_code}.",
+                        src.where((*a_path, "code")),
+                    )
+                carriers = act.get("carriers")
+                if isinstance(carriers, list):
+                    for ci, cid in enumerate(carriers):
+                        if isinstance(cid, str) and cid not in known:
+                            report.add(
+                                "unknown-institution",
+                                f"activity {code} names carrier {cid!r}, which is not in the"
+                                f" plan's institutions ({', '.join(sorted(known)) or 'none'})",
+                                src.where((*a_path, "carriers", ci)),
+                            )
+                _check_timeline(
+                    act, a_path, code, s_year if years_ok else None, e_year, src, report, parse_date
+                )
+                for ri, res in _items(act.get("expected_results")):
+                    for ii, ind in _items(res.get("indicators")):
+                        i_path: Path = (*a_path, "expected_results", ri, "indicators", ii)
+                        unique("indicator", ind.get("id"), (*i_path, "id"), "indicator id")
+
+
+def _check_timeline(
+    act: dict[str, Any],
+    a_path: Path,
+    code: Any,
+    s_year: int | None,
+    e_year: int | None,
+    src: PlanSource,
+    report: Report,
+    parse_date: Any,
+) -> None:
+    tl = act.get("timeline")
+    if not isinstance(tl, dict):
+        return
+    dates: dict[str, dt.date] = {}
+    for key in ("start", "end"):
+        if key not in tl or not isinstance(tl[key], int | str):
+            continue
+        try:
+            dates[key] = parse_date(tl[key], end=key == "end")
+        except ValueError as exc:
+            report.add(
+                "invalid-date",
+                f"timeline {key} {tl[key]!r} of activity {code} is not a date ({exc})",
+                src.where((*a_path, "timeline", key)),
+            )
+    start, end = dates.get("start"), dates.get("end")
+    if start and end and end < start:
+        report.add(
+            "timeline-reversed",
+            f"activity {code} ends {end.isoformat()}, before it starts {start.isoformat()}",
+            src.where((*a_path, "timeline")),
+        )
+    if s_year is not None and e_year is not None:
+        lo, hi = dt.date(s_year, 1, 1), dt.date(e_year, 12, 31)
+        for key, d in dates.items():
+            if not lo <= d <= hi:
+                report.add(
+                    "timeline-outside-strategy",
+                    f"activity {code} timeline {key} {d.isoformat()} is outside the strategy"
+                    f" period {s_year}-{e_year}",
+                    src.where((*a_path, "timeline", key)),
+                )
