@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs clean
+.PHONY: demo test lint typecheck unit docs docs-png clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO_OUT := demo-output
+
 demo: $(STAMP)
 	$(BIN)/mne-workbook validate sample_plans/demo.yaml sample_plans/kosovo-2015-2019.yaml
+	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q3 --out $(DEMO_OUT)/demo --overwrite
+	$(BIN)/mne-workbook generate sample_plans/kosovo-2015-2019.yaml --period 2019-Q4 --out $(DEMO_OUT)/kosovo --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check mne_workbook tests scripts
@@ -29,6 +33,13 @@ test: lint typecheck unit
 
 docs: $(STAMP)
 	$(BIN)/python scripts/cli_docs.py > docs/cli.md
+
+# The picture in the README: a generated SO sheet as LibreOffice prints it (A3 landscape).
+docs-png: $(STAMP)
+	rm -rf $(DEMO_OUT)/png && mkdir -p $(DEMO_OUT)/png
+	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q4 --institution kp --no-master --out $(DEMO_OUT)/png
+	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
+	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output

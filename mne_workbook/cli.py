@@ -94,3 +94,118 @@ def validate(plans: tuple[Path, ...], strict: bool, as_json: bool, show_all: boo
             _render_report(r, show_all)
     failed = any(not r.valid or (strict and r.warnings) for r in reports)
     sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+def _load_plan_or_exit(path: Path) -> Any:
+    from .errors import PlanError
+    from .plan import load_plan
+
+    try:
+        return load_plan(path)
+    except PlanError as exc:
+        click.echo(f"{path}: the plan has errors; run `mne-workbook validate {path}`", err=True)
+        _die(exc, EXIT_PROBLEMS)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option("--period", required=True, help="Reporting period: 2026-Q2, 2026-H1, 2026-05, 2026.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory to write the workbooks into (created if missing).",
+)
+@click.option(
+    "--institution",
+    "institutions",
+    multiple=True,
+    metavar="ID",
+    help="Only this institution's workbook (repeatable); the master is still written.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "sq", "sr"]),
+    default=None,
+    help="Language of labels and dropdowns (default: the plan's first language).",
+)
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="Protect sheets with the password held in environment variable VAR.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace workbooks that already exist.")
+@click.option("--no-master", is_flag=True, help="Do not write ONATC's master workbook.")
+def generate(
+    plan_path: Path,
+    period: str,
+    out_dir: Path,
+    institutions: tuple[str, ...],
+    lang: str | None,
+    password_env: str | None,
+    overwrite: bool,
+    no_master: bool,
+) -> None:
+    """Write the period's workbooks: one per carrier institution, plus the master."""
+    import os
+    import time
+
+    from .errors import Location, UsageError, fail
+    from .generate import generate as run
+    from .periods import parse_reporting_period
+
+    plan = _load_plan_or_exit(plan_path)
+    try:
+        password = None
+        if password_env:
+            password = os.environ.get(password_env)
+            if not password:
+                raise fail(
+                    UsageError,
+                    "password-env-missing",
+                    f"environment variable {password_env} is not set or empty",
+                    Location(path="--password-env"),
+                )
+        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
+        started = time.perf_counter()
+        written = run(
+            plan,
+            p,
+            out_dir,
+            institutions=institutions or None,
+            lang=lang,
+            password=password,
+            overwrite=overwrite,
+            master=not no_master,
+        )
+        seconds = time.perf_counter() - started
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    rows = [
+        [
+            w.path.name,
+            w.kind,
+            w.institution or "-",
+            str(w.activities),
+            str(w.indicators),
+            " ".join(w.sheets),
+        ]
+        for w in written
+    ]
+    _table(["file", "kind", "institution", "activities", "indicators", "sheets"], rows)
+    due = p.due_date(plan.reporting.grace_days).isoformat()
+    click.echo(
+        f"{len(written)} workbook(s) for {p.label} (due {due}) in {out_dir}"
+        f" in {seconds:.2f}s; manifest: manifest_{p.label}.json"
+    )

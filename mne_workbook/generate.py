@@ -1,0 +1,207 @@
+"""Generate a period's workbooks: one per carrier institution plus ONATC's master.
+
+Files are written atomically (temporary file, then rename) and never overwritten
+unless asked; a manifest lists what was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from . import __version__
+from .errors import Location, UsageError, fail
+from .identity import KIND_INSTITUTION, KIND_MASTER, Identity
+from .locales import SUPPORTED, catalog
+from .periods import Period
+from .plan import Institution, Plan
+from .workbook_protection import lock_structure
+from .writer import SheetStats, write_workbook
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GeneratedWorkbook:
+    path: Path
+    kind: str  # "institution" or "master"
+    institution: str  # id; "" for the master
+    period: str
+    sha256: str
+    activities: int
+    indicators: int
+    sheets: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["path"] = self.path.name
+        d["sheets"] = list(self.sheets)
+        return d
+
+
+def manifest_name(period: Period) -> str:
+    return f"manifest_{period.label}.json"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
+
+
+def file_names(plan: Plan, period: Period, institutions: Iterable[Institution]) -> dict[str, str]:
+    """Predictable, unique file names: short name + period (``KP_2026-Q2.xlsx``)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for inst in institutions:
+        name = f"{_safe(inst.short_name)}_{period.label}.xlsx"
+        if name.lower() in used:
+            name = f"{_safe(inst.short_name)}-{_safe(inst.id)}_{period.label}.xlsx"
+        used.add(name.lower())
+        names[inst.id] = name
+    names[""] = f"MASTER_{_safe(plan.id)}_{period.label}.xlsx"
+    return names
+
+
+def atomic_write(target: Path, write: Callable[[Path], T]) -> T:
+    """Call ``write(tmp_path)``, then move the finished file onto ``target``.
+
+    A reader of ``target`` sees the old file or the new one, never half a file; on any
+    error the temporary file is removed and ``target`` is untouched.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        result = write(tmp_path)
+        os.replace(tmp_path, target)
+        return result
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def generate(
+    plan: Plan,
+    period: Period,
+    out_dir: str | Path,
+    institutions: Iterable[str] | None = None,
+    lang: str | None = None,
+    password: str | None = None,
+    overwrite: bool = False,
+    generated_at: dt.datetime | None = None,
+    master: bool = True,
+) -> list[GeneratedWorkbook]:
+    """Write the period's workbooks into ``out_dir`` and return what was written.
+
+    ``institutions`` limits the institution workbooks to those ids (the master is
+    still written unless ``master`` is false).
+    """
+    lang = lang or plan.languages[0]
+    if lang not in SUPPORTED:
+        raise fail(
+            UsageError,
+            "usage-error",
+            f"language {lang!r} is not supported ({', '.join(SUPPORTED)})",
+            Location(path="--lang"),
+        )
+    cat = catalog(lang)
+    carriers = plan.carriers()
+    if institutions is not None:
+        wanted = list(dict.fromkeys(institutions))
+        known = {i.id for i in plan.institutions}
+        unknown = [i for i in wanted if i not in known]
+        if unknown:
+            raise fail(
+                UsageError,
+                "unknown-institution",
+                f"no institution {', '.join(map(repr, unknown))} in the plan; known:"
+                f" {', '.join(sorted(known))}",
+                Location(path="--institution"),
+            )
+        carriers = [plan.institution(i) for i in wanted]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = file_names(plan, period, plan.institutions)
+    targets: list[tuple[Institution | None, Path]] = [(i, out / names[i.id]) for i in carriers]
+    if master:
+        targets.append((None, out / names[""]))
+    if not overwrite:
+        existing = [p for _, p in targets if p.exists()]
+        if existing:
+            raise fail(
+                UsageError,
+                "output-exists",
+                f"{len(existing)} file(s) already exist, e.g. {existing[0]}",
+                Location(file=str(existing[0])),
+            )
+    stamp = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    results: list[GeneratedWorkbook] = []
+    for inst, target in targets:
+        identity = Identity(
+            plan_id=plan.id,
+            plan_version=plan.version,
+            plan_fingerprint=plan.fingerprint,
+            kind=KIND_MASTER if inst is None else KIND_INSTITUTION,
+            institution=inst.id if inst else "",
+            period=period.label,
+            language=lang,
+            generator_version=__version__,
+            generated_at=stamp.isoformat().replace("+00:00", "Z"),
+        )
+
+        def write(
+            tmp: Path, inst: Institution | None = inst, identity: Identity = identity
+        ) -> SheetStats:
+            stats = write_workbook(plan, period, tmp, identity, cat, inst, password)
+            lock_structure(tmp, password)
+            return stats
+
+        stats = atomic_write(target, write)
+        results.append(
+            GeneratedWorkbook(
+                path=target,
+                kind=identity.kind,
+                institution=identity.institution,
+                period=period.label,
+                sha256=_sha256(target),
+                activities=len(stats.activities),
+                indicators=len(stats.indicators),
+                sheets=tuple(stats.sheets),
+            )
+        )
+    manifest_path = out / manifest_name(period)
+    previous: list[dict[str, object]] = []
+    if manifest_path.exists():  # keep entries of files written by an earlier run
+        try:
+            previous = json.loads(manifest_path.read_text("utf-8")).get("files", [])
+        except (ValueError, AttributeError):
+            previous = []
+    written = {r.path.name for r in results}
+    files = [f for f in previous if f.get("path") not in written]
+    files += [r.to_dict() for r in results]
+    manifest = {
+        "plan_id": plan.id,
+        "plan_version": plan.version,
+        "plan_fingerprint": plan.fingerprint,
+        "period": period.label,
+        "due_date": period.due_date(plan.reporting.grace_days).isoformat(),
+        "language": lang,
+        "generated_at": stamp.isoformat().replace("+00:00", "Z"),
+        "generator_version": __version__,
+        "files": files,
+    }
+    atomic_write(
+        manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    )
+    return results

@@ -1,0 +1,217 @@
+"""THE column model of a strategic-objective sheet, shared by the writer and the reader.
+
+Nothing else knows a column letter or a row number. A sheet is laid out as::
+
+    row 1   band: the strategic objective in full
+    row 2   band: institution, period, due date
+    row 3   (hidden) field ids: the stable name of each column
+    row 4   column headers (the framework's columns, in its order)
+    row 5+  one row per indicator (an activity without indicators gets one row)
+
+Columns A and B are hidden keys (activity code, indicator id) so that reading never
+depends on text or position; row 3 names every column so that a reader can map
+columns by name and detect inserted, deleted or moved columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .periods import Period, collection_points
+from .plan import Activity, ExpectedResult, Indicator, Plan, SpecificObjective, StrategicObjective
+
+LAYOUT_VERSION = "1"
+
+BAND_ROW = 0  # 0-based rows, as xlsxwriter counts
+SUBBAND_ROW = 1
+FIELD_ROW = 2
+HEADER_ROW = 3
+FIRST_DATA_ROW = 4
+
+SHEET_IDENTITY = "_identity"
+SHEET_LISTS = "_lists"
+
+
+class Owner(StrEnum):
+    """Who may edit a column's cells."""
+
+    KEY = "key"  # hidden row keys: nobody
+    PLAN = "plan"  # plan text: nobody (edit the plan file)
+    ONATC = "onatc"  # the framework's '(to be completed / defined / assigned by ONATC)'
+    CARRIER = "carrier"  # reporting fields, filled by the carrier institution
+
+
+class Span(StrEnum):
+    """How many rows one value of the column covers (cells are merged over the span)."""
+
+    ROW = "row"
+    RESULT = "result"
+    ACTIVITY = "activity"
+    SPECIFIC = "specific"
+
+
+class Kind(StrEnum):
+    KEY = "key"
+    TEXT = "text"
+    VALUE = "value"
+    STATUS = "status"
+    FREQUENCY = "frequency"
+    RATING_HY = "rating_hy"
+    RATING_Y = "rating_y"
+    COMMENT = "comment"
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # stable id, written in the hidden field row
+    label_key: str  # locale key of the header
+    owner: Owner
+    span: Span
+    kind: Kind
+    width: float
+    hidden: bool = False
+    point: Period | None = None  # the collection period of a value column
+
+    @property
+    def is_input_for_carrier(self) -> bool:
+        return self.owner == Owner.CARRIER
+
+
+def value_field(point_end: dt.date) -> str:
+    return f"value@{point_end.isoformat()}"
+
+
+def value_points(plan: Plan, period: Period) -> list[Period]:
+    """The distinct collection points of the period over the whole plan, by end date.
+
+    The same value columns are used for every workbook of a period so that all
+    returns of a period share one layout.
+    """
+    by_end: dict[dt.date, Period] = {}
+    for ind in plan.indicators():
+        for p in collection_points(ind.frequency, period):
+            by_end.setdefault(p.end, p)
+    if not by_end:
+        by_end[period.end] = period
+    return [by_end[d] for d in sorted(by_end)]
+
+
+def columns_for(plan: Plan, period: Period) -> tuple[Column, ...]:
+    """The columns of every strategic-objective sheet of ``period``."""
+    c = Column
+    points = value_points(plan, period)
+    cols = [
+        c("activity_key", "columns.activity", Owner.KEY, Span.ROW, Kind.KEY, 10, hidden=True),
+        c("indicator_key", "columns.indicator", Owner.KEY, Span.ROW, Kind.KEY, 10, hidden=True),
+        c(
+            "specific_objective",
+            "columns.specific_objective",
+            Owner.PLAN,
+            Span.SPECIFIC,
+            Kind.TEXT,
+            24,
+        ),
+        c("activity", "columns.activity", Owner.PLAN, Span.ACTIVITY, Kind.TEXT, 32),
+        c("expected_result", "columns.expected_result", Owner.PLAN, Span.RESULT, Kind.TEXT, 28),
+        c("baseline", "columns.baseline", Owner.ONATC, Span.ROW, Kind.TEXT, 12),
+        c("indicator", "columns.indicator", Owner.PLAN, Span.ROW, Kind.TEXT, 34),
+        c("target", "columns.target", Owner.ONATC, Span.ROW, Kind.TEXT, 12),
+    ]
+    for p in points:
+        label = "columns.value" if len(points) == 1 else "columns.value_point"
+        cols.append(c(value_field(p.end), label, Owner.CARRIER, Span.ROW, Kind.VALUE, 12, point=p))
+    cols += [
+        c("status", "columns.status", Owner.CARRIER, Span.ACTIVITY, Kind.STATUS, 16),
+        c("frequency", "columns.frequency", Owner.ONATC, Span.ROW, Kind.FREQUENCY, 14),
+        c(
+            "means_of_verification",
+            "columns.means_of_verification",
+            Owner.PLAN,
+            Span.ROW,
+            Kind.TEXT,
+            26,
+        ),
+        c("responsible_person", "columns.responsible_person", Owner.ONATC, Span.ROW, Kind.TEXT, 16),
+        c("rating_hy", "columns.rating_hy", Owner.CARRIER, Span.ACTIVITY, Kind.RATING_HY, 14),
+        c("rating_y", "columns.rating_y", Owner.CARRIER, Span.ACTIVITY, Kind.RATING_Y, 14),
+        c("comments", "columns.comments", Owner.CARRIER, Span.ACTIVITY, Kind.COMMENT, 36),
+    ]
+    return tuple(cols)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One row of a strategic-objective sheet."""
+
+    strategic: StrategicObjective
+    specific: SpecificObjective
+    activity: Activity
+    result: ExpectedResult | None
+    indicator: Indicator | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.activity.code, self.indicator.id if self.indicator else "")
+
+
+def rows_for(so: StrategicObjective, institution: str | None) -> list[MatrixRow]:
+    """Rows of ``so`` for one carrier (``None``: every activity, as in the master)."""
+    rows: list[MatrixRow] = []
+    for sp in so.specific_objectives:
+        for act in sp.activities:
+            if institution is not None and institution not in act.carriers:
+                continue
+            if not act.expected_results:
+                rows.append(MatrixRow(so, sp, act, None, None))
+            for res in act.expected_results:
+                if not res.indicators:
+                    rows.append(MatrixRow(so, sp, act, res, None))
+                for ind in res.indicators:
+                    rows.append(MatrixRow(so, sp, act, res, ind))
+    return rows
+
+
+def span_key(row: MatrixRow, span: Span) -> object:
+    """Rows with equal span keys share one merged cell in a column of that span."""
+    if span == Span.SPECIFIC:
+        return (row.specific.code,)
+    if span == Span.ACTIVITY:
+        return (row.activity.code,)
+    if span == Span.RESULT:
+        return (row.activity.code, id(row.result))
+    return row.key
+
+
+def spans(rows: list[MatrixRow], span: Span) -> list[tuple[int, int]]:
+    """(first, last) row offsets of each run of rows that share a cell in ``span``."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or span_key(rows[i], span) != span_key(rows[start], span):
+            out.append((start, i - 1))
+            start = i
+    return out
+
+
+def editable(col: Column, *, master: bool, period: Period) -> bool:
+    """Whether ``col`` is an input column in a workbook of this kind and period."""
+    if col.kind == Kind.RATING_HY and not period.half_year_rating_due:
+        return False
+    if col.kind == Kind.RATING_Y and not period.yearly_rating_due:
+        return False
+    if col.owner == Owner.CARRIER:
+        return True
+    return master and col.owner == Owner.ONATC
+
+
+def value_due(ind: Indicator | None, col: Column, period: Period) -> bool:
+    """Whether indicator ``ind`` has a collection point in value column ``col``."""
+    if ind is None or col.point is None:
+        return False
+    return any(p.end == col.point.end for p in collection_points(ind.frequency, period))
+
+
+def sheet_name(so: StrategicObjective) -> str:
+    return so.code

@@ -1,0 +1,687 @@
+"""Write one reporting workbook (xlsxwriter): cover, one sheet per strategic objective,
+hidden lists and identity; locked plan cells, validated inputs, print-ready pages."""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .errors import GenerationError, fail
+from .identity import PREFIX, Identity
+from .layout import (
+    BAND_ROW,
+    FIELD_ROW,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    SHEET_IDENTITY,
+    SHEET_LISTS,
+    SUBBAND_ROW,
+    Column,
+    Kind,
+    MatrixRow,
+    Owner,
+    columns_for,
+    editable,
+    rows_for,
+    sheet_name,
+    spans,
+    value_due,
+)
+from .locales import Catalog
+from .periods import Period
+from .plan import Institution, Plan
+from .vocab import Measure
+
+TEXT_LIMIT = 2000  # characters accepted in free-text inputs
+PAPER_A3 = 8
+
+#: Named ranges on the hidden lists sheet that the dropdowns draw from.
+LIST_NAMES = {
+    "status": "mne_status",
+    "frequency": "mne_frequency",
+    "rating": "mne_rating",
+    "yes_no": "mne_yes_no",
+}
+
+COLOURS = {
+    "band": "#1F3864",
+    "subband": "#D9E1F2",
+    "header": "#D9D9D9",
+    "input": "#FFF2CC",
+    "na": "#BFBFBF",
+    "shade": "#F2F6FC",
+    "empty": "#FCE4D6",
+    "green": "#C6EFCE",
+    "amber": "#FFEB9C",
+    "red": "#FFC7CE",
+}
+
+
+@dataclass
+class SheetStats:
+    """What was written, for the manifest and for tests."""
+
+    activities: set[str] = field(default_factory=set)
+    indicators: set[str] = field(default_factory=set)
+    sheets: list[str] = field(default_factory=list)
+
+
+def escape_hf(text: str) -> str:
+    """Escape '&' for Excel header/footer strings."""
+    return text.replace("&", "&&")
+
+
+def text_lines(text: str, width: float, chars_per_unit: float = 1.6) -> int:
+    """Lines a wrapped text needs in a column of ``width`` (an estimate: no font metrics)."""
+    per_line = max(1, int(width * chars_per_unit))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class _Formats:
+    def __init__(self, wb: Workbook) -> None:
+        base: dict[str, Any] = {
+            "text_wrap": True,
+            "valign": "top",
+            "border": 1,
+            "border_color": "#A6A6A6",
+            "font_size": 9,
+        }
+        self.locked = [wb.add_format(base), wb.add_format({**base, "bg_color": COLOURS["shade"]})]
+        self.input = wb.add_format({**base, "locked": False, "bg_color": COLOURS["input"]})
+        self.na = wb.add_format({**base, "bg_color": COLOURS["na"]})
+        self.key = wb.add_format({"font_size": 8, "font_color": "#808080"})
+        self.band = wb.add_format(
+            {
+                "bold": True,
+                "font_size": 12,
+                "font_color": "white",
+                "bg_color": COLOURS["band"],
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.subband = wb.add_format(
+            {"font_size": 10, "bg_color": COLOURS["subband"], "valign": "vcenter"}
+        )
+        self.header = wb.add_format(
+            {
+                "bold": True,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+                "border": 1,
+                "font_size": 9,
+                "bg_color": COLOURS["header"],
+            }
+        )
+        self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": COLOURS["band"]})
+        self.label = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
+        self.text = wb.add_format({"valign": "top", "text_wrap": True})
+        self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": COLOURS["band"]})
+        self.cf = {
+            k: wb.add_format({"bg_color": COLOURS[k]}) for k in ("green", "amber", "red", "empty")
+        }
+
+
+class _Guard:
+    """Turn every xlsxwriter warning, or refused call, into a GenerationError.
+
+    xlsxwriter only warns, and drops the rule, when a validation breaks a format limit.
+    """
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def check(self, result: int | None, what: str) -> None:
+        if result not in (None, 0):
+            raise fail(GenerationError, "generation-limit", f"{self.where}: {what} was refused")
+
+    def __enter__(self) -> _Guard:
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("error")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._ctx.__exit__(exc_type, exc, tb)
+        if exc_type is not None and issubclass(exc_type, Warning):
+            raise fail(GenerationError, "generation-limit", f"{self.where}: {exc}") from exc
+
+
+def write_workbook(
+    plan: Plan,
+    period: Period,
+    path: Path,
+    identity: Identity,
+    cat: Catalog,
+    institution: Institution | None,
+    password: str | None = None,
+) -> SheetStats:
+    """Write one workbook to ``path`` (not atomically: the caller renames)."""
+    stats = SheetStats()
+    master = institution is None
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    try:
+        with _Guard(str(path.name)) as guard:
+            fmt = _Formats(wb)
+            _properties(wb, plan, identity, cat, institution)
+            cover = wb.add_worksheet(_short(cat.text("cover_sheet"), 31))
+            columns = columns_for(plan, period)
+            so_written = []
+            for so in plan.strategic_objectives:
+                rows = rows_for(so, institution.id if institution else None)
+                if not rows and not master:
+                    continue
+                ws = wb.add_worksheet(sheet_name(so))
+                _so_sheet(
+                    ws,
+                    fmt,
+                    guard,
+                    plan,
+                    period,
+                    so.code,
+                    so.title,
+                    rows,
+                    columns,
+                    cat,
+                    institution,
+                    master,
+                    identity,
+                    password,
+                )
+                so_written.append(so)
+                stats.sheets.append(ws.get_name())
+                for r in rows:
+                    stats.activities.add(r.activity.code)
+                    if r.indicator:
+                        stats.indicators.add(r.indicator.id)
+            _cover(cover, fmt, plan, period, cat, institution, identity, so_written, password)
+            _lists_sheet(wb, cat, guard, password)
+            _identity_sheet(wb, identity, guard, password)
+            cover.activate()
+    finally:
+        wb.close()
+    return stats
+
+
+def _properties(
+    wb: Workbook, plan: Plan, identity: Identity, cat: Catalog, institution: Institution | None
+) -> None:
+    who = institution.name if institution else cat.text("master_institution")
+    wb.set_properties(
+        {
+            "title": f"{plan.title} - {identity.period}",
+            "subject": who,
+            "author": "mne-workbook",
+            "company": plan.id,
+            "comments": f"{cat.text('cover_title')}: {who}, {identity.period}",
+        }
+    )
+    for key, value in identity.pairs():
+        wb.set_custom_property(PREFIX + key, value, "text")
+    wb.define_name(PREFIX + "identity", f'="{identity.compact()}"')
+
+
+def _protect(ws: Worksheet, password: str | None) -> None:
+    ws.protect(
+        password or "",
+        {
+            "format_columns": True,
+            "format_rows": True,
+            "autofilter": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
+
+
+def _cell_text(value: object, cat: Catalog) -> object:
+    if isinstance(value, bool):
+        return cat.yes_no()[0 if value else 1]
+    return value
+
+
+def _write(ws: Worksheet, row: int, col: int, value: object, cell_format: Any) -> None:
+    """Write a value by its Python type; a string is always a string, never a formula."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ws.write_number(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value), cell_format)
+
+
+def _cell_content(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | None]:
+    """The plan's content of a cell, and an optional note (baseline/target year)."""
+    ind, act = r.indicator, r.activity
+    f = col.field
+    if f == "activity_key":
+        return act.code, None
+    if f == "indicator_key":
+        return (ind.id if ind else ""), None
+    if f == "specific_objective":
+        return f"{r.specific.code} {r.specific.title}", None
+    if f == "activity":
+        return f"{act.code} {act.title}", None
+    if f == "expected_result":
+        return (r.result.text if r.result else ""), None
+    if ind is None:
+        return "", None
+    if f == "indicator":
+        return ind.text + (f" ({ind.unit})" if ind.unit else ""), None
+    if f == "baseline" and ind.baseline:
+        b = ind.baseline
+        note = "; ".join(x for x in (str(b.year) if b.year else "", b.note or "") if x)
+        return _cell_text(b.value, cat) if b.value is not None else "", note or None
+    if f == "target" and ind.target:
+        t = ind.target
+        return (
+            _cell_text(t.value, cat) if t.value is not None else "",
+            str(t.year) if t.year else None,
+        )
+    if f == "frequency":
+        return (cat.entry("frequency", int(ind.frequency)) if ind.frequency else ""), None
+    if f == "means_of_verification":
+        return "\n".join(ind.means_of_verification), None
+    if f == "responsible_person":
+        return ind.responsible_person or "", None
+    return "", None
+
+
+def _so_sheet(
+    ws: Worksheet,
+    fmt: _Formats,
+    guard: _Guard,
+    plan: Plan,
+    period: Period,
+    so_code: str,
+    so_title: str,
+    rows: list[MatrixRow],
+    columns: tuple[Column, ...],
+    cat: Catalog,
+    institution: Institution | None,
+    master: bool,
+    identity: Identity,
+    password: str | None,
+) -> None:
+    first_vis = next(i for i, c in enumerate(columns) if not c.hidden)
+    last_col = len(columns) - 1
+    last_row = FIRST_DATA_ROW + max(len(rows), 1) - 1
+
+    for i, c in enumerate(columns):
+        ws.set_column(i, i, c.width, None, {"hidden": c.hidden})
+
+    # bands, field ids, headers
+    ws.set_row(BAND_ROW, 36)
+    ws.merge_range(BAND_ROW, first_vis, BAND_ROW, last_col, "", fmt.band)
+    ws.write_string(BAND_ROW, first_vis, f"{so_code}  {so_title}", fmt.band)
+    who = institution.name if institution else cat.text("master_institution")
+    due = period.due_date(plan.reporting.grace_days).isoformat()
+    ws.merge_range(SUBBAND_ROW, first_vis, SUBBAND_ROW, last_col, "", fmt.subband)
+    ws.write_string(
+        SUBBAND_ROW,
+        first_vis,
+        f"{who} | {cat.text('band_period', period=period.label, due=due)}",
+        fmt.subband,
+    )
+    ws.set_row(FIELD_ROW, None, None, {"hidden": True})
+    ws.set_row(HEADER_ROW, 48)
+    for i, c in enumerate(columns):
+        ws.write_string(FIELD_ROW, i, c.field, fmt.key)
+        label = cat.text(c.label_key)
+        if c.point is not None:
+            label = f"{label}\n{c.point.label}"
+        ws.write_string(HEADER_ROW, i, label, fmt.header)
+
+    # data
+    activity_spans = spans(rows, columns[3].span)  # activity span: banding by activity
+    shade_of = {}
+    for n, (a, b) in enumerate(activity_spans):
+        for k in range(a, b + 1):
+            shade_of[k] = n % 2
+    height: dict[int, float] = defaultdict(lambda: 15.0)
+    inputs: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    value_inputs: dict[tuple[int, Measure], list[tuple[int, int, int, int]]] = defaultdict(list)
+    for ci, col in enumerate(columns):
+        is_input = editable(col, master=master, period=period)
+        for a, b in spans(rows, col.span):
+            r = rows[a]
+            r1, r2 = FIRST_DATA_ROW + a, FIRST_DATA_ROW + b
+            if col.kind == Kind.KEY:
+                _write(ws, r1, ci, _cell_content(col, r, cat)[0], fmt.key)
+                continue
+            if col.kind == Kind.VALUE:
+                is_due = value_due(r.indicator, col, period)
+                cell_fmt = fmt.input if is_due else fmt.na
+                if is_due and r.indicator is not None:
+                    value_inputs[(ci, r.indicator.measure)].append((r1, ci, r2, ci))
+                content: object = ""
+                note = None
+            else:
+                content, note = _cell_content(col, r, cat)
+                cell_fmt = (
+                    fmt.input
+                    if is_input
+                    else fmt.na
+                    if col.kind in (Kind.RATING_HY, Kind.RATING_Y)
+                    else fmt.locked[shade_of[a]]
+                )
+                if is_input and (
+                    col.owner == Owner.CARRIER
+                    or r.indicator is not None
+                    or col.span != col.span.ROW
+                ):
+                    inputs[ci].append((r1, ci, r2, ci))
+                elif is_input:
+                    cell_fmt = fmt.locked[shade_of[a]]  # ONATC field of a row with no indicator
+            if r2 > r1:
+                ws.merge_range(r1, ci, r2, ci, "", cell_fmt)
+            _write(ws, r1, ci, content, cell_fmt)
+            if isinstance(content, str) and content:
+                per_row = (text_lines(content, col.width) * 12 + 4) / (r2 - r1 + 1)
+                for rr in range(r1, r2 + 1):
+                    height[rr] = max(height[rr], per_row)
+            if note:
+                ws.write_comment(r1, ci, note, {"x_scale": 1.5})
+    for rr, h in height.items():
+        ws.set_row(rr, min(409, h))
+    if not rows:
+        ws.write_string(FIRST_DATA_ROW, first_vis, "-", fmt.locked[0])
+
+    _validations(ws, guard, columns, inputs, value_inputs, cat)
+    _conditional_formats(ws, fmt, columns, inputs, value_inputs, period, last_row)
+
+    # view, print and protection
+    ws.freeze_panes(FIRST_DATA_ROW, 0)
+    ws.autofilter(HEADER_ROW, first_vis, last_row, last_col)
+    ws.set_landscape()
+    ws.set_paper(PAPER_A3)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(BAND_ROW, HEADER_ROW)
+    ws.print_area(BAND_ROW, first_vis, last_row, last_col)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+    ws.center_horizontally()
+    title = escape_hf(_short(plan.title, 80))
+    who_hf = escape_hf(_short(who, 60))
+    guard.check(ws.set_header(f"&L&B{who_hf}&C{title}&R{escape_hf(period.label)}"), "header")
+    footer = f"&L{escape_hf(so_code)}&C{cat.text('page_of')}&R{escape_hf(identity.period)}"
+    guard.check(ws.set_footer(footer), "footer")
+    _protect(ws, password)
+
+
+def _multi(ranges: list[tuple[int, int, int, int]]) -> str:
+    out = []
+    for r1, c1, r2, c2 in ranges:
+        a = xl_rowcol_to_cell(r1, c1)
+        out.append(a if (r1, c1) == (r2, c2) else f"{a}:{xl_rowcol_to_cell(r2, c2)}")
+    return " ".join(out)
+
+
+def _validate(
+    ws: Worksheet,
+    guard: _Guard,
+    ranges: list[tuple[int, int, int, int]],
+    options: dict[str, Any],
+    what: str,
+) -> None:
+    if not ranges:
+        return
+    r1, c1, r2, c2 = ranges[0]
+    opts = dict(options)
+    if len(ranges) > 1:
+        opts["multi_range"] = _multi(ranges)
+    guard.check(ws.data_validation(r1, c1, r2, c2, opts), what)
+
+
+def _validations(
+    ws: Worksheet,
+    guard: _Guard,
+    columns: tuple[Column, ...],
+    inputs: dict[int, list[tuple[int, int, int, int]]],
+    value_inputs: dict[tuple[int, Measure], list[tuple[int, int, int, int]]],
+    cat: Catalog,
+) -> None:
+    h = "help."
+    stop: dict[str, Any] = {"error_type": "stop", "error_title": cat.text(h + "error_title")}
+
+    def lst(name: str, title: str, msg: str) -> dict[str, Any]:
+        return {
+            "validate": "list",
+            "source": f"={LIST_NAMES[name]}",
+            "input_title": cat.text(h + title),
+            "input_message": cat.text(h + msg),
+            **stop,
+            "error_message": cat.text(h + "error_list"),
+        }
+
+    def length(title: str, msg: str) -> dict[str, Any]:
+        return {
+            "validate": "length",
+            "criteria": "<=",
+            "value": TEXT_LIMIT,
+            "input_title": cat.text(h + title),
+            "input_message": cat.text(h + msg),
+            **stop,
+            "error_message": cat.text(h + "error_text"),
+        }
+
+    for ci, ranges in inputs.items():
+        kind = columns[ci].kind
+        opts: dict[str, Any]
+        if kind == Kind.STATUS:
+            opts = lst("status", "status_title", "status")
+        elif kind in (Kind.RATING_HY, Kind.RATING_Y):
+            opts = lst("rating", "rating_title", "rating")
+        elif kind == Kind.FREQUENCY:
+            opts = lst("frequency", "frequency_title", "frequency")
+        elif kind == Kind.COMMENT:
+            opts = length("comments_title", "comments")
+        else:  # ONATC text fields of the master workbook
+            opts = length("onatc_title", "onatc")
+        _validate(ws, guard, ranges, opts, f"validation of {columns[ci].field}")
+    for (ci, measure), ranges in value_inputs.items():
+        base: dict[str, Any] = {"input_title": cat.text(h + "value_title"), **stop}
+        if measure == Measure.NUMBER:
+            opts = {
+                **base,
+                "validate": "decimal",
+                "criteria": ">=",
+                "value": 0,
+                "input_message": cat.text(h + "value_number"),
+                "error_message": cat.text(h + "error_number"),
+            }
+        elif measure == Measure.PERCENTAGE:
+            opts = {
+                **base,
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": 100,
+                "input_message": cat.text(h + "value_percentage"),
+                "error_message": cat.text(h + "error_percentage"),
+            }
+        elif measure == Measure.YES_NO:
+            opts = {
+                **base,
+                "validate": "list",
+                "source": f"={LIST_NAMES['yes_no']}",
+                "input_message": cat.text(h + "value_yes_no"),
+                "error_message": cat.text(h + "error_list"),
+            }
+        else:
+            opts = {**length("value_title", "value_text")}
+        _validate(ws, guard, ranges, opts, f"validation of {columns[ci].field} ({measure})")
+
+
+def _conditional_formats(
+    ws: Worksheet,
+    fmt: _Formats,
+    columns: tuple[Column, ...],
+    inputs: dict[int, list[tuple[int, int, int, int]]],
+    value_inputs: dict[tuple[int, Measure], list[tuple[int, int, int, int]]],
+    period: Period,
+    last_row: int,
+) -> None:
+    for ci, ranges in inputs.items():
+        kind = columns[ci].kind
+        if kind in (Kind.RATING_HY, Kind.RATING_Y):
+            top = xl_rowcol_to_cell(FIRST_DATA_ROW, ci, col_abs=True)
+            for code, colour in (("1", "green"), ("2", "amber"), ("3", "red")):
+                ws.conditional_format(
+                    FIRST_DATA_ROW,
+                    ci,
+                    last_row,
+                    ci,
+                    {
+                        "type": "formula",
+                        "criteria": f'=LEFT(TRIM({top}),1)="{code}"',
+                        "format": fmt.cf[colour],
+                    },
+                )
+        if kind in (Kind.STATUS, Kind.RATING_HY, Kind.RATING_Y):
+            _blank_cf(ws, fmt, ranges)
+    for (_ci, _m), ranges in value_inputs.items():
+        _blank_cf(ws, fmt, ranges)
+
+
+def _blank_cf(ws: Worksheet, fmt: _Formats, ranges: list[tuple[int, int, int, int]]) -> None:
+    if not ranges:
+        return
+    r1, c1, r2, c2 = ranges[0]
+    opts: dict[str, Any] = {"type": "blanks", "format": fmt.cf["empty"]}
+    if len(ranges) > 1:
+        opts["multi_range"] = _multi(ranges)
+    ws.conditional_format(r1, c1, r2, c2, opts)
+
+
+def _lists_sheet(wb: Workbook, cat: Catalog, guard: _Guard, password: str | None) -> None:
+    ws = wb.add_worksheet(SHEET_LISTS)
+    lists = {
+        "status": cat.entries("status"),
+        "frequency": cat.entries("frequency"),
+        "rating": cat.entries("rating"),
+        "yes_no": cat.yes_no(),
+    }
+    for ci, (name, entries) in enumerate(lists.items()):
+        ws.write_string(0, ci, name)
+        for ri, e in enumerate(entries, start=1):
+            ws.write_string(ri, ci, e)
+        col = xl_col_to_name(ci, col_abs=True)
+        guard.check(
+            wb.define_name(LIST_NAMES[name], f"='{SHEET_LISTS}'!{col}$2:{col}${len(entries) + 1}"),
+            f"name {LIST_NAMES[name]}",
+        )
+        ws.set_column(ci, ci, 40)
+    ws.hide()
+    _protect(ws, password)
+
+
+def _identity_sheet(wb: Workbook, identity: Identity, guard: _Guard, password: str | None) -> None:
+    ws = wb.add_worksheet(SHEET_IDENTITY)
+    pairs = identity.pairs()
+    for ri, (k, v) in enumerate(pairs):
+        ws.write_string(ri, 0, k)
+        ws.write_string(ri, 1, v)
+    ws.set_column(0, 1, 30)
+    ws.hide()
+    _protect(ws, password)
+
+
+def _cover(
+    ws: Worksheet,
+    fmt: _Formats,
+    plan: Plan,
+    period: Period,
+    cat: Catalog,
+    institution: Institution | None,
+    identity: Identity,
+    sos: list[Any],
+    password: str | None,
+) -> None:
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 100)
+    ws.hide_gridlines(2)
+    master = institution is None
+    ws.write_string(0, 0, cat.text("master_title" if master else "cover_title"), fmt.title)
+    hy = cat.text("due_yes" if period.half_year_rating_due else "due_no")
+    y = cat.text("due_yes" if period.yearly_rating_due else "due_no")
+    facts = [
+        ("plan", plan.title),
+        ("mission", plan.mission or ""),
+        ("institution", institution.name if institution else cat.text("master_institution")),
+        (
+            "period",
+            f"{period.label} ("
+            + cat.text("period_dates", start=period.start.isoformat(), end=period.end.isoformat())
+            + ")",
+        ),
+        ("due_date", period.due_date(plan.reporting.grace_days).isoformat()),
+        ("ratings_due", f"{cat.text('rating_hy_short')}: {hy}; {cat.text('rating_y_short')}: {y}"),
+        ("send_to", plan.reporting.send_to or cat.text("send_to_default")),
+        ("plan_version", f"{plan.version} ({identity.plan_fingerprint})"),
+        ("generated", identity.generated_at),
+    ]
+    row = 2
+    for key, value in facts:
+        ws.write_string(row, 0, cat.text(key), fmt.label)
+        ws.write_string(row, 1, value, fmt.text)
+        ws.set_row(row, 15 * text_lines(value, 100, 1.0))
+        row += 1
+    row += 1
+    ws.write_string(row, 0, cat.text("instructions_title"), fmt.heading)
+    row += 1
+    lines = list(cat["instructions"]) + (list(cat["master_instructions"]) if master else [])
+    for n, line in enumerate(lines, start=1):
+        ws.write_string(row, 0, f"{n}.", fmt.label)
+        ws.write_string(row, 1, line, fmt.text)
+        ws.set_row(row, 15 * text_lines(line, 100, 1.0))
+        row += 1
+    row += 1
+    ws.write_string(row, 0, cat.text("legend"), fmt.heading)
+    row += 1
+    for key, vocab in (
+        ("legend_status", "status"),
+        ("legend_frequency", "frequency"),
+        ("legend_rating", "rating"),
+    ):
+        ws.write_string(row, 0, cat.text(key), fmt.label)
+        ws.write_string(row, 1, "\n".join(cat.entries(vocab)), fmt.text)
+        ws.set_row(row, 15 * len(cat.entries(vocab)))
+        row += 1
+    row += 1
+    ws.write_string(row, 0, cat.text("your_activities"), fmt.heading)
+    row += 1
+    for so in sos:
+        acts = [a for a in so.activities if institution is None or institution.id in a.carriers]
+        ws.write_string(row, 0, f"{so.code}", fmt.label)
+        ws.write_string(
+            row, 1, "\n".join(f"{a.code} {_short(a.title, 110)}" for a in acts), fmt.text
+        )
+        ws.set_row(row, min(409, 15 * max(1, len(acts))))
+        row += 1
+    ws.set_landscape()
+    ws.set_paper(PAPER_A3)
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, row, 1)
+    _protect(ws, password)

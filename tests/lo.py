@@ -1,0 +1,53 @@
+"""Drive LibreOffice Calc headless: re-save a workbook as .xlsx, or print it to PDF."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    """LibreOffice must be there in CI (.ci/run installs it); elsewhere the test is skipped."""
+    if SOFFICE:
+        return SOFFICE
+    if os.environ.get("CI"):
+        pytest.fail("LibreOffice (soffice) is not installed: .ci/run must install it")
+    pytest.skip("LibreOffice (soffice) not installed on this machine")
+
+
+def convert(src: Path, out_dir: Path, target: str) -> Path:
+    """Convert ``src`` with LibreOffice into ``out_dir`` (target e.g. 'pdf', 'xlsx:...')."""
+    soffice = require_soffice()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out_dir),
+                str(src),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    ext = target.split(":")[0]
+    out = out_dir / f"{src.stem}.{ext}"
+    assert out.exists(), f"LibreOffice wrote no {out}"
+    return out
+
+
+def resave_xlsx(src: Path, out_dir: Path) -> Path:
+    """Open ``src`` in LibreOffice Calc and save it again as .xlsx (Excel 2007-365)."""
+    return convert(src, out_dir, "xlsx:Calc MS Excel 2007 XML")
