@@ -209,3 +209,179 @@ def generate(
         f"{len(written)} workbook(s) for {p.label} (due {due}) in {out_dir}"
         f" in {seconds:.2f}s; manifest: manifest_{p.label}.json"
     )
+
+
+def _collect(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given; directories searched (recursively) for .xlsx files."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(
+                q
+                for q in p.rglob("*")
+                if q.is_file()
+                and q.suffix.lower() == ".xlsx"
+                and not q.name.startswith(("~$", ".~"))
+            )
+            out += found
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.argument(
+    "inputs",
+    metavar="FILES_OR_DIRS...",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+)
+@click.option("--period", required=True, help="The reporting period of the returns.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The consolidated workbook to write (.xlsx).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Judge overdue returns as of this date (default: today).",
+)
+@click.option("--json", "json_out", metavar="FILE|-", help="Also write the result as JSON.")
+@click.option(
+    "--csv",
+    "csv_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write matrix, flags, submissions and reporting rates as CSV.",
+)
+@click.option("--pdf", is_flag=True, help="Also print the workbook to PDF with LibreOffice.")
+@click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
+def consolidate(
+    plan_path: Path,
+    inputs: tuple[Path, ...],
+    period: str,
+    out_path: Path,
+    as_of: Any,
+    json_out: str | None,
+    csv_dir: Path | None,
+    pdf: bool,
+    overwrite: bool,
+) -> None:
+    """Read returned workbooks, consolidate them and flag gaps and overdue indicators."""
+    import time
+
+    from .consolidate import consolidate as run
+    from .errors import Location, UsageError, fail
+    from .periods import parse_reporting_period
+    from .reader import read_return
+    from .report import json_text, to_pdf, write_consolidated, write_csv, write_json
+
+    plan = _load_plan_or_exit(plan_path)
+    try:
+        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
+        targets = [out_path]
+        if pdf:
+            targets.append(out_path.with_suffix(".pdf"))
+        if json_out and json_out != "-":
+            targets.append(Path(json_out))
+        if csv_dir:
+            targets += [
+                csv_dir / n for n in ("matrix.csv", "flags.csv", "submissions.csv", "reporting.csv")
+            ]
+        existing = [t for t in targets if t.exists()]
+        if existing and not overwrite:
+            raise fail(
+                UsageError,
+                "output-exists",
+                f"{existing[0]} already exists",
+                Location(file=str(existing[0])),
+            )
+        files = _collect(inputs)
+        inputs_set = {f.resolve() for f in files}
+        clash = [t for t in targets if t.resolve() in inputs_set]
+        if clash:
+            raise fail(
+                UsageError,
+                "output-exists",
+                f"{clash[0]} is one of the inputs",
+                Location(file=str(clash[0])),
+            )
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    quiet = json_out == "-"
+    started = time.perf_counter()
+    subs = []
+    if len(files) > 10 and not quiet:
+        with click.progressbar(files, label="Reading returns", file=sys.stderr) as bar:
+            subs = [read_return(f, plan, p) for f in bar]
+    else:
+        subs = [read_return(f, plan, p) for f in files]
+    as_of_date = as_of.date() if as_of else None
+    con = run(plan, subs, p, as_of_date)
+    write_consolidated(con, out_path)
+    written = [str(out_path)]
+    if csv_dir:
+        written += [str(x) for x in write_csv(con, csv_dir)]
+    if json_out and json_out != "-":
+        written.append(str(write_json(con, json_out)))
+    pdf_note = ""
+    if pdf:
+        try:
+            written.append(str(to_pdf(out_path)))
+        except UsageError as exc:
+            pdf_note = "; ".join(str(pr) for pr in exc.report.problems)
+    seconds = time.perf_counter() - started
+    if quiet:
+        click.echo(json_text(con))
+    else:
+        _render_consolidation(con, subs, written, seconds)
+    if pdf_note:
+        click.echo(f"PDF not written: {pdf_note}", err=True)
+    sys.exit(EXIT_PROBLEMS if any(s.refused for s in subs) or pdf_note else EXIT_OK)
+
+
+def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds: float) -> None:
+    from .errors import CATALOG
+
+    refused = [s for s in subs if s.refused]
+    click.echo(
+        f"Read {len(subs)} file(s) in {seconds:.2f}s: {len(subs) - len(refused)}"
+        f" accepted, {len(refused)} refused"
+    )
+    for s in refused:
+        pr = s.refusal()
+        if pr is not None:
+            click.echo(click.style(f"  refused {s.name}: [{pr.code}] {pr.message}", fg="red"))
+            click.echo(f"          what to do: {pr.hint}")
+    for path, note in con.notes.items():
+        click.echo(f"  not used {Path(path).name}: {note}")
+    o = con.overall
+    rate = f"{o.reporting_rate:.0f}%" if o.reporting_rate is not None else "-"
+    ontime = f"{o.on_time_rate:.0f}%" if o.on_time_rate is not None else "-"
+    click.echo(
+        f"Returns for {con.period.label} (due {con.due_date}, as of {con.as_of}):"
+        f" {o.received} of {o.expected} received ({rate}), {o.on_time} on time ({ontime})"
+    )
+    for r in con.rates:
+        state = "on time" if r.on_time else ("late" if r.received else "missing")
+        click.echo(f"  {r.name:<50} {state}")
+    counts = con.flags_by_code()
+    if counts:
+        click.echo("Flags by code:")
+        for code, n in counts.items():
+            c = CATALOG[code]
+            click.echo(f"  {n:5d}  {c.severity:<7} {code:<26} {c.title}")
+    click.echo(f"Wrote {', '.join(written)} in {seconds:.2f}s")

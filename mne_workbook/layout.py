@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .locales import Catalog
 from .periods import Period, collection_points
 from .plan import Activity, ExpectedResult, Indicator, Plan, SpecificObjective, StrategicObjective
 
@@ -215,3 +216,49 @@ def value_due(ind: Indicator | None, col: Column, period: Period) -> bool:
 
 def sheet_name(so: StrategicObjective) -> str:
     return so.code
+
+
+def _cell_text(value: object, cat: Catalog) -> object:
+    if isinstance(value, bool):
+        return cat.yes_no()[0 if value else 1]
+    return value
+
+
+def plan_cell(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | None]:
+    """What the plan puts in a cell, and an optional note (baseline/target year).
+
+    The writer writes it; the reader compares locked cells against it.
+    """
+    ind, act = r.indicator, r.activity
+    f = col.field
+    if f == "activity_key":
+        return act.code, None
+    if f == "indicator_key":
+        return (ind.id if ind else ""), None
+    if f == "specific_objective":
+        return f"{r.specific.code} {r.specific.title}", None
+    if f == "activity":
+        return f"{act.code} {act.title}", None
+    if f == "expected_result":
+        return (r.result.text if r.result else ""), None
+    if ind is None:
+        return "", None
+    if f == "indicator":
+        return ind.text + (f" ({ind.unit})" if ind.unit else ""), None
+    if f == "baseline" and ind.baseline:
+        b = ind.baseline
+        note = "; ".join(x for x in (str(b.year) if b.year else "", b.note or "") if x)
+        return _cell_text(b.value, cat) if b.value is not None else "", note or None
+    if f == "target" and ind.target:
+        t = ind.target
+        return (
+            _cell_text(t.value, cat) if t.value is not None else "",
+            str(t.year) if t.year else None,
+        )
+    if f == "frequency":
+        return (cat.entry("frequency", int(ind.frequency)) if ind.frequency else ""), None
+    if f == "means_of_verification":
+        return "\n".join(ind.means_of_verification), None
+    if f == "responsible_person":
+        return ind.responsible_person or "", None
+    return "", None

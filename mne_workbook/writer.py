@@ -31,6 +31,7 @@ from .layout import (
     Owner,
     columns_for,
     editable,
+    plan_cell,
     rows_for,
     sheet_name,
     spans,
@@ -256,12 +257,6 @@ def _protect(ws: Worksheet, password: str | None) -> None:
     )
 
 
-def _cell_text(value: object, cat: Catalog) -> object:
-    if isinstance(value, bool):
-        return cat.yes_no()[0 if value else 1]
-    return value
-
-
 def _write(ws: Worksheet, row: int, col: int, value: object, cell_format: Any) -> None:
     """Write a value by its Python type; a string is always a string, never a formula."""
     if value is None or value == "":
@@ -270,43 +265,6 @@ def _write(ws: Worksheet, row: int, col: int, value: object, cell_format: Any) -
         ws.write_number(row, col, value, cell_format)
     else:
         ws.write_string(row, col, str(value), cell_format)
-
-
-def _cell_content(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | None]:
-    """The plan's content of a cell, and an optional note (baseline/target year)."""
-    ind, act = r.indicator, r.activity
-    f = col.field
-    if f == "activity_key":
-        return act.code, None
-    if f == "indicator_key":
-        return (ind.id if ind else ""), None
-    if f == "specific_objective":
-        return f"{r.specific.code} {r.specific.title}", None
-    if f == "activity":
-        return f"{act.code} {act.title}", None
-    if f == "expected_result":
-        return (r.result.text if r.result else ""), None
-    if ind is None:
-        return "", None
-    if f == "indicator":
-        return ind.text + (f" ({ind.unit})" if ind.unit else ""), None
-    if f == "baseline" and ind.baseline:
-        b = ind.baseline
-        note = "; ".join(x for x in (str(b.year) if b.year else "", b.note or "") if x)
-        return _cell_text(b.value, cat) if b.value is not None else "", note or None
-    if f == "target" and ind.target:
-        t = ind.target
-        return (
-            _cell_text(t.value, cat) if t.value is not None else "",
-            str(t.year) if t.year else None,
-        )
-    if f == "frequency":
-        return (cat.entry("frequency", int(ind.frequency)) if ind.frequency else ""), None
-    if f == "means_of_verification":
-        return "\n".join(ind.means_of_verification), None
-    if f == "responsible_person":
-        return ind.responsible_person or "", None
-    return "", None
 
 
 def _so_sheet(
@@ -369,7 +327,7 @@ def _so_sheet(
             r = rows[a]
             r1, r2 = FIRST_DATA_ROW + a, FIRST_DATA_ROW + b
             if col.kind == Kind.KEY:
-                _write(ws, r1, ci, _cell_content(col, r, cat)[0], fmt.key)
+                _write(ws, r1, ci, plan_cell(col, r, cat)[0], fmt.key)
                 continue
             if col.kind == Kind.VALUE:
                 is_due = value_due(r.indicator, col, period)
@@ -379,7 +337,7 @@ def _so_sheet(
                 content: object = ""
                 note = None
             else:
-                content, note = _cell_content(col, r, cat)
+                content, note = plan_cell(col, r, cat)
                 cell_fmt = (
                     fmt.input
                     if is_input

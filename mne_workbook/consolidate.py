@@ -1,0 +1,443 @@
+"""Merge the period's submissions into one matrix, with flags and reporting rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import CATALOG, Severity
+from .layout import MatrixRow, columns_for, rows_for, value_due
+from .periods import Period, collection_points
+from .plan import Activity, Plan
+from .reader import CellRef, Submission
+from .vocab import Rating, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Order of advancement used for an activity's combined status: the least advanced
+#: carrier's status wins. "Has started" (3) is taken as less advanced than "In
+#: continuum" (2, an activity carried on without interruption).
+ADVANCEMENT = {
+    Status.NOT_STARTED: 0,
+    Status.STARTED: 1,
+    Status.IN_CONTINUUM: 2,
+    Status.COMPLETED: 3,
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A gap, an overdue item or a problem, located in the plan and in the returned file."""
+
+    code: str
+    message: str
+    institution: str = ""
+    so: str = ""
+    activity: str = ""
+    indicator: str = ""
+    file: str = ""
+    cell: str = ""
+    field: str = ""  # the matrix column the flag is about: "status", "value 2026-04", ...
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOG[self.code].severity
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "institution": self.institution,
+            "so": self.so,
+            "activity": self.activity,
+            "indicator": self.indicator,
+            "message": self.message,
+            "file": self.file,
+            "cell": self.cell,
+        }
+
+
+@dataclass(frozen=True)
+class ReportingRate:
+    """Completeness and timeliness of one institution, as DHIS2 defines them."""
+
+    institution: str
+    name: str
+    expected: int
+    received: int
+    on_time: int
+    file: str = ""
+    saved_at: str = ""
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return 100.0 * self.received / self.expected if self.expected else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return 100.0 * self.on_time / self.expected if self.expected else None
+
+
+@dataclass
+class Consolidation:
+    plan: Plan
+    period: Period
+    as_of: dt.date
+    due_date: dt.date
+    rows: list[dict[str, Any]]
+    flags: list[Flag]
+    submissions: list[Submission]
+    used: dict[str, Submission]
+    rates: list[ReportingRate]
+    value_points: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # file -> superseded/duplicate note
+
+    @property
+    def matrix(self) -> pd.DataFrame:
+        """The consolidated matrix: one row per indicator and carrier institution."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    @property
+    def overall(self) -> ReportingRate:
+        return ReportingRate(
+            "",
+            "all",
+            sum(r.expected for r in self.rates),
+            sum(r.received for r in self.rates),
+            sum(r.on_time for r in self.rates),
+        )
+
+    def flags_by_code(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for f in self.flags:
+            counts[f.code] += 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def active(plan: Plan, act: Activity, period: Period) -> bool:
+    start, end = plan.activity_span(act)
+    return period.overlaps(start, end)
+
+
+def _saved(sub: Submission) -> dt.datetime:
+    if sub.saved_at is not None:
+        return sub.saved_at.replace(tzinfo=None)
+    return dt.datetime.fromtimestamp(os.stat(sub.path).st_mtime)
+
+
+def pick_returns(
+    submissions: Iterable[Submission],
+) -> tuple[dict[str, Submission], list[Flag], dict[str, str]]:
+    """One return per institution: identical copies count once, else the latest saved."""
+    by_inst: dict[str, list[Submission]] = defaultdict(list)
+    for s in submissions:
+        if s.accepted and s.institution:
+            by_inst[s.institution].append(s)
+    used: dict[str, Submission] = {}
+    flags: list[Flag] = []
+    notes: dict[str, str] = {}
+    for inst, subs in by_inst.items():
+        winner = max(subs, key=lambda s: (_saved(s), s.name))
+        used[inst] = winner
+        for s in subs:
+            if s is winner:
+                continue
+            if s.content_key() == winner.content_key():
+                msg = f"{s.name} has the same content as {winner.name}; counted once"
+                flags.append(Flag("duplicate-return", msg, inst, file=s.name))
+                notes[s.path] = f"duplicate of {winner.name}"
+            else:
+                msg = (
+                    f"{s.name} (saved {_saved(s):%Y-%m-%d %H:%M}) is replaced by"
+                    f" {winner.name} (saved {_saved(winner):%Y-%m-%d %H:%M})"
+                )
+                flags.append(Flag("superseded-return", msg, inst, file=s.name))
+                notes[s.path] = f"superseded by {winner.name}"
+    return used, flags, notes
+
+
+def combined_status(statuses: Iterable[int | None]) -> int | None:
+    reported = [Status(s) for s in statuses if s is not None]
+    return int(min(reported, key=ADVANCEMENT.__getitem__)) if reported else None
+
+
+def consolidate(
+    plan: Plan,
+    submissions: list[Submission],
+    period: Period,
+    as_of: dt.date | None = None,
+) -> Consolidation:
+    """The period's matrix over the whole plan, flags, and reporting rates."""
+    as_of = as_of or dt.date.today()
+    due = period.due_date(plan.reporting.grace_days)
+    late = as_of > due
+    used, flags, notes = pick_returns(submissions)
+    columns = columns_for(plan, period)
+    value_cols = [c for c in columns if c.point is not None]
+
+    # problems found while reading become flags, so that they show in the matrix
+    for s in submissions:
+        for p in s.problems:
+            if p.code in ("older-plan-version",) or (s.accepted and p.severity != Severity.ERROR):
+                continue
+            cell = (
+                f"{p.location.sheet}!{p.location.column}{p.location.row}"
+                if p.location.row
+                else (p.location.sheet or "")
+            )
+            flags.append(Flag(p.code, p.message, s.institution or "", file=s.name, cell=cell))
+
+    expected_insts: list[str] = []
+    for ref in plan.iter_activities():
+        if active(plan, ref.activity, period):
+            for c in ref.activity.carriers:
+                if c not in expected_insts:
+                    expected_insts.append(c)
+    expected_insts = [i.id for i in plan.institutions if i.id in expected_insts]
+    refused_by_inst = {s.institution: s for s in submissions if s.refused and s.institution}
+
+    for inst in expected_insts:
+        if inst in used:
+            continue
+        extra = ""
+        if inst in refused_by_inst:
+            refused = refused_by_inst[inst]
+            reason = refused.refusal()
+            extra = f"; {refused.name} was refused ({reason.code if reason else 'refused'})"
+        if late:
+            flags.append(
+                Flag(
+                    "return-overdue",
+                    f"no return from {plan.institution(inst).name}; due {due},"
+                    f" {(as_of - due).days} day(s) overdue{extra}",
+                    inst,
+                )
+            )
+        else:
+            flags.append(
+                Flag(
+                    "return-pending",
+                    f"no return yet from {plan.institution(inst).name}; due {due}{extra}",
+                    inst,
+                )
+            )
+
+    rows: list[dict[str, Any]] = []
+    rows_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    status_of: dict[str, list[int | None]] = defaultdict(list)
+    for so in plan.strategic_objectives:
+        seen: set[str] = set()
+        for r in rows_for(so, None):
+            act = r.activity
+            first = act.code not in seen  # the row that holds status and ratings
+            seen.add(act.code)
+            is_active = active(plan, act, period)
+            for inst in act.carriers or ("",):
+                sub = used.get(inst)
+                row = _matrix_row(period, r, inst, sub, value_cols)
+                rows.append(row)
+                rows_of[act.code].append(row)
+                if first and sub is not None:
+                    status_of[act.code].append(row["status"])
+                if sub is not None and is_active:
+                    flags += _row_flags(period, r, first, inst, sub, value_cols, late)
+    # combined status per activity, and activity-level flags
+    for so in plan.strategic_objectives:
+        for act in so.activities:
+            comb = combined_status(status_of.get(act.code, []))
+            for row in rows_of[act.code]:
+                row["combined_status"] = comb
+            _, end = plan.activity_span(act)
+            if act.timeline_end is not None and end < as_of and comb != Status.COMPLETED:
+                flags.append(
+                    Flag(
+                        "activity-overdue",
+                        f"{act.code} ended {end.isoformat()} and is"
+                        f" {'not reported' if comb is None else f'at status {comb}'}",
+                        ", ".join(act.carriers),
+                        so.code,
+                        act.code,
+                    )
+                )
+    flags += _plan_gaps(plan, period)
+
+    rates = []
+    for inst in expected_insts:
+        sub = used.get(inst)
+        on_time = int(sub is not None and _saved(sub).date() <= due)
+        rates.append(
+            ReportingRate(
+                inst,
+                plan.institution(inst).name,
+                1,
+                int(sub is not None),
+                on_time,
+                sub.name if sub else "",
+                _saved(sub).isoformat(timespec="minutes") if sub else "",
+            )
+        )
+    return Consolidation(
+        plan,
+        period,
+        as_of,
+        due,
+        rows,
+        flags,
+        submissions,
+        used,
+        rates,
+        [c.point.label for c in value_cols if c.point],
+        notes,
+    )
+
+
+def _matrix_row(
+    period: Period, r: MatrixRow, inst: str, sub: Submission | None, value_cols: list[Any]
+) -> dict[str, Any]:
+    ind = r.indicator
+    rep = sub.activities.get(r.activity.code) if sub else None
+    row: dict[str, Any] = {
+        "so": r.strategic.code,
+        "specific_objective": r.specific.code,
+        "activity": r.activity.code,
+        "activity_title": r.activity.title,
+        "expected_result": r.result.text if r.result else "",
+        "indicator": ind.id if ind else "",
+        "indicator_text": ind.text if ind else "",
+        "measure": str(ind.measure) if ind else "",
+        "baseline": ind.baseline.value if ind and ind.baseline else None,
+        "target": ind.target.value if ind and ind.target else None,
+        "frequency": ind.frequency.plan_name if ind and ind.frequency else "",
+        "institution": inst,
+        "received": sub is not None,
+    }
+    values = {(v.indicator, v.point): v.value for v in sub.values} if sub and ind else {}
+    for c in value_cols:
+        due = value_due(ind, c, period)
+        row[f"value {c.point.label}"] = values.get((ind.id, c.point.label)) if ind else None
+        row[f"due {c.point.label}"] = due
+    row.update(
+        {
+            "status": rep.status if rep else None,
+            "combined_status": None,
+            "rating_hy": rep.rating_hy if rep else None,
+            "rating_y": rep.rating_y if rep else None,
+            "comment": rep.comment if rep else None,
+            "file": sub.name if sub else "",
+        }
+    )
+    return row
+
+
+def _row_flags(
+    period: Period,
+    r: MatrixRow,
+    first_of_activity: bool,
+    inst: str,
+    sub: Submission,
+    value_cols: list[Any],
+    late: bool,
+) -> list[Flag]:
+    flags: list[Flag] = []
+    act, ind, so = r.activity, r.indicator, r.strategic.code
+    rep = sub.activities.get(act.code)
+
+    def where(key: tuple[str, str, str]) -> str:
+        ref: CellRef | None = sub.cells.get(key)
+        return str(ref) if ref else ""
+
+    if first_of_activity and rep is not None:
+        if rep.status is None:
+            flags.append(
+                Flag(
+                    "status-missing",
+                    f"{act.code}: no status",
+                    inst,
+                    so,
+                    act.code,
+                    file=sub.name,
+                    cell=where((act.code, "", "status")),
+                    field="status",
+                )
+            )
+        for fld, due, value in (
+            ("rating_hy", period.half_year_rating_due, rep.rating_hy),
+            ("rating_y", period.yearly_rating_due, rep.rating_y),
+        ):
+            label = "half-year" if fld == "rating_hy" else "yearly"
+            if due and value is None:
+                flags.append(
+                    Flag(
+                        "rating-missing",
+                        f"{act.code}: no {label} rating",
+                        inst,
+                        so,
+                        act.code,
+                        file=sub.name,
+                        cell=where((act.code, "", fld)),
+                        field=fld,
+                    )
+                )
+            if value in (Rating.DIFFICULTIES_HANDLED, Rating.NEEDS_REVISION) and not rep.comment:
+                flags.append(
+                    Flag(
+                        "rating-without-comment",
+                        f"{act.code}: {label} rating {value} has no comment",
+                        inst,
+                        so,
+                        act.code,
+                        file=sub.name,
+                        cell=where((act.code, "", "comments")),
+                        field="comments",
+                    )
+                )
+    if ind is not None:
+        got = {v.point for v in sub.values if v.indicator == ind.id}
+        for c in value_cols:
+            if value_due(ind, c, period) and c.point.label not in got:
+                code = "indicator-overdue" if late else "value-missing"
+                flags.append(
+                    Flag(
+                        code,
+                        f"{act.code}/{ind.id}: no value for {c.point.label}",
+                        inst,
+                        so,
+                        act.code,
+                        ind.id,
+                        sub.name,
+                        where((act.code, ind.id, c.field)),
+                        f"value {c.point.label}",
+                    )
+                )
+    return flags
+
+
+def _plan_gaps(plan: Plan, period: Period) -> list[Flag]:
+    flags = []
+    for ref in plan.iter_activities():
+        if not active(plan, ref.activity, period):
+            continue
+        for ind in ref.activity.indicators:
+            base = (ref.strategic.code, ref.activity.code, ind.id)
+            gaps = (
+                ("plan-gap-baseline", ind.baseline is None or ind.baseline.value is None),
+                ("plan-gap-target", ind.target is None or ind.target.value is None),
+                ("plan-gap-frequency", ind.frequency is None),
+                ("plan-gap-responsible", not ind.responsible_person),
+            )
+            for code, missing in gaps:
+                if missing:
+                    flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
+    return flags
+
+
+def points_due(plan: Plan, period: Period) -> int:
+    """How many indicator values the whole plan asks for in ``period`` (for summaries)."""
+    return sum(len(collection_points(i.frequency, period)) for i in plan.indicators())

@@ -1,0 +1,129 @@
+"""Fill a generated workbook as an institution would (for demos, tests and benchmarks).
+
+Cells are found through the same column model the reader uses: by the hidden column
+ids and row keys, never by letter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from .layout import FIELD_ROW, FIRST_DATA_ROW, Kind, Owner, columns_for, rows_for, spans
+from .layout import value_due as _value_due
+from .locales import catalog
+from .periods import Period
+from .plan import Plan
+from .vocab import Measure
+
+Entry = tuple[str, str, str]  # (activity code, indicator id or "", column id)
+
+
+def fill_return(
+    src: str | Path,
+    dst: str | Path,
+    entries: Mapping[Entry, object],
+    saved_at: dt.datetime | None = None,
+) -> None:
+    """Copy ``src`` to ``dst`` with ``entries`` written into their cells."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    todo = dict(entries)
+    for ws in wb.worksheets:
+        if not re.fullmatch(r"SO\d+", ws.title):
+            continue
+        fields = {str(c.value): c.column for c in ws[FIELD_ROW + 1] if c.value}
+        first_row: dict[str, int] = {}
+        for r in range(FIRST_DATA_ROW + 1, ws.max_row + 1):
+            act = ws.cell(r, fields["activity_key"]).value
+            ind = ws.cell(r, fields["indicator_key"]).value or ""
+            if act is None:
+                continue
+            first_row.setdefault(str(act), r)
+            for (a, i, f), v in list(todo.items()):
+                if a != act or f not in fields:
+                    continue
+                if i == ind or (i == "" and r == first_row[str(act)]):
+                    ws.cell(r, fields[f]).value = v
+                    del todo[(a, i, f)]
+    if todo:
+        raise KeyError(f"no cell for {sorted(todo)[:3]}")
+    wb.save(dst)
+    if saved_at is not None:
+        set_saved_at(dst, saved_at)
+
+
+def set_saved_at(path: str | Path, when: dt.datetime) -> None:
+    """Set the workbook's last-saved time (docProps/core.xml), as a save at ``when`` would."""
+    p = Path(path)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with tempfile.NamedTemporaryFile(delete=False, dir=p.parent, suffix=".xlsx") as fd:
+        tmp = fd.name
+    with zipfile.ZipFile(p) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    data,
+                )
+            out.writestr(info, data)
+    shutil.move(tmp, p)
+
+
+def random_entries(
+    plan: Plan,
+    period: Period,
+    institution: str,
+    rng: random.Random,
+    lang: str = "en",
+    blank_share: float = 0.0,
+) -> dict[Entry, object]:
+    """Valid values for every open input of an institution's return."""
+    cat = catalog(lang)
+    columns = columns_for(plan, period)
+    out: dict[Entry, object] = {}
+    for so in plan.strategic_objectives:
+        rows = rows_for(so, institution)
+        for col in columns:
+            if col.owner != Owner.CARRIER:
+                continue
+            for a, _b in spans(rows, col.span):
+                r = rows[a]
+                if rng.random() < blank_share:
+                    continue
+                act = r.activity.code
+                if col.kind == Kind.VALUE:
+                    ind = r.indicator
+                    if ind is None or not _value_due(ind, col, period):
+                        continue
+                    out[(act, ind.id, col.field)] = _random_value(ind.measure, rng, cat)
+                elif col.kind == Kind.STATUS:
+                    out[(act, "", col.field)] = cat.entry("status", rng.randint(1, 4))
+                elif (
+                    (col.kind == Kind.RATING_HY
+                    and period.half_year_rating_due)
+                    or (col.kind == Kind.RATING_Y and period.yearly_rating_due)
+                ):
+                    out[(act, "", col.field)] = cat.entry("rating", rng.randint(1, 3))
+                elif col.kind == Kind.COMMENT:
+                    out[(act, "", col.field)] = f"Progress on {act} as planned."
+    return out
+
+
+def _random_value(measure: Measure, rng: random.Random, cat: object) -> object:
+    if measure == Measure.NUMBER:
+        return rng.randint(0, 500)
+    if measure == Measure.PERCENTAGE:
+        return round(rng.uniform(0, 100), 1)
+    if measure == Measure.YES_NO:
+        return catalog("en").yes_no()[rng.randint(0, 1)]
+    return rng.choice(["On track", "Two sessions held", "Draft prepared"])

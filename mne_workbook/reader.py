@@ -1,0 +1,549 @@
+"""Read one returned workbook into a :class:`Submission`: identity, structure, values.
+
+The file is checked by :mod:`safety` before a parser sees it, parsed read-only (no
+cell is ever evaluated: a formula is an error), and compared with what the generator
+would have written for the same plan, institution and period, using the one column
+model of :mod:`layout`. Every problem is located by sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, Problem, Severity
+from .identity import KIND_MASTER, PREFIX, Identity
+from .layout import (
+    FIELD_ROW,
+    FIRST_DATA_ROW,
+    SHEET_IDENTITY,
+    SHEET_LISTS,
+    Column,
+    Kind,
+    MatrixRow,
+    Owner,
+    Span,
+    columns_for,
+    editable,
+    plan_cell,
+    rows_for,
+    sheet_name,
+    spans,
+    value_due,
+)
+from .locales import SUPPORTED, catalog
+from .periods import Period
+from .plan import Plan
+from .safety import Limits, inspect_file
+from .values import is_blank, parse_code, parse_text, parse_value
+
+
+def col_letter(index: int) -> str:
+    """Excel column letters of a 0-based index."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@dataclass(frozen=True)
+class CellRef:
+    sheet: str
+    row: int  # 1-based, as shown in Excel
+    column: str  # letters
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.column}{self.row}"
+
+
+@dataclass(frozen=True)
+class ReportedValue:
+    activity: str
+    indicator: str
+    point_end: dt.date
+    point: str  # label of the collection period
+    value: object  # float | int | bool | str
+    cell: CellRef
+
+
+@dataclass
+class ActivityReport:
+    activity: str
+    status: int | None = None
+    rating_hy: int | None = None
+    rating_y: int | None = None
+    comment: str | None = None
+    cells: dict[str, CellRef] = field(default_factory=dict)
+
+
+@dataclass
+class Submission:
+    """One returned file, as read: provenance, identity, values and problems."""
+
+    path: str
+    size: int = 0
+    sha256: str = ""
+    identity: Identity | None = None
+    saved_at: dt.datetime | None = None
+    problems: list[Problem] = field(default_factory=list)
+    values: list[ReportedValue] = field(default_factory=list)
+    activities: dict[str, ActivityReport] = field(default_factory=dict)
+    #: where each expected input is in the file: (activity, indicator or "", field) -> cell
+    cells: dict[tuple[str, str, str], CellRef] = field(default_factory=dict)
+    refused: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return not self.refused
+
+    @property
+    def institution(self) -> str | None:
+        return self.identity.institution if self.identity else None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def refusal(self) -> Problem | None:
+        return next((p for p in self.problems if p.severity == Severity.ERROR), None)
+
+    def content_key(self) -> tuple[object, ...]:
+        """What the return says, for telling identical returns from different ones."""
+        vals = tuple(sorted((v.activity, v.indicator, v.point, repr(v.value)) for v in self.values))
+        acts = tuple(
+            sorted(
+                (a.activity, a.status, a.rating_hy, a.rating_y, a.comment)
+                for a in self.activities.values()
+            )
+        )
+        return (self.institution, vals, acts)
+
+
+class _Refuse(Exception):
+    """Internal: stop reading a file; the problem is already recorded."""
+
+
+def read_return(
+    path: str | Path,
+    plan: Plan,
+    period: Period | None = None,
+    limits: Limits | None = None,
+) -> Submission:
+    """Read a returned workbook; never raises for bad data (see ``problems``)."""
+    p = Path(path)
+    sub = Submission(path=str(p))
+    refusal = inspect_file(p, limits or Limits())
+    if refusal is not None:
+        sub.problems.append(refusal)
+        sub.refused = True
+        return sub
+    data = p.read_bytes()  # bounded by Limits.max_file_bytes
+    sub.size, sub.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    try:
+        _read(sub, p, plan, period)
+    except _Refuse:
+        sub.refused = True
+    return sub
+
+
+def _problem(
+    sub: Submission, code: str, message: str, cell: CellRef | None = None, sheet: str | None = None
+) -> None:
+    loc = Location(
+        file=sub.path,
+        sheet=cell.sheet if cell else sheet,
+        row=cell.row if cell else None,
+        column=cell.column if cell else None,
+    )
+    sub.problems.append(Problem(code, message, loc))
+
+
+def _refuse(sub: Submission, code: str, message: str, **kw: Any) -> _Refuse:
+    _problem(sub, code, message, **kw)
+    return _Refuse()
+
+
+def _open(sub: Submission, path: Path) -> Any:
+    import warnings
+
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
+            return openpyxl.load_workbook(
+                path, read_only=True, data_only=False, keep_links=False, keep_vba=False
+            )
+    except Exception as exc:
+        raise _refuse(sub, "parse-failed", f"{type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _read(sub: Submission, path: Path, plan: Plan, period: Period | None) -> None:
+    wb = _open(sub, path)
+    try:
+        try:
+            props = wb.properties
+            sub.saved_at = props.modified or props.created
+            identity = _identity(sub, wb)
+            sub.identity = identity
+            expected_period = _check_identity(sub, identity, plan, period)
+            _read_sheets(sub, wb, plan, identity, expected_period)
+        except _Refuse:
+            raise
+        except Exception as exc:
+            raise _refuse(sub, "parse-failed", f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def _identity(sub: Submission, wb: Any) -> Identity:
+    sources: dict[str, dict[str, str]] = {}
+    if SHEET_IDENTITY in wb.sheetnames:
+        rows = wb[SHEET_IDENTITY].iter_rows(min_row=1, max_row=40, max_col=2, values_only=True)
+        sheet = {str(k): "" if v is None else str(v) for k, v in rows if k}
+        if sheet:
+            sources["the _identity sheet"] = sheet
+    try:
+        custom = {
+            p.name[len(PREFIX) :]: str(p.value)
+            for p in wb.custom_doc_props.props
+            if p.name.startswith(PREFIX)
+        }
+    except AttributeError:
+        custom = {}
+    if custom:
+        sources["the document properties"] = custom
+    if not sources:
+        raise _refuse(
+            sub, "identity-missing", "no _identity sheet and no identity in the document properties"
+        )
+    parsed: dict[str, Identity] = {}
+    for where, data in sources.items():
+        try:
+            parsed[where] = Identity.from_mapping(data)
+        except KeyError as exc:
+            raise _refuse(sub, "identity-missing", f"{where} lacks {exc}") from None
+    first = next(iter(parsed.values()))
+    for where, ident in parsed.items():
+        if ident != first:
+            diff = [k for k, v in ident.pairs() if dict(first.pairs())[k] != v]
+            raise _refuse(
+                sub,
+                "identity-conflict",
+                f"{where} disagrees with {next(iter(parsed))} on {', '.join(diff)}",
+            )
+    name = wb.defined_names.get(PREFIX + "identity") if hasattr(wb, "defined_names") else None
+    if name is not None and name.attr_text:
+        compact = Identity.parse_compact(str(name.attr_text).strip('"'))
+        if compact != Identity.parse_compact(first.compact()):
+            raise _refuse(
+                sub,
+                "identity-conflict",
+                "the defined name mne_identity disagrees with the identity sheet",
+            )
+    return first
+
+
+def _check_identity(sub: Submission, ident: Identity, plan: Plan, period: Period | None) -> Period:
+    if ident.kind == KIND_MASTER:
+        raise _refuse(
+            sub, "master-not-a-return", f"{sub.name} is the master workbook of {ident.period}"
+        )
+    if ident.plan_id != plan.id:
+        raise _refuse(sub, "wrong-plan", f"the file is for plan {ident.plan_id!r}, not {plan.id!r}")
+    try:
+        file_period = Period.parse(ident.period)
+    except ValueError:
+        raise _refuse(
+            sub, "identity-conflict", f"period {ident.period!r} is not a period"
+        ) from None
+    if period is not None and file_period != period:
+        raise _refuse(
+            sub, "wrong-period", f"the file is for {file_period.label}, not {period.label}"
+        )
+    if ident.institution not in {i.id for i in plan.institutions}:
+        raise _refuse(
+            sub,
+            "unknown-institution-file",
+            f"institution {ident.institution!r} is not in plan {plan.id}",
+        )
+    return file_period
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _cells(ws: Any, ncols: int) -> list[list[Any]]:
+    """All rows of a sheet as lists of cells (read-only mode streams them)."""
+    out = []
+    for row in ws.iter_rows(min_row=1, max_col=ncols + 4):
+        out.append(list(row))
+    return out
+
+
+def _val(cell: Any) -> Any:
+    return None if cell is None else getattr(cell, "value", None)
+
+
+def _read_sheets(sub: Submission, wb: Any, plan: Plan, ident: Identity, period: Period) -> None:
+    cat = catalog(ident.language if ident.language in SUPPORTED else "en")
+    columns = columns_for(plan, period)
+    fields = [c.field for c in columns]
+    inst = ident.institution
+    expected = [(so, rows_for(so, inst)) for so in plan.strategic_objectives]
+    expected = [(so, rows) for so, rows in expected if rows]
+    names = [sheet_name(so) for so, _ in expected]
+    older = ident.plan_fingerprint != plan.fingerprint
+    known = {
+        *names,
+        SHEET_LISTS,
+        SHEET_IDENTITY,
+        *(catalog(lg).text("cover_sheet") for lg in SUPPORTED),
+    }
+    for extra in [n for n in wb.sheetnames if n not in known]:
+        _problem(
+            sub, "sheet-unexpected", f"sheet {extra!r} is not part of the workbook", sheet=extra
+        )
+    missing = [n for n in names if n not in wb.sheetnames]
+    if missing:
+        raise _refuse(
+            sub,
+            "sheet-missing",
+            f"sheet(s) {', '.join(missing)} missing; the workbook has {', '.join(wb.sheetnames)}",
+        )
+    structure_errors = 0
+    changed_plan_cells: list[str] = []
+    sheets = []
+    for so, rows in expected:
+        name = sheet_name(so)
+        grid = _cells(wb[name], len(columns))
+        structure_errors += _check_structure(sub, name, grid, fields, rows, older)
+        sheets.append((name, grid, rows))
+    if structure_errors:
+        raise _Refuse()
+    for name, grid, rows in sheets:
+        changed_plan_cells += _check_plan_cells(sub, name, grid, columns, rows, cat, older)
+    if older:
+        what = "; ".join(changed_plan_cells[:5]) or "no plan text it shows"
+        more = f" (and {len(changed_plan_cells) - 5} more)" if len(changed_plan_cells) > 5 else ""
+        _problem(
+            sub,
+            "older-plan-version",
+            f"made from plan version {ident.plan_version} ({ident.plan_fingerprint}); the"
+            f" plan is now {plan.version} ({plan.fingerprint}). Changed: {what}{more}",
+        )
+    elif any(p.code == "plan-cell-changed" for p in sub.problems):
+        raise _Refuse()
+    for name, grid, rows in sheets:
+        _read_values(sub, name, grid, columns, rows, period)
+
+
+def _check_structure(
+    sub: Submission,
+    name: str,
+    grid: list[list[Any]],
+    fields: list[str],
+    rows: list[MatrixRow],
+    older: bool,
+) -> int:
+    errors = 0
+    found = [
+        str(_val(c)) if not is_blank(_val(c)) else ""
+        for c in (grid[FIELD_ROW] if len(grid) > FIELD_ROW else [])
+    ]
+    while found and not found[-1]:
+        found.pop()
+    if found != fields:
+        sm = difflib.SequenceMatcher(a=fields, b=found, autojunk=False)
+        parts = []
+        for tag, a1, a2, b1, b2 in sm.get_opcodes():
+            if tag in ("delete", "replace"):
+                parts.append(f"missing {', '.join(fields[a1:a2])} (column {col_letter(a1)})")
+            if tag in ("insert", "replace"):
+                parts.append(
+                    f"unexpected {', '.join(found[b1:b2]) or 'blank'} at column {col_letter(b1)}"
+                )
+        _problem(sub, "columns-changed", "; ".join(parts) or "column ids changed", sheet=name)
+        return 1
+    want: list[tuple[str, ...]] = [r.key for r in rows]
+    data_rows = list(grid[FIRST_DATA_ROW:])
+    while data_rows and all(is_blank(_val(c)) for c in data_rows[-1]):
+        data_rows.pop()  # trailing empty or merely formatted rows
+    got = [
+        tuple(
+            "" if is_blank(v) else str(v)
+            for v in (_val(row[0]) if row else None, _val(row[1]) if len(row) > 1 else None)
+        )
+        for row in data_rows
+    ]
+    if got == want:
+        return 0
+    rows_sm: difflib.SequenceMatcher[tuple[str, ...]] = difflib.SequenceMatcher(
+        a=want, b=got, autojunk=False
+    )
+    for tag, a1, a2, b1, b2 in rows_sm.get_opcodes():
+        if tag == "equal":
+            continue
+        for k in range(b1, b2):
+            key = got[k]
+            moved = key in want
+            what = "moved" if moved else "inserted"
+            label = "/".join(x for x in key if x) or "a blank row"
+            _problem(
+                sub,
+                "rows-changed",
+                f"row for {label} {what} here",
+                CellRef(name, FIRST_DATA_ROW + 1 + k, "A"),
+            )
+            errors += 1
+        for k in range(a1, a2):
+            if want[k] not in got:
+                label = "/".join(x for x in want[k] if x)
+                _problem(
+                    sub,
+                    "rows-changed",
+                    f"row for {label} deleted (expected at row {FIRST_DATA_ROW + 1 + k})",
+                    sheet=name,
+                )
+                errors += 1
+    return max(errors, 1)
+
+
+def _norm(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_plan_cells(
+    sub: Submission,
+    name: str,
+    grid: list[list[Any]],
+    columns: tuple[Column, ...],
+    rows: list[MatrixRow],
+    cat: Any,
+    older: bool,
+) -> list[str]:
+    changed: list[str] = []
+    for ci, col in enumerate(columns):
+        if col.owner not in (Owner.PLAN, Owner.ONATC):
+            continue
+        for a, _b in spans(rows, col.span):
+            cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
+            want, _note = plan_cell(col, rows[a], cat)
+            got = _val(cell)
+            if _norm(got) == _norm(want):
+                continue
+            ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+            if getattr(cell, "data_type", None) == "f":
+                got = f"formula {got}"
+            desc = f"{col.field} of {'/'.join(x for x in rows[a].key if x)}"
+            if older:
+                changed.append(f"{desc} at {ref}")
+            else:
+                _problem(
+                    sub,
+                    "plan-cell-changed",
+                    f"{desc}: expected {_short(_norm(want))!r}, found {_short(_norm(got))!r}",
+                    ref,
+                )
+    return changed
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _iter_inputs(
+    columns: tuple[Column, ...], rows: list[MatrixRow], period: Period
+) -> Iterator[tuple[int, Column, int, MatrixRow, bool]]:
+    """(column index, column, row offset, row, open) of each carrier input cell."""
+    for ci, col in enumerate(columns):
+        if col.owner != Owner.CARRIER:
+            continue
+        for a, _b in spans(rows, col.span):
+            r = rows[a]
+            if col.kind == Kind.VALUE:
+                is_open = value_due(r.indicator, col, period)
+            else:
+                is_open = editable(col, master=False, period=period)
+            yield ci, col, a, r, is_open
+
+
+def _read_values(
+    sub: Submission,
+    name: str,
+    grid: list[list[Any]],
+    columns: tuple[Column, ...],
+    rows: list[MatrixRow],
+    period: Period,
+) -> None:
+    for ci, col, a, r, is_open in _iter_inputs(columns, rows, period):
+        row = grid[FIRST_DATA_ROW + a]
+        cell = row[ci] if ci < len(row) else None
+        raw = _val(cell)
+        ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+        act = r.activity.code
+        ind = r.indicator.id if r.indicator else ""
+        key_field = col.field
+        if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
+            sub.cells[(act, ind if col.span == Span.ROW else "", key_field)] = ref
+        if is_blank(raw):
+            continue
+        if not is_open:
+            _problem(
+                sub,
+                "value-in-locked-cell",
+                f"{col.field} of {act}{'/' + ind if ind and col.span == Span.ROW else ''}"
+                f" is not open this period; found {_short(_norm(raw))!r}",
+                ref,
+            )
+            continue
+        if getattr(cell, "data_type", None) == "f" or (
+            isinstance(raw, str) and raw.startswith("=") and getattr(cell, "data_type", "") == "f"
+        ):
+            _problem(sub, "formula-in-cell", f"found the formula {_short(str(raw))!r}", ref)
+            continue
+        if col.kind == Kind.VALUE and r.indicator is not None and col.point is not None:
+            fmt = getattr(cell, "number_format", "") or ""
+            value, err = parse_value(raw, r.indicator.measure, percent_format="%" in fmt)
+            if err:
+                _problem(sub, err[0], f"{act}/{ind} value {col.point.label}: {err[1]}", ref)
+            elif value is not None:
+                sub.values.append(
+                    ReportedValue(act, ind, col.point.end, col.point.label, value, ref)
+                )
+            continue
+        rep = sub.activities.setdefault(act, ActivityReport(act))
+        rep.cells[col.field] = ref
+        if col.kind == Kind.COMMENT:
+            text, err = parse_text(raw)
+            if err:
+                _problem(sub, err[0], f"{act} comment: {err[1]}", ref)
+            else:
+                rep.comment = str(text)
+            continue
+        vocab = "status" if col.kind == Kind.STATUS else "rating"
+        code, err = parse_code(raw, vocab)
+        if err:
+            _problem(sub, err[0], f"{act} {col.field}: {err[1]}", ref)
+        elif col.kind == Kind.STATUS:
+            rep.status = int(code)  # type: ignore[call-overload]
+        elif col.kind == Kind.RATING_HY:
+            rep.rating_hy = int(code)  # type: ignore[call-overload]
+        else:
+            rep.rating_y = int(code)  # type: ignore[call-overload]
+    for r in rows:  # every activity of the return appears, reported on or not
+        sub.activities.setdefault(r.activity.code, ActivityReport(r.activity.code))
