@@ -318,10 +318,10 @@ def _matrix_row(
         "institution": inst,
         "received": sub is not None,
     }
-    values = {(v.indicator, v.point): v.value for v in sub.values} if sub and ind else {}
+    values = {(v.indicator, v.point_end): v.value for v in sub.values} if sub and ind else {}
     for c in value_cols:
         due = value_due(ind, c, period)
-        row[f"value {c.point.label}"] = values.get((ind.id, c.point.label)) if ind else None
+        row[f"value {c.point.label}"] = values.get((ind.id, c.point.end)) if ind else None
         row[f"due {c.point.label}"] = due
     row.update(
         {
@@ -399,9 +399,9 @@ def _row_flags(
                     )
                 )
     if ind is not None:
-        got = {v.point for v in sub.values if v.indicator == ind.id}
+        got = {v.point_end for v in sub.values if v.indicator == ind.id}
         for c in value_cols:
-            if value_due(ind, c, period) and c.point.label not in got:
+            if value_due(ind, c, period) and c.point.end not in got:
                 code = "indicator-overdue" if late else "value-missing"
                 flags.append(
                     Flag(

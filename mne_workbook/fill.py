@@ -108,10 +108,8 @@ def random_entries(
                     out[(act, ind.id, col.field)] = _random_value(ind.measure, rng, cat)
                 elif col.kind == Kind.STATUS:
                     out[(act, "", col.field)] = cat.entry("status", rng.randint(1, 4))
-                elif (
-                    (col.kind == Kind.RATING_HY
-                    and period.half_year_rating_due)
-                    or (col.kind == Kind.RATING_Y and period.yearly_rating_due)
+                elif (col.kind == Kind.RATING_HY and period.half_year_rating_due) or (
+                    col.kind == Kind.RATING_Y and period.yearly_rating_due
                 ):
                     out[(act, "", col.field)] = cat.entry("rating", rng.randint(1, 3))
                 elif col.kind == Kind.COMMENT:

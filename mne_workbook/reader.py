@@ -37,7 +37,7 @@ from .layout import (
     value_due,
 )
 from .locales import SUPPORTED, catalog
-from .periods import Period
+from .periods import Period, collection_points
 from .plan import Plan
 from .safety import Limits, inspect_file
 from .values import is_blank, parse_code, parse_text, parse_value
@@ -215,7 +215,7 @@ def _identity(sub: Submission, wb: Any) -> Identity:
             sources["the _identity sheet"] = sheet
     try:
         custom = {
-            p.name[len(PREFIX) :]: str(p.value)
+            p.name[len(PREFIX) :]: "" if p.value is None else str(p.value)
             for p in wb.custom_doc_props.props
             if p.name.startswith(PREFIX)
         }
@@ -482,6 +482,14 @@ def _iter_inputs(
             yield ci, col, a, r, is_open
 
 
+def _own_point(frequency: Any, period: Period, point: Period) -> str:
+    """The label of the indicator's own collection period that ends with ``point``."""
+    for p in collection_points(frequency, period):
+        if p.end == point.end:
+            return p.label
+    return point.label
+
+
 def _read_values(
     sub: Submission,
     name: str,
@@ -523,7 +531,14 @@ def _read_values(
                 _problem(sub, err[0], f"{act}/{ind} value {col.point.label}: {err[1]}", ref)
             elif value is not None:
                 sub.values.append(
-                    ReportedValue(act, ind, col.point.end, col.point.label, value, ref)
+                    ReportedValue(
+                        act,
+                        ind,
+                        col.point.end,
+                        _own_point(r.indicator.frequency, period, col.point),
+                        value,
+                        ref,
+                    )
                 )
             continue
         rep = sub.activities.setdefault(act, ActivityReport(act))

@@ -1,0 +1,57 @@
+"""Build returned workbooks for tests: generate once, then fill or damage copies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from mne_workbook.fill import fill_return, set_saved_at
+from mne_workbook.generate import generate
+from mne_workbook.periods import Period
+from mne_workbook.plan import Plan
+
+PERIOD = Period.parse("2026-Q3")  # due 2026-10-15; no rating due
+STAMP = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+ON_TIME = dt.datetime(2026, 10, 10, 9, 0)
+LATE = dt.datetime(2026, 10, 20, 9, 0)
+
+
+def generated(plan: Plan, out: Path, period: Period = PERIOD) -> dict[str, Path]:
+    return {
+        w.institution or "master": w.path for w in generate(plan, period, out, generated_at=STAMP)
+    }
+
+
+def copy(src: Path, dst: Path) -> Path:
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def edit(src: Path, dst: Path, change: Any, saved_at: dt.datetime | None = ON_TIME) -> Path:
+    """Apply ``change(workbook)`` with openpyxl and save to ``dst``."""
+    wb = openpyxl.load_workbook(src)
+    change(wb)
+    wb.save(dst)
+    if saved_at is not None:
+        set_saved_at(dst, saved_at)
+    return dst
+
+
+def col(ws: Any, field: str) -> int:
+    return [c.value for c in ws[3]].index(field) + 1
+
+
+def row_of(ws: Any, activity: str, indicator: str = "") -> int:
+    for r in range(5, ws.max_row + 1):
+        if ws.cell(r, 1).value == activity and (
+            indicator == "" or (ws.cell(r, 2).value or "") == indicator
+        ):
+            return r
+    raise KeyError((activity, indicator))
+
+
+__all__ = ["LATE", "ON_TIME", "PERIOD", "copy", "edit", "fill_return", "generated"]
