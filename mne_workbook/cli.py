@@ -147,6 +147,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Replace workbooks that already exist.")
 @click.option("--no-master", is_flag=True, help="Do not write ONATC's master workbook.")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Signing key file (default: $MNE_WORKBOOK_KEY, else"
+    " ~/.config/mne-workbook/signing.key, created on first use).",
+)
 def generate(
     plan_path: Path,
     period: str,
@@ -156,6 +162,7 @@ def generate(
     password_env: str | None,
     overwrite: bool,
     no_master: bool,
+    key_file: Path | None,
 ) -> None:
     """Write the period's workbooks: one per carrier institution, plus the master."""
     import os
@@ -179,10 +186,14 @@ def generate(
                 )
         p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
         started = time.perf_counter()
+        from .signing import load_keys
+
+        keys = load_keys(key_file, create=True)
         written = run(
             plan,
             p,
             out_dir,
+            keys=keys,
             institutions=institutions or None,
             lang=lang,
             password=password,
@@ -269,6 +280,22 @@ def _collect(paths: tuple[Path, ...]) -> list[Path]:
 )
 @click.option("--pdf", is_flag=True, help="Also print the workbook to PDF with LibreOffice.")
 @click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Files read at once, each in its own bounded process (default: the cores).",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Read unsigned or unverifiable workbooks (they are flagged).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Key file to verify signatures (default as for generate).",
+)
 def consolidate(
     plan_path: Path,
     inputs: tuple[Path, ...],
@@ -279,14 +306,17 @@ def consolidate(
     csv_dir: Path | None,
     pdf: bool,
     overwrite: bool,
+    workers: int | None,
+    allow_unsigned: bool,
+    key_file: Path | None,
 ) -> None:
     """Read returned workbooks, consolidate them and flag gaps and overdue indicators."""
     import time
 
     from .consolidate import consolidate as run
     from .errors import Location, UsageError, fail
+    from .parallel import read_many
     from .periods import parse_reporting_period
-    from .reader import read_return
     from .report import json_text, to_pdf, write_consolidated, write_csv, write_json
 
     plan = _load_plan_or_exit(plan_path)
@@ -321,14 +351,25 @@ def consolidate(
             )
     except UsageError as exc:
         _die(exc, EXIT_USAGE)
+    from .signing import load_keys
+
+    keys = load_keys(key_file, create=False)
     quiet = json_out == "-"
     started = time.perf_counter()
-    subs = []
+    require = not allow_unsigned
     if len(files) > 10 and not quiet:
-        with click.progressbar(files, label="Reading returns", file=sys.stderr) as bar:
-            subs = [read_return(f, plan, p) for f in bar]
+        with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
+            subs = read_many(
+                files,
+                plan,
+                p,
+                keys=keys,
+                require_signature=require,
+                workers=workers,
+                progress=bar.update,
+            )
     else:
-        subs = [read_return(f, plan, p) for f in files]
+        subs = read_many(files, plan, p, keys=keys, require_signature=require, workers=workers)
     as_of_date = as_of.date() if as_of else None
     con = run(plan, subs, p, as_of_date)
     write_consolidated(con, out_path)

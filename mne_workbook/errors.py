@@ -278,6 +278,49 @@ CATALOG: dict[str, Code] = {
             "the file was made from an older plan version",
             "Nothing it reports changed; it was read. Send the current workbook next time.",
         ),
+        # -- a returned file: signature (tamper evidence) -------------------------------
+        _c(
+            "unsigned-workbook",
+            E,
+            "the workbook is not signed",
+            "Use the workbook ONATC sent; to read unsigned files anyway, pass --allow-unsigned.",
+        ),
+        _c(
+            "unsigned-accepted",
+            W,
+            "an unsigned workbook was read (--allow-unsigned)",
+            "Its identity and plan cells could not be verified; check it by hand.",
+        ),
+        _c(
+            "unknown-signing-key",
+            E,
+            "signed with a key this office does not have",
+            "Check MNE_WORKBOOK_KEY or the key file; keep old keys after a rotation.",
+        ),
+        _c(
+            "signature-invalid",
+            E,
+            "the identity or plan content was altered",
+            "Do not trust this file; ask the institution for the workbook as it was sent.",
+        ),
+        _c(
+            "forged-identity",
+            E,
+            "the identity was changed to another institution",
+            "The workbook was generated for another institution; ask for the right file.",
+        ),
+        _c(
+            "identity-copied",
+            E,
+            "the identity was copied from another workbook",
+            "The sheets belong to another workbook; ask for the workbook as it was sent.",
+        ),
+        _c(
+            "plan-cells-tampered",
+            E,
+            "plan cells were edited after protection was removed",
+            "Ask the institution to report in the yellow cells of the workbook as sent.",
+        ),
         # -- a returned file: structure ---------------------------------------------------
         _c(
             "sheet-missing",

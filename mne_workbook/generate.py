@@ -13,16 +13,18 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from . import __version__
 from .errors import Location, UsageError, fail
 from .identity import KIND_INSTITUTION, KIND_MASTER, Identity
+from .layout import content_records
 from .locales import SUPPORTED, catalog
 from .periods import Period
 from .plan import Institution, Plan
+from .signing import KeyRing, content_digest, key_id, sign
 from .workbook_protection import lock_structure
 from .writer import SheetStats, write_workbook
 
@@ -101,11 +103,13 @@ def generate(
     overwrite: bool = False,
     generated_at: dt.datetime | None = None,
     master: bool = True,
+    keys: KeyRing | None = None,
 ) -> list[GeneratedWorkbook]:
     """Write the period's workbooks into ``out_dir`` and return what was written.
 
     ``institutions`` limits the institution workbooks to those ids (the master is
-    still written unless ``master`` is false).
+    still written unless ``master`` is false). With ``keys``, every workbook is signed
+    with the ring's current key (see :mod:`signing`).
     """
     lang = lang or plan.languages[0]
     if lang not in SUPPORTED:
@@ -159,6 +163,14 @@ def generate(
             generator_version=__version__,
             generated_at=stamp.isoformat().replace("+00:00", "Z"),
         )
+        if keys is not None:
+            identity = replace(identity, key_id=key_id(keys.current))
+            digest = content_digest(
+                content_records(plan, period, identity.institution or None, cat)
+            )
+            identity = replace(
+                identity, signature=sign(keys.current, identity.signed_pairs(), digest)
+            )
 
         def write(
             tmp: Path, inst: Institution | None = inst, identity: Identity = identity

@@ -30,14 +30,21 @@ class Identity:
     generator_version: str
     generated_at: str  # ISO 8601, UTC
     layout_version: str = LAYOUT_VERSION
+    key_id: str = ""  # id of the key that signed the workbook ("" when unsigned)
+    signature: str = ""  # HMAC over the other fields and the plan content shown
 
     def pairs(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in asdict(self).items()]
 
+    def signed_pairs(self) -> list[tuple[str, str]]:
+        """The fields the signature covers: all but the signature itself."""
+        return [(k, v) for k, v in self.pairs() if k != "signature"]
+
     @classmethod
     def from_mapping(cls, data: dict[str, str]) -> Identity:
         names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data and n != "layout_version"]
+        optional = {"layout_version", "key_id", "signature"}
+        missing = [n for n in names if n not in data and n not in optional]
         if missing:
             raise KeyError(", ".join(missing))
         return cls(**{n: str(data[n]) for n in names if n in data})

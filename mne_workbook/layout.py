@@ -262,3 +262,62 @@ def plan_cell(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | No
     if f == "responsible_person":
         return ind.responsible_person or "", None
     return "", None
+
+
+def norm_cell(value: object) -> str:
+    """A cell's content as text, the same whether written by us or re-saved by a client."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def signed_owners(master: bool) -> frozenset[Owner]:
+    """Columns whose content the signature covers (the master's ONATC fields are editable)."""
+    return frozenset({Owner.KEY, Owner.PLAN} | (set() if master else {Owner.ONATC}))
+
+
+def content_records(plan: Plan, period: Period, institution: str | None, cat: Catalog) -> list[str]:
+    """The plan content a workbook shows, as records for its signature digest."""
+    columns = columns_for(plan, period)
+    owners = signed_owners(institution is None)
+    out: list[str] = []
+    for so in plan.strategic_objectives:
+        rows = rows_for(so, institution)
+        if not rows and institution is not None:
+            continue
+        name = sheet_name(so)
+        out.append(f"{name}|fields|" + "|".join(c.field for c in columns))
+        for col in columns:
+            if col.owner not in owners:
+                continue
+            tops = {a for a, _ in spans(rows, col.span)}
+            for i, r in enumerate(rows):
+                value = plan_cell(col, r, cat)[0] if i in tops else ""
+                out.append(f"{name}|{i}|{col.field}|{norm_cell(value)}")
+    return out
+
+
+def grid_records(
+    sheets: list[tuple[str, list[list[object]]]], owner_of: dict[str, Owner], master: bool
+) -> list[str]:
+    """The same records as :func:`content_records`, read from a file's cell values."""
+    owners = signed_owners(master)
+    out: list[str] = []
+    for name, grid in sheets:
+        fields = [norm_cell(v) for v in (grid[FIELD_ROW] if len(grid) > FIELD_ROW else [])]
+        while fields and not fields[-1]:
+            fields.pop()
+        out.append(f"{name}|fields|" + "|".join(fields))
+        data = grid[FIRST_DATA_ROW:]
+        while data and all(norm_cell(v) == "" for v in data[-1]):
+            data = data[:-1]
+        for ci, f in enumerate(fields):
+            if owner_of.get(f) not in owners:
+                continue
+            for i, row in enumerate(data):
+                out.append(f"{name}|{i}|{f}|{norm_cell(row[ci] if ci < len(row) else None)}")
+    return out

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from .layout import (
     Owner,
     Span,
     columns_for,
+    content_records,
     editable,
+    grid_records,
     plan_cell,
     rows_for,
     sheet_name,
@@ -40,6 +43,7 @@ from .locales import SUPPORTED, catalog
 from .periods import Period, collection_points
 from .plan import Plan
 from .safety import Limits, inspect_file
+from .signing import KeyRing, content_digest, verify
 from .values import is_blank, parse_code, parse_text, parse_value
 
 
@@ -135,8 +139,14 @@ def read_return(
     plan: Plan,
     period: Period | None = None,
     limits: Limits | None = None,
+    keys: KeyRing | None = None,
+    require_signature: bool = False,
 ) -> Submission:
-    """Read a returned workbook; never raises for bad data (see ``problems``)."""
+    """Read a returned workbook; never raises for bad data (see ``problems``).
+
+    With ``keys`` the signature is verified; ``require_signature`` refuses unsigned or
+    unverifiable files (without it they are read with an ``unsigned-accepted`` warning).
+    """
     p = Path(path)
     sub = Submission(path=str(p))
     refusal = inspect_file(p, limits or Limits())
@@ -147,7 +157,7 @@ def read_return(
     data = p.read_bytes()  # bounded by Limits.max_file_bytes
     sub.size, sub.sha256 = len(data), hashlib.sha256(data).hexdigest()
     try:
-        _read(sub, p, plan, period)
+        _read(sub, p, plan, period, _Signing(keys, require_signature))
     except _Refuse:
         sub.refused = True
     return sub
@@ -170,22 +180,47 @@ def _refuse(sub: Submission, code: str, message: str, **kw: Any) -> _Refuse:
     return _Refuse()
 
 
+def _why(exc: Exception) -> str:
+    """A parser failure in words; XML entity tricks get their own explanation."""
+    name = type(exc).__name__
+    if name in (
+        "EntitiesForbidden",
+        "DTDForbidden",
+        "ExternalReferenceForbidden",
+        "NotSupportedError",
+    ):
+        return f"the workbook's XML declares entities or a DTD (an XML bomb or XXE): {name}"
+    return f"{name}: {str(exc)[:200]}"
+
+
 def _open(sub: Submission, path: Path) -> Any:
     import warnings
 
     import openpyxl
 
+    if not openpyxl.DEFUSEDXML:  # XML bombs and external entities must be refused
+        raise _refuse(sub, "parse-failed", "openpyxl is not using defusedxml; refusing to parse")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
             return openpyxl.load_workbook(
                 path, read_only=True, data_only=False, keep_links=False, keep_vba=False
             )
-    except Exception as exc:
-        raise _refuse(sub, "parse-failed", f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # any parser failure refuses the file, and only it
+        raise _refuse(sub, "parse-failed", _why(exc)) from None
 
 
-def _read(sub: Submission, path: Path, plan: Plan, period: Period | None) -> None:
+@dataclass(frozen=True)
+class _Signing:
+    keys: KeyRing | None
+    required: bool
+
+
+def _read(
+    sub: Submission, path: Path, plan: Plan, period: Period | None, signing: _Signing
+) -> None:
     wb = _open(sub, path)
     try:
         try:
@@ -194,11 +229,11 @@ def _read(sub: Submission, path: Path, plan: Plan, period: Period | None) -> Non
             identity = _identity(sub, wb)
             sub.identity = identity
             expected_period = _check_identity(sub, identity, plan, period)
-            _read_sheets(sub, wb, plan, identity, expected_period)
-        except _Refuse:
+            _read_sheets(sub, wb, plan, identity, expected_period, signing)
+        except (_Refuse, MemoryError):
             raise
-        except Exception as exc:
-            raise _refuse(sub, "parse-failed", f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        except Exception as exc:  # a malformed part must not crash the run
+            raise _refuse(sub, "parse-failed", _why(exc)) from None
     finally:
         wb.close()
 
@@ -280,6 +315,84 @@ def _check_identity(sub: Submission, ident: Identity, plan: Plan, period: Period
     return file_period
 
 
+# --------------------------------------------------------------------------- signature
+
+
+def _values(grid: list[list[Any]]) -> list[list[object]]:
+    return [[_val(c) for c in row] for row in grid]
+
+
+def _check_signature(
+    sub: Submission,
+    plan: Plan,
+    period: Period,
+    ident: Identity,
+    cat: Any,
+    columns: tuple[Column, ...],
+    grids: dict[str, list[list[Any]]],
+    signing: _Signing,
+) -> None:
+    """Verify the HMAC; name what was done to the file when it does not verify."""
+    keys = signing.keys
+    if keys is None and not signing.required:
+        return
+    if not ident.signature:
+        if signing.required:
+            raise _refuse(sub, "unsigned-workbook", "the workbook carries no signature")
+        _problem(sub, "unsigned-accepted", "the workbook carries no signature")
+        return
+    key = keys.by_id(ident.key_id) if keys else None
+    if key is None:
+        if signing.required:
+            raise _refuse(
+                sub,
+                "unknown-signing-key",
+                f"signed with key {ident.key_id!r}, which is not in the key ring",
+            )
+        _problem(sub, "unsigned-accepted", f"key {ident.key_id!r} unknown: not verified")
+        return
+    owner_of = {c.field: c.owner for c in columns}
+    records = grid_records([(n, _values(g)) for n, g in grids.items()], owner_of, False)
+    found = content_digest(records)
+    if verify(key, ident.signed_pairs(), found, ident.signature):
+        return
+    carriers = [i.id for i in plan.carriers()]
+
+    def expected(inst: str) -> str:
+        return content_digest(content_records(plan, period, inst, cat))
+
+    for other in carriers:  # the identity was edited to name another institution
+        if other != ident.institution:
+            forged = replace(ident, institution=other)
+            if verify(key, forged.signed_pairs(), found, ident.signature):
+                raise _refuse(
+                    sub,
+                    "forged-identity",
+                    f"the workbook was generated for {other!r} but its identity"
+                    f" now says {ident.institution!r}",
+                )
+    if verify(key, ident.signed_pairs(), expected(ident.institution), ident.signature):
+        for other in carriers:  # a genuine identity on another workbook's sheets
+            if other != ident.institution and found == expected(other):
+                raise _refuse(
+                    sub,
+                    "identity-copied",
+                    f"the identity is {ident.institution!r}'s but the sheets are"
+                    f" {other!r}'s workbook",
+                )
+        _problem(
+            sub,
+            "plan-cells-tampered",
+            "the identity is genuine but plan cells, keys or columns were changed",
+        )
+        return  # the structure checks that follow name the cells
+    raise _refuse(
+        sub,
+        "signature-invalid",
+        "the signature does not match the identity and content of the file",
+    )
+
+
 # --------------------------------------------------------------------------- sheets
 
 
@@ -295,7 +408,9 @@ def _val(cell: Any) -> Any:
     return None if cell is None else getattr(cell, "value", None)
 
 
-def _read_sheets(sub: Submission, wb: Any, plan: Plan, ident: Identity, period: Period) -> None:
+def _read_sheets(
+    sub: Submission, wb: Any, plan: Plan, ident: Identity, period: Period, signing: _Signing
+) -> None:
     cat = catalog(ident.language if ident.language in SUPPORTED else "en")
     columns = columns_for(plan, period)
     fields = [c.field for c in columns]
@@ -310,6 +425,9 @@ def _read_sheets(sub: Submission, wb: Any, plan: Plan, ident: Identity, period: 
         SHEET_IDENTITY,
         *(catalog(lg).text("cover_sheet") for lg in SUPPORTED),
     }
+    so_sheets = [n for n in wb.sheetnames if re.fullmatch(r"SO\d{1,2}", n)]
+    grids = {n: _cells(wb[n], len(columns)) for n in so_sheets}
+    _check_signature(sub, plan, period, ident, cat, columns, grids, signing)
     for extra in [n for n in wb.sheetnames if n not in known]:
         _problem(
             sub, "sheet-unexpected", f"sheet {extra!r} is not part of the workbook", sheet=extra
@@ -326,7 +444,7 @@ def _read_sheets(sub: Submission, wb: Any, plan: Plan, ident: Identity, period: 
     sheets = []
     for so, rows in expected:
         name = sheet_name(so)
-        grid = _cells(wb[name], len(columns))
+        grid = grids[name]
         structure_errors += _check_structure(sub, name, grid, fields, rows, older)
         sheets.append((name, grid, rows))
     if structure_errors:

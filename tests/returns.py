@@ -13,6 +13,7 @@ from mne_workbook.fill import fill_return, set_saved_at
 from mne_workbook.generate import generate
 from mne_workbook.periods import Period
 from mne_workbook.plan import Plan
+from mne_workbook.signing import KeyRing
 
 PERIOD = Period.parse("2026-Q3")  # due 2026-10-15; no rating due
 STAMP = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
@@ -20,9 +21,16 @@ ON_TIME = dt.datetime(2026, 10, 10, 9, 0)
 LATE = dt.datetime(2026, 10, 20, 9, 0)
 
 
+KEYS = KeyRing(
+    (bytes.fromhex("6d6e652d776f726b626f6f6b2d746573742d6b65792d6e6f742d736563726574"),)
+)
+
+
 def generated(plan: Plan, out: Path, period: Period = PERIOD) -> dict[str, Path]:
+    """The period's workbooks, signed with the test key (as conftest sets it for the CLI)."""
     return {
-        w.institution or "master": w.path for w in generate(plan, period, out, generated_at=STAMP)
+        w.institution or "master": w.path
+        for w in generate(plan, period, out, generated_at=STAMP, keys=KEYS)
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from returns import LATE, ON_TIME, PERIOD, col, copy, edit, generated, row_of
+from returns import KEYS, LATE, ON_TIME, PERIOD, col, copy, edit, generated, row_of
 
 from mne_workbook.cli import main
 from mne_workbook.consolidate import combined_status, consolidate
@@ -80,7 +80,9 @@ def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def con(demo: Plan, returns: Path) -> Any:
-    subs = [read_return(p, demo, PERIOD) for p in sorted(returns.iterdir())]
+    # signatures verified: filled by openpyxl and re-saved by LibreOffice, they still hold
+    subs = [read_return(p, demo, PERIOD, keys=KEYS, require_signature=True)
+            for p in sorted(returns.iterdir())]
     return consolidate(demo, subs, PERIOD, AS_OF)
 
 

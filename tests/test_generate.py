@@ -226,7 +226,7 @@ def test_every_sheet_and_the_structure_are_protected(q2: dict[str, Path]) -> Non
 
 def test_identity_is_stored_three_ways(q2: dict[str, Path], demo: Plan) -> None:
     wb = open_wb(q2["mlsw"])
-    sheet = {r[0]: r[1] for r in wb["_identity"].iter_rows(values_only=True)}
+    sheet = {r[0]: r[1] or "" for r in wb["_identity"].iter_rows(values_only=True)}
     ident = Identity.from_mapping(sheet)
     assert (ident.plan_id, ident.plan_fingerprint, ident.institution, ident.period, ident.kind) == (
         demo.id,
@@ -237,7 +237,7 @@ def test_identity_is_stored_three_ways(q2: dict[str, Path], demo: Plan) -> None:
     )
     assert ident.generated_at == "2026-07-01T08:30:00Z"
     props = {p.name: p.value for p in wb.custom_doc_props.props}
-    assert {k[4:]: v for k, v in props.items() if k.startswith("mne_")} == sheet
+    assert {k[4:]: v or "" for k, v in props.items() if k.startswith("mne_")} == sheet
     compact = wb.defined_names["mne_identity"].attr_text.strip('"')
     assert Identity.parse_compact(compact) == {
         "plan": demo.id,

@@ -42,8 +42,9 @@ def facts(path: Path) -> dict[str, Any]:
             "protected": ws.protection.sheet,
             "table": table(ws),
         }
-    out["identity"] = [r for r in wb["_identity"].iter_rows(values_only=True)]
-    out["props"] = {p.name: p.value for p in wb.custom_doc_props.props}
+    # an empty text may come back as an empty cell: both read as ""
+    out["identity"] = [(k, v or "") for k, v in wb["_identity"].iter_rows(values_only=True)]
+    out["props"] = {p.name: p.value or "" for p in wb.custom_doc_props.props}
     out["name"] = wb.defined_names["mne_identity"].attr_text
     return out
 

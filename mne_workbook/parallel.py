@@ -1,0 +1,146 @@
+"""Read many returns, each in its own child process with a time and a memory bound.
+
+A hostile file (a huge XML token, a decompression trick the gate did not catch) can
+stall a parser or eat memory; in a child it only costs that child. A child that runs
+past ``timeout`` is killed and its file refused (``parse-timeout``); one that runs out
+of its address-space budget is refused (``parse-memory``). Up to ``workers`` children
+run at once, so a round of returns uses every core; results come back in input order
+and are the same as reading the files one by one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from .errors import Location, Problem
+from .periods import Period
+from .plan import Plan
+from .reader import Submission, read_return
+from .safety import Limits
+from .signing import KeyRing
+
+
+@dataclass(frozen=True)
+class Bounds:
+    timeout: float = 60.0  # seconds per file
+    memory_mb: int = 1024  # address space a child may add to what it inherits
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _child(
+    conn: Connection,
+    path: str,
+    plan: Plan,
+    period: Period | None,
+    limits: Limits,
+    keys: KeyRing | None,
+    require: bool,
+    memory_mb: int,
+) -> None:
+    try:
+        budget = _vm_bytes() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+        sub = read_return(path, plan, period, limits, keys, require)
+        conn.send(sub)
+    except MemoryError:
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+def _refused(path: Path, code: str, message: str) -> Submission:
+    sub = Submission(path=str(path), refused=True)
+    sub.problems.append(Problem(code, message, Location(file=str(path))))
+    return sub
+
+
+def read_many(
+    paths: Sequence[str | Path],
+    plan: Plan,
+    period: Period | None = None,
+    *,
+    limits: Limits | None = None,
+    keys: KeyRing | None = None,
+    require_signature: bool = False,
+    workers: int | None = None,
+    bounds: Bounds | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> list[Submission]:
+    """Read ``paths`` in bounded child processes; one Submission per path, in order."""
+    limits = limits or Limits()
+    bounds = bounds or Bounds()
+    workers = max(1, workers or os.cpu_count() or 1)
+    ctx = mp.get_context("fork")
+    results: list[Submission | None] = [None] * len(paths)
+    pending = list(enumerate(Path(p) for p in paths))
+    running: dict[Connection, tuple[int, Path, Any, float]] = {}
+    while pending or running:
+        while pending and len(running) < workers:
+            i, path = pending.pop(0)
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_child,
+                args=(
+                    send,
+                    str(path),
+                    plan,
+                    period,
+                    limits,
+                    keys,
+                    require_signature,
+                    bounds.memory_mb,
+                ),
+            )
+            proc.start()
+            send.close()
+            running[recv] = (i, path, proc, time.monotonic())
+        now = time.monotonic()
+        next_deadline = min(start + bounds.timeout for _, _, _, start in running.values())
+        ready = wait(list(running), timeout=max(0.0, next_deadline - now))
+        for obj in ready:
+            conn = next(c for c in running if c is obj)
+            i, path, proc, _ = running.pop(conn)
+            sub: Submission | None
+            try:
+                got = conn.recv()
+                sub = got if isinstance(got, Submission) else None
+            except (EOFError, OSError):
+                sub = None
+            conn.close()
+            proc.join()
+            if sub is None:
+                sub = _refused(
+                    path, "parse-memory", f"reading needed more than {bounds.memory_mb} MB; refused"
+                )
+            results[i] = sub
+            if progress:
+                progress(1)
+        now = time.monotonic()
+        for conn, (i, path, proc, start) in list(running.items()):
+            if now - start >= bounds.timeout:
+                proc.kill()
+                proc.join()
+                conn.close()
+                del running[conn]
+                results[i] = _refused(
+                    path, "parse-timeout", f"reading took longer than {bounds.timeout:g} s; refused"
+                )
+                if progress:
+                    progress(1)
+    return [r for r in results if r is not None]
