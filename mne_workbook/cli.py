@@ -287,6 +287,27 @@ def _collect(paths: tuple[Path, ...]) -> list[Path]:
     help="Files read at once, each in its own bounded process (default: the cores).",
 )
 @click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds one file may take to read; a slower file is refused.",
+)
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(16),
+    default=1024,
+    show_default=True,
+    help="Memory (MB) reading one file may use; a hungrier file is refused.",
+)
+@click.option(
+    "--max-file-mb",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Largest returned file accepted (MB).",
+)
+@click.option(
     "--allow-unsigned",
     is_flag=True,
     help="Read unsigned or unverifiable workbooks (they are flagged).",
@@ -307,6 +328,9 @@ def consolidate(
     pdf: bool,
     overwrite: bool,
     workers: int | None,
+    timeout: float,
+    memory_mb: int,
+    max_file_mb: int,
     allow_unsigned: bool,
     key_file: Path | None,
 ) -> None:
@@ -315,9 +339,10 @@ def consolidate(
 
     from .consolidate import consolidate as run
     from .errors import Location, UsageError, fail
-    from .parallel import read_many
+    from .parallel import Bounds, read_many
     from .periods import parse_reporting_period
     from .report import json_text, to_pdf, write_consolidated, write_csv, write_json
+    from .safety import Limits
 
     plan = _load_plan_or_exit(plan_path)
     try:
@@ -357,19 +382,20 @@ def consolidate(
     quiet = json_out == "-"
     started = time.perf_counter()
     require = not allow_unsigned
+    limits = Limits(max_file_bytes=max_file_mb * 1024 * 1024)
+    bounds = Bounds(timeout=timeout, memory_mb=memory_mb)
+    options: dict[str, Any] = {
+        "keys": keys,
+        "require_signature": require,
+        "workers": workers,
+        "limits": limits,
+        "bounds": bounds,
+    }
     if len(files) > 10 and not quiet:
         with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
-            subs = read_many(
-                files,
-                plan,
-                p,
-                keys=keys,
-                require_signature=require,
-                workers=workers,
-                progress=bar.update,
-            )
+            subs = read_many(files, plan, p, progress=bar.update, **options)
     else:
-        subs = read_many(files, plan, p, keys=keys, require_signature=require, workers=workers)
+        subs = read_many(files, plan, p, **options)
     as_of_date = as_of.date() if as_of else None
     con = run(plan, subs, p, as_of_date)
     write_consolidated(con, out_path)

@@ -223,6 +223,18 @@ CATALOG: dict[str, Code] = {
             "Remove external links and embedded objects, save as .xlsx and send it again.",
         ),
         _c(
+            "parse-timeout",
+            E,
+            "reading the workbook took too long",
+            "This is not a normal return; do not open it, ask the sender for the original.",
+        ),
+        _c(
+            "parse-memory",
+            E,
+            "reading the workbook needed too much memory",
+            "This is not a normal return; do not open it, ask the sender for the original.",
+        ),
+        _c(
             "parse-failed",
             E,
             "the workbook could not be read",

@@ -154,7 +154,17 @@ class MatrixRow:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.activity.code, self.indicator.id if self.indicator else "")
+        """Unique within a sheet: (activity code, indicator id); a result without
+        indicators is ``~rN`` (N its position; no id starts with ``~``), an activity
+        without results ``""``."""
+        if self.indicator is not None:
+            return (self.activity.code, self.indicator.id)
+        if self.result is not None:
+            n = next(
+                k for k, r in enumerate(self.activity.expected_results, start=1) if r is self.result
+            )
+            return (self.activity.code, f"~r{n}")
+        return (self.activity.code, "")
 
 
 def rows_for(so: StrategicObjective, institution: str | None) -> list[MatrixRow]:
@@ -234,7 +244,7 @@ def plan_cell(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | No
     if f == "activity_key":
         return act.code, None
     if f == "indicator_key":
-        return (ind.id if ind else ""), None
+        return r.key[1], None
     if f == "specific_objective":
         return f"{r.specific.code} {r.specific.title}", None
     if f == "activity":

@@ -116,7 +116,10 @@ class Submission:
         return Path(self.path).name
 
     def refusal(self) -> Problem | None:
-        return next((p for p in self.problems if p.severity == Severity.ERROR), None)
+        """Why the file was refused: the error that stopped the reading (the last one)."""
+        if not self.refused:
+            return None
+        return next((p for p in reversed(self.problems) if p.severity == Severity.ERROR), None)
 
     def content_key(self) -> tuple[object, ...]:
         """What the return says, for telling identical returns from different ones."""
@@ -180,17 +183,22 @@ def _refuse(sub: Submission, code: str, message: str, **kw: Any) -> _Refuse:
     return _Refuse()
 
 
-def _why(exc: Exception) -> str:
-    """A parser failure in words; XML entity tricks get their own explanation."""
+def _why(exc: Exception) -> tuple[str, str]:
+    """The code and words for a parser failure; entity tricks and memory get their own."""
     name = type(exc).__name__
+    if "memory" in str(exc).lower():  # expat reports its own allocation failures
+        return "parse-memory", f"the parser ran out of memory ({name}: {str(exc)[:100]})"
     if name in (
         "EntitiesForbidden",
         "DTDForbidden",
         "ExternalReferenceForbidden",
         "NotSupportedError",
     ):
-        return f"the workbook's XML declares entities or a DTD (an XML bomb or XXE): {name}"
-    return f"{name}: {str(exc)[:200]}"
+        return (
+            "parse-failed",
+            f"the workbook's XML declares entities or a DTD (an XML bomb or XXE): {name}",
+        )
+    return "parse-failed", f"{name}: {str(exc)[:200]}"
 
 
 def _open(sub: Submission, path: Path) -> Any:
@@ -209,7 +217,7 @@ def _open(sub: Submission, path: Path) -> Any:
     except MemoryError:
         raise
     except Exception as exc:  # any parser failure refuses the file, and only it
-        raise _refuse(sub, "parse-failed", _why(exc)) from None
+        raise _refuse(sub, *_why(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -233,7 +241,7 @@ def _read(
         except (_Refuse, MemoryError):
             raise
         except Exception as exc:  # a malformed part must not crash the run
-            raise _refuse(sub, "parse-failed", _why(exc)) from None
+            raise _refuse(sub, *_why(exc)) from None
     finally:
         wb.close()
 

@@ -30,8 +30,14 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: object) -> object:
-    """Neutralise a string a spreadsheet would treat as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """Neutralise a string a spreadsheet could treat as a formula (CSV injection).
+
+    Besides OWASP's leading ``= + - @``, tab and CR, a trigger after leading white
+    space counts too: some importers strip it.
+    """
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS)
+    ):
         return "'" + value
     return value
 
@@ -440,7 +446,10 @@ def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
     out = []
     used = {id(s) for s in con.used.values()}
     for s in con.submissions:
-        first = s.refusal() or (s.problems[0] if s.problems else None)
+        first = s.refusal() or next(
+            (p for p in s.problems if str(p.severity) == "error"),
+            s.problems[0] if s.problems else None,
+        )
         if s.refused:
             state = "refused"
         elif id(s) in used:

@@ -19,8 +19,9 @@ TEST_KEY_HEX = "6d6e652d776f726b626f6f6b2d746573742d6b65792d6e6f742d736563726574
 
 
 @pytest.fixture(autouse=True)
-def _isolated_keys(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-                   ) -> None:
+def _isolated_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Tests sign with a fixed test key and never touch the user's key file."""
     monkeypatch.setenv("MNE_WORKBOOK_KEY", TEST_KEY_HEX)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))

@@ -51,3 +51,27 @@ def convert(src: Path, out_dir: Path, target: str) -> Path:
 def resave_xlsx(src: Path, out_dir: Path) -> Path:
     """Open ``src`` in LibreOffice Calc and save it again as .xlsx (Excel 2007-365)."""
     return convert(src, out_dir, "xlsx:Calc MS Excel 2007 XML")
+
+
+SSCONVERT = shutil.which("ssconvert")
+
+
+def require_ssconvert() -> str:
+    """Gnumeric's ssconvert must be there in CI (.ci/run installs it)."""
+    if SSCONVERT:
+        return SSCONVERT
+    if os.environ.get("CI"):
+        pytest.fail("Gnumeric (ssconvert) is not installed: .ci/run must install it")
+    pytest.skip("Gnumeric (ssconvert) not installed on this machine")
+
+
+def gnumeric_resave(src: Path, dst: Path) -> Path:
+    """Open ``src`` in Gnumeric and save it as .xlsx (Office Open XML)."""
+    ssconvert = require_ssconvert()
+    subprocess.run(
+        [ssconvert, "--export-type=Gnumeric_Excel:xlsx2", str(src), str(dst)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return dst

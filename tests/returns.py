@@ -21,9 +21,7 @@ ON_TIME = dt.datetime(2026, 10, 10, 9, 0)
 LATE = dt.datetime(2026, 10, 20, 9, 0)
 
 
-KEYS = KeyRing(
-    (bytes.fromhex("6d6e652d776f726b626f6f6b2d746573742d6b65792d6e6f742d736563726574"),)
-)
+KEYS = KeyRing((bytes.fromhex("6d6e652d776f726b626f6f6b2d746573742d6b65792d6e6f742d736563726574"),))
 
 
 def generated(plan: Plan, out: Path, period: Period = PERIOD) -> dict[str, Path]:

@@ -81,8 +81,10 @@ def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def con(demo: Plan, returns: Path) -> Any:
     # signatures verified: filled by openpyxl and re-saved by LibreOffice, they still hold
-    subs = [read_return(p, demo, PERIOD, keys=KEYS, require_signature=True)
-            for p in sorted(returns.iterdir())]
+    subs = [
+        read_return(p, demo, PERIOD, keys=KEYS, require_signature=True)
+        for p in sorted(returns.iterdir())
+    ]
     return consolidate(demo, subs, PERIOD, AS_OF)
 
 
@@ -234,6 +236,7 @@ def test_csv_and_json_exports(con: Any, tmp_path: Path) -> None:
 def test_csv_safe_neutralises_formula_triggers(payload: str) -> None:
     assert csv_safe(payload) == "'" + payload
     assert csv_safe("plain") == "plain" and csv_safe(5) == 5
+    assert csv_safe("\n =1+1") == "'\n =1+1"  # a trigger after white space counts too
 
 
 def _digests(d: Path) -> dict[str, str]:
