@@ -39,3 +39,38 @@ def test_a_resaved_return_reads_exactly_and_still_verifies(
     assert sub.accepted and sub.problems == [], [str(p) for p in sub.problems]
     assert sub.content_key() == original.content_key()
     assert sub.identity == original.identity
+
+
+def _strip(src: Path, dst: Path, drop_props: bool, drop_sheet: bool) -> Path:
+    """Save ``src`` as an exporter that loses some identity stores would."""
+    import openpyxl
+    from openpyxl.packaging.custom import CustomPropertyList
+
+    wb = openpyxl.load_workbook(src)
+    if drop_props:
+        wb.custom_doc_props = CustomPropertyList()
+        del wb.defined_names["mne_identity"]
+    if drop_sheet:
+        wb.remove(wb["_identity"])
+    wb.save(dst)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("drop_props", "drop_sheet", "code"),
+    [(True, False, None), (False, True, None), (True, True, "identity-missing")],
+)
+def test_identity_survives_the_loss_of_any_one_store(
+    filled: tuple[Plan, Path], tmp_path: Path, drop_props: bool, drop_sheet: bool,
+    code: str | None,
+) -> None:
+    """What an export that drops document properties and named constants (as Google
+    Sheets' is documented to) or hidden sheets does to a return."""
+    plan, path = filled
+    sub = read_return(_strip(path, tmp_path / "x.xlsx", drop_props, drop_sheet), plan, PERIOD,
+                      keys=KEYS, require_signature=True)
+    if code is None:
+        assert sub.accepted and sub.problems == [] and sub.values
+    else:
+        assert [p.code for p in sub.problems] == [code]
+        assert "pasted into a new file" in sub.problems[0].hint
