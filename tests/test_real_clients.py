@@ -61,14 +61,22 @@ def _strip(src: Path, dst: Path, drop_props: bool, drop_sheet: bool) -> Path:
     [(True, False, None), (False, True, None), (True, True, "identity-missing")],
 )
 def test_identity_survives_the_loss_of_any_one_store(
-    filled: tuple[Plan, Path], tmp_path: Path, drop_props: bool, drop_sheet: bool,
+    filled: tuple[Plan, Path],
+    tmp_path: Path,
+    drop_props: bool,
+    drop_sheet: bool,
     code: str | None,
 ) -> None:
     """What an export that drops document properties and named constants (as Google
     Sheets' is documented to) or hidden sheets does to a return."""
     plan, path = filled
-    sub = read_return(_strip(path, tmp_path / "x.xlsx", drop_props, drop_sheet), plan, PERIOD,
-                      keys=KEYS, require_signature=True)
+    sub = read_return(
+        _strip(path, tmp_path / "x.xlsx", drop_props, drop_sheet),
+        plan,
+        PERIOD,
+        keys=KEYS,
+        require_signature=True,
+    )
     if code is None:
         assert sub.accepted and sub.problems == [] and sub.values
     else:
