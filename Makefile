@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-png clean
+.PHONY: demo test lint typecheck unit docs docs-png bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ demo: $(STAMP)
 	@echo "Open $(DEMO_OUT)/consolidated-2026-Q3.xlsx (exit code 1 above: one example return is refused on purpose)"
 
 lint: $(STAMP)
-	$(BIN)/ruff check mne_workbook tests scripts
-	$(BIN)/ruff format --check mne_workbook tests scripts
+	$(BIN)/ruff check mne_workbook tests scripts benchmarks
+	$(BIN)/ruff format --check mne_workbook tests scripts benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,6 +45,11 @@ docs-png: $(STAMP)
 	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q4 --institution kp --no-master --out $(DEMO_OUT)/png
 	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
 	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
+
+# Speed and scale against raw library floors; outside `make test` (no timing assertions).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output

@@ -20,7 +20,7 @@ from typing import TypeVar
 from . import __version__
 from .errors import Location, UsageError, fail
 from .identity import KIND_INSTITUTION, KIND_MASTER, Identity
-from .layout import content_records
+from .layout import columns_for, content_records
 from .locales import SUPPORTED, catalog
 from .periods import Period
 from .plan import Institution, Plan
@@ -150,6 +150,7 @@ def generate(
                 Location(file=str(existing[0])),
             )
     stamp = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    columns = columns_for(plan, period)  # the same for every workbook of the period
     results: list[GeneratedWorkbook] = []
     for inst, target in targets:
         identity = Identity(
@@ -166,7 +167,7 @@ def generate(
         if keys is not None:
             identity = replace(identity, key_id=key_id(keys.current))
             digest = content_digest(
-                content_records(plan, period, identity.institution or None, cat)
+                content_records(plan, period, identity.institution or None, cat, columns)
             )
             identity = replace(
                 identity, signature=sign(keys.current, identity.signed_pairs(), digest)
@@ -175,7 +176,7 @@ def generate(
         def write(
             tmp: Path, inst: Institution | None = inst, identity: Identity = identity
         ) -> SheetStats:
-            stats = write_workbook(plan, period, tmp, identity, cat, inst, password)
+            stats = write_workbook(plan, period, tmp, identity, cat, inst, password, columns)
             lock_structure(tmp, password)
             return stats
 

@@ -234,6 +234,18 @@ def _cell_text(value: object, cat: Catalog) -> object:
     return value
 
 
+def plan_year(col: Column, r: MatrixRow) -> int | None:
+    """The year of a baseline or target cell (shown by its number format, not its value)."""
+    ind = r.indicator
+    if ind is None:
+        return None
+    if col.field == "baseline" and ind.baseline and ind.baseline.value is not None:
+        return ind.baseline.year
+    if col.field == "target" and ind.target and ind.target.value is not None:
+        return ind.target.year
+    return None
+
+
 def plan_cell(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | None]:
     """What the plan puts in a cell, and an optional note (baseline/target year).
 
@@ -257,14 +269,10 @@ def plan_cell(col: Column, r: MatrixRow, cat: Catalog) -> tuple[object, str | No
         return ind.text + (f" ({ind.unit})" if ind.unit else ""), None
     if f == "baseline" and ind.baseline:
         b = ind.baseline
-        note = "; ".join(x for x in (str(b.year) if b.year else "", b.note or "") if x)
-        return _cell_text(b.value, cat) if b.value is not None else "", note or None
+        return _cell_text(b.value, cat) if b.value is not None else "", b.note or None
     if f == "target" and ind.target:
         t = ind.target
-        return (
-            _cell_text(t.value, cat) if t.value is not None else "",
-            str(t.year) if t.year else None,
-        )
+        return _cell_text(t.value, cat) if t.value is not None else "", None
     if f == "frequency":
         return (cat.entry("frequency", int(ind.frequency)) if ind.frequency else ""), None
     if f == "means_of_verification":
@@ -290,9 +298,15 @@ def signed_owners(master: bool) -> frozenset[Owner]:
     return frozenset({Owner.KEY, Owner.PLAN} | (set() if master else {Owner.ONATC}))
 
 
-def content_records(plan: Plan, period: Period, institution: str | None, cat: Catalog) -> list[str]:
+def content_records(
+    plan: Plan,
+    period: Period,
+    institution: str | None,
+    cat: Catalog,
+    columns: tuple[Column, ...] | None = None,
+) -> list[str]:
     """The plan content a workbook shows, as records for its signature digest."""
-    columns = columns_for(plan, period)
+    columns = columns or columns_for(plan, period)
     owners = signed_owners(institution is None)
     out: list[str] = []
     for so in plan.strategic_objectives:

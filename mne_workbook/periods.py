@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 from .errors import Location, UsageError, fail
 from .vocab import Frequency
@@ -28,12 +29,12 @@ class Period:
     index: int  # 1-based position of the period in its year
     kind: Frequency
 
-    @property
+    @cached_property
     def start(self) -> dt.date:
         month = (self.index - 1) * self.kind.months + 1
         return dt.date(self.year, month, 1)
 
-    @property
+    @cached_property
     def end(self) -> dt.date:
         month = self.index * self.kind.months
         return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
@@ -120,7 +121,8 @@ def parse_reporting_period(text: str, cycle: Frequency, start_year: int, end_yea
     return period
 
 
-def collection_points(frequency: Frequency | None, period: Period) -> list[Period]:
+@cache
+def collection_points(frequency: Frequency | None, period: Period) -> tuple[Period, ...]:
     """The collection periods of an indicator whose values fall due in ``period``.
 
     An indicator collected more often than the reporting cycle has one point per
@@ -129,8 +131,8 @@ def collection_points(frequency: Frequency | None, period: Period) -> list[Perio
     ends (half-year in Q2 and Q4). An indicator without a frequency is asked for once.
     """
     if frequency is None:
-        return [period]
-    points = []
+        return (period,)
+    points: list[Period] = []
     day = period.start
     while day <= period.end:
         p = Period.containing(frequency, day)
@@ -138,4 +140,4 @@ def collection_points(frequency: Frequency | None, period: Period) -> list[Perio
             points.append(p)
         # step to the first day of the next month
         day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return points
+    return tuple(points)

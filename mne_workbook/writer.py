@@ -32,6 +32,7 @@ from .layout import (
     columns_for,
     editable,
     plan_cell,
+    plan_year,
     rows_for,
     sheet_name,
     spans,
@@ -92,6 +93,17 @@ def _short(text: str, n: int) -> str:
 
 
 class _Formats:
+    def with_year(self, fmt: Any, year: int, text: bool) -> Any:
+        """``fmt`` showing "(year)" after the value; the value itself is unchanged.
+
+        Cheaper than a cell comment per baseline and target, and it prints.
+        """
+        key = (id(fmt), year, text)
+        if key not in self._years:
+            number = f'@" ({year})"' if text else f'General" ({year})"'
+            self._years[key] = self.wb.add_format({**self._props[id(fmt)], "num_format": number})
+        return self._years[key]
+
     def __init__(self, wb: Workbook) -> None:
         base: dict[str, Any] = {
             "text_wrap": True,
@@ -100,8 +112,16 @@ class _Formats:
             "border_color": "#A6A6A6",
             "font_size": 9,
         }
-        self.locked = [wb.add_format(base), wb.add_format({**base, "bg_color": COLOURS["shade"]})]
-        self.input = wb.add_format({**base, "locked": False, "bg_color": COLOURS["input"]})
+        self.wb = wb
+        props = [
+            base,
+            {**base, "bg_color": COLOURS["shade"]},
+            {**base, "locked": False, "bg_color": COLOURS["input"]},
+        ]
+        self.locked = [wb.add_format(props[0]), wb.add_format(props[1])]
+        self.input = wb.add_format(props[2])
+        self._props = {id(f): p for f, p in zip([*self.locked, self.input], props, strict=True)}
+        self._years: dict[tuple[int, int, bool], Any] = {}
         self.na = wb.add_format({**base, "bg_color": COLOURS["na"]})
         self.key = wb.add_format({"font_size": 8, "font_color": "#808080"})
         self.band = wb.add_format(
@@ -175,6 +195,7 @@ def write_workbook(
     cat: Catalog,
     institution: Institution | None,
     password: str | None = None,
+    columns: tuple[Column, ...] | None = None,
 ) -> SheetStats:
     """Write one workbook to ``path`` (not atomically: the caller renames)."""
     stats = SheetStats()
@@ -188,7 +209,7 @@ def write_workbook(
             fmt = _Formats(wb)
             _properties(wb, plan, identity, cat, institution)
             cover = wb.add_worksheet(_short(cat.text("cover_sheet"), 31))
-            columns = columns_for(plan, period)
+            columns = columns or columns_for(plan, period)
             so_written = []
             for so in plan.strategic_objectives:
                 rows = rows_for(so, institution.id if institution else None)
@@ -353,6 +374,9 @@ def _so_sheet(
                     inputs[ci].append((r1, ci, r2, ci))
                 elif is_input:
                     cell_fmt = fmt.locked[shade_of[a]]  # ONATC field of a row with no indicator
+            year = plan_year(col, r)
+            if year is not None and id(cell_fmt) in fmt._props:
+                cell_fmt = fmt.with_year(cell_fmt, year, isinstance(content, str))
             if r2 > r1:
                 ws.merge_range(r1, ci, r2, ci, "", cell_fmt)
             _write(ws, r1, ci, content, cell_fmt)

@@ -414,3 +414,17 @@ def test_same_inputs_give_the_same_cells(demo: Plan, tmp_path: Path) -> None:
         ta = [table(ws) for ws in open_wb(wa.path).worksheets if ws.title.startswith("SO")]
         tb = [table(ws) for ws in open_wb(wb_.path).worksheets if ws.title.startswith("SO")]
         assert ta == tb
+
+
+def test_baseline_and_target_years_show_in_the_number_format_not_the_value(
+    q2: dict[str, Path],
+) -> None:
+    ws = open_wb(q2["kp"])["SO2"]
+    r = next(
+        r
+        for r in range(FIRST_DATA_ROW, ws.max_row + 1)
+        if ws.cell(r, col_of(ws, "indicator_key")).value == "D8"
+    )
+    base, target = ws.cell(r, col_of(ws, "baseline")), ws.cell(r, col_of(ws, "target"))
+    assert (base.value, base.number_format) == (6, 'General" (2024)"')
+    assert (target.value, target.number_format) == (12, 'General" (2027)"')
