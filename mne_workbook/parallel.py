@@ -64,6 +64,20 @@ def _child(
         conn.close()
 
 
+def _prewarm() -> None:
+    """Import and load in the parent what every child needs, so forks inherit it."""
+    import openpyxl  # noqa: F401  (about 0.1 s per child otherwise)
+
+    from .locales import SUPPORTED, catalog
+    from .values import _labels, _yes_no
+
+    for lang in SUPPORTED:
+        catalog(lang)
+    for vocab in ("status", "frequency", "rating"):
+        _labels(vocab)
+    _yes_no()
+
+
 def _refused(path: Path, code: str, message: str) -> Submission:
     sub = Submission(path=str(path), refused=True)
     sub.problems.append(Problem(code, message, Location(file=str(path))))
@@ -85,6 +99,7 @@ def read_many(
     """Read ``paths`` in bounded child processes; one Submission per path, in order."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
+    _prewarm()
     workers = max(1, workers or os.cpu_count() or 1)
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
