@@ -148,6 +148,19 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace workbooks that already exist.")
 @click.option("--no-master", is_flag=True, help="Do not write ONATC's master workbook.")
 @click.option(
+    "--mail",
+    "mail_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write one .eml draft per institution, its workbook attached.",
+)
+@click.option(
+    "--smtp",
+    metavar="HOST:PORT",
+    help="Send the drafts (STARTTLS; MNE_SMTP_USER / MNE_SMTP_PASSWORD).",
+)
+@click.option("--no-starttls", is_flag=True, help="With --smtp: do not use STARTTLS.")
+@click.option("--dry-run", is_flag=True, help="With --smtp: show what would be sent.")
+@click.option(
     "--key-file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Signing key file (default: $MNE_WORKBOOK_KEY, else"
@@ -162,6 +175,10 @@ def generate(
     password_env: str | None,
     overwrite: bool,
     no_master: bool,
+    mail_dir: Path | None,
+    smtp: str | None,
+    no_starttls: bool,
+    dry_run: bool,
     key_file: Path | None,
 ) -> None:
     """Write the period's workbooks: one per carrier institution, plus the master."""
@@ -203,6 +220,8 @@ def generate(
         seconds = time.perf_counter() - started
     except UsageError as exc:
         _die(exc, EXIT_USAGE)
+    if mail_dir is not None:
+        _mail_round(plan, p, written, mail_dir, lang, overwrite, smtp, not no_starttls, dry_run)
     rows = [
         [
             w.path.name,
@@ -452,3 +471,148 @@ def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds
             c = CATALOG[code]
             click.echo(f"  {n:5d}  {c.severity:<7} {code:<26} {c.title}")
     click.echo(f"Wrote {', '.join(written)} in {seconds:.2f}s")
+
+
+def _report_mail(plan: Any, result: Any, smtp: str | None, starttls: bool, dry_run: bool) -> None:
+    from .mail import SmtpSettings, send
+
+    for d in result.drafts:
+        click.echo(f"draft {d.path} -> {', '.join(d.to)}")
+    for inst in result.without_contact:
+        click.echo(
+            click.style(
+                f"no contact address for {plan.institution(inst).name}"
+                f" ({inst}): no draft; add an email to the plan",
+                fg="yellow",
+            )
+        )
+    if smtp:
+        settings = SmtpSettings.parse(smtp, starttls)
+        try:
+            for line in send(result.drafts, settings, dry_run):
+                click.echo(line)
+        except Exception as exc:  # smtplib and sockets raise many kinds
+            click.echo(f"sending failed: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(EXIT_PROBLEMS)
+
+
+def _mail_round(
+    plan: Any,
+    period: Any,
+    written: list[Any],
+    mail_dir: Path,
+    lang: str | None,
+    overwrite: bool,
+    smtp: str | None,
+    starttls: bool,
+    dry_run: bool,
+) -> None:
+    from .errors import UsageError
+    from .mail import write_round_drafts
+
+    pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
+    try:
+        result = write_round_drafts(
+            plan, period, pairs, mail_dir, lang or plan.languages[0], overwrite
+        )
+        _report_mail(plan, result, smtp, starttls, dry_run)
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.argument(
+    "inputs",
+    metavar="FILES_OR_DIRS...",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+)
+@click.option("--period", required=True, help="The reporting period of the returns.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Judge overdue returns as of this date (default: today).",
+)
+@click.option(
+    "--mail",
+    "mail_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the reminder drafts (and the fresh workbooks).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "sq", "sr"]),
+    default=None,
+    help="Language of the reminders and workbooks (default: the plan's first).",
+)
+@click.option("--smtp", metavar="HOST:PORT", help="Send the reminders (see generate).")
+@click.option("--no-starttls", is_flag=True, help="With --smtp: do not use STARTTLS.")
+@click.option("--dry-run", is_flag=True, help="With --smtp: show what would be sent.")
+@click.option("--allow-unsigned", is_flag=True, help="Read unsigned workbooks (flagged).")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Signing key file (as for generate).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace drafts that already exist.")
+def remind(
+    plan_path: Path,
+    inputs: tuple[Path, ...],
+    period: str,
+    as_of: Any,
+    mail_dir: Path,
+    lang: str | None,
+    smtp: str | None,
+    no_starttls: bool,
+    dry_run: bool,
+    allow_unsigned: bool,
+    key_file: Path | None,
+    overwrite: bool,
+) -> None:
+    """Reminder drafts for institutions whose return is overdue, refused or flagged."""
+    from .consolidate import consolidate as run
+    from .errors import UsageError
+    from .generate import generate as gen
+    from .mail import reminder_reasons, write_reminders
+    from .parallel import read_many
+    from .periods import parse_reporting_period
+    from .signing import load_keys
+
+    plan = _load_plan_or_exit(plan_path)
+    try:
+        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
+        subs = read_many(
+            _collect(inputs),
+            plan,
+            p,
+            keys=load_keys(key_file),
+            require_signature=not allow_unsigned,
+        )
+        con = run(plan, subs, p, as_of.date() if as_of else None)
+        who = list(reminder_reasons(con))
+        fresh = {}
+        if who:
+            keys = load_keys(key_file, create=True)
+            made = gen(
+                plan,
+                p,
+                mail_dir / "workbooks",
+                institutions=who,
+                lang=lang,
+                keys=keys,
+                overwrite=True,
+                master=False,
+            )
+            fresh = {w.institution: w.path for w in made}
+        result = write_reminders(con, fresh, mail_dir, lang or plan.languages[0], overwrite)
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    click.echo(
+        f"{len(who)} institution(s) to remind for {p.label} (due {con.due_date}, as of {con.as_of})"
+    )
+    _report_mail(plan, result, smtp, not no_starttls, dry_run)
