@@ -22,7 +22,11 @@ demo: $(STAMP)
 	-$(BIN)/mne-workbook consolidate sample_plans/demo.yaml $(DEMO_OUT)/returns --period 2026-Q3 \
 		--as-of 2026-11-28 --out $(DEMO_OUT)/consolidated-2026-Q3.xlsx --csv $(DEMO_OUT)/csv \
 		--json $(DEMO_OUT)/consolidated-2026-Q3.json --overwrite --key-file $(DEMO_OUT)/demo.key $(if $(shell command -v soffice),--pdf,)
-	@echo "Open $(DEMO_OUT)/consolidated-2026-Q3.xlsx (exit code 1 above: one example return is refused on purpose)"
+	rm -f $(DEMO_OUT)/mne.sqlite && rm -rf $(DEMO_OUT)/mne-archive
+	-$(BIN)/mne-workbook ingest $(DEMO_OUT)/returns --plan sample_plans/demo.yaml --db $(DEMO_OUT)/mne.sqlite --key-file $(DEMO_OUT)/demo.key
+	$(BIN)/mne-workbook status --plan sample_plans/demo.yaml --db $(DEMO_OUT)/mne.sqlite --as-of 2026-11-28
+	$(BIN)/mne-workbook report --plan sample_plans/demo.yaml --db $(DEMO_OUT)/mne.sqlite --year 2026 --out $(DEMO_OUT)/yearly-2026.xlsx --overwrite
+	@echo "Open $(DEMO_OUT)/consolidated-2026-Q3.xlsx and $(DEMO_OUT)/yearly-2026.xlsx (exit code 1 above: one example return is refused on purpose)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mne_workbook tests scripts benchmarks

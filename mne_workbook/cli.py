@@ -270,12 +270,18 @@ def _collect(paths: tuple[Path, ...]) -> list[Path]:
 @click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 @click.argument(
     "inputs",
-    metavar="FILES_OR_DIRS...",
+    metavar="[FILES_OR_DIRS...]",
     nargs=-1,
-    required=True,
+    required=False,
     type=click.Path(path_type=Path, exists=True),
 )
 @click.option("--period", required=True, help="The reporting period of the returns.")
+@click.option(
+    "--db",
+    metavar="URL",
+    help="Use the store (a path or SQLAlchemy URL): files given are ingested first;"
+    " overdue flags and trends use the history.",
+)
 @click.option(
     "--out",
     "out_path",
@@ -352,6 +358,7 @@ def consolidate(
     max_file_mb: int,
     allow_unsigned: bool,
     key_file: Path | None,
+    db: str | None,
 ) -> None:
     """Read returned workbooks, consolidate them and flag gaps and overdue indicators."""
     import time
@@ -382,6 +389,13 @@ def consolidate(
                 "output-exists",
                 f"{existing[0]} already exists",
                 Location(file=str(existing[0])),
+            )
+        if not inputs and not db:
+            raise fail(
+                UsageError,
+                "usage-error",
+                "give returned files or folders, or --db",
+                Location(path="FILES_OR_DIRS"),
             )
         files = _collect(inputs)
         inputs_set = {f.resolve() for f in files}
@@ -416,7 +430,19 @@ def consolidate(
     else:
         subs = read_many(files, plan, p, **options)
     as_of_date = as_of.date() if as_of else None
-    con = run(plan, subs, p, as_of_date)
+    refused_now = any(s.refused for s in subs)
+    if db:
+        from .history import build_history
+        from .store import Store
+
+        store = Store(db)
+        for sub in subs:
+            store.ingest(sub)
+        subs = store.submissions(plan.id, p.label)
+        con = run(plan, subs, p, as_of_date, store.last_reported(plan.id, p.end))
+        con.history = build_history(store, plan, p, as_of_date)
+    else:
+        con = run(plan, subs, p, as_of_date)
     write_consolidated(con, out_path)
     written = [str(out_path)]
     if csv_dir:
@@ -436,7 +462,7 @@ def consolidate(
         _render_consolidation(con, subs, written, seconds)
     if pdf_note:
         click.echo(f"PDF not written: {pdf_note}", err=True)
-    sys.exit(EXIT_PROBLEMS if any(s.refused for s in subs) or pdf_note else EXIT_OK)
+    sys.exit(EXIT_PROBLEMS if refused_now or pdf_note else EXIT_OK)
 
 
 def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds: float) -> None:
@@ -616,3 +642,233 @@ def remind(
         f"{len(who)} institution(s) to remind for {p.label} (due {con.due_date}, as of {con.as_of})"
     )
     _report_mail(plan, result, smtp, not no_starttls, dry_run)
+
+
+def _store(db: str | None, plan_path: Path) -> Any:
+    from .store import Store, default_url
+
+    return Store(db or default_url(plan_path))
+
+
+@main.command()
+@click.argument(
+    "inputs",
+    metavar="FILES_OR_DIRS...",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The plan the returns belong to.",
+)
+@click.option(
+    "--db",
+    metavar="URL",
+    help="Store: a path or SQLAlchemy URL (default: <plan>.mne.sqlite next to the plan).",
+)
+@click.option("--allow-unsigned", is_flag=True, help="Keep unsigned workbooks (flagged).")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Key file to verify signatures.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Files read at once (default: the cores).",
+)
+def ingest(
+    inputs: tuple[Path, ...],
+    plan_path: Path,
+    db: str | None,
+    allow_unsigned: bool,
+    key_file: Path | None,
+    workers: int | None,
+) -> None:
+    """Keep every returned file (accepted or refused) in the history store."""
+    from .parallel import read_many
+    from .signing import load_keys
+
+    plan = _load_plan_or_exit(plan_path)
+    store = _store(db, plan_path)
+    files = _collect(inputs)
+    subs = read_many(
+        files,
+        plan,
+        None,
+        keys=load_keys(key_file),
+        require_signature=not allow_unsigned,
+        workers=workers,
+    )
+    rows = []
+    for sub in subs:
+        res = store.ingest(sub)
+        reason = sub.refusal()
+        why = f"[{reason.code}]" if reason else ""
+        rows.append(
+            [
+                sub.name,
+                "new" if res.new else "already stored",
+                "accepted" if sub.accepted else f"refused {why}",
+                res.institution or "-",
+                res.period or "-",
+            ]
+        )
+    _table(["file", "store", "status", "institution", "period"], rows)
+    click.echo(
+        f"{sum(1 for r in rows if r[1] == 'new')} new, "
+        f"{sum(1 for r in rows if r[1] != 'new')} already stored, in {store.url}"
+    )
+    sys.exit(EXIT_PROBLEMS if any(s.refused for s in subs) else EXIT_OK)
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
+@click.option("--db", metavar="URL", help="Store (default: next to the plan).")
+@click.option("--period", help="One period (default: every stored period).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def status(plan_path: Path, db: str | None, period: str | None, as_of: Any) -> None:
+    """Who has returned what, what is overdue, and what is flagged."""
+    from .consolidate import consolidate as run
+    from .errors import UsageError
+    from .periods import Period, parse_reporting_period
+
+    plan = _load_plan_or_exit(plan_path)
+    store = _store(db, plan_path)
+    try:
+        labels = (
+            [
+                parse_reporting_period(
+                    period, plan.reporting.cycle, plan.start_year, plan.end_year
+                ).label
+            ]
+            if period
+            else store.periods(plan.id)
+        )
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    if not labels:
+        click.echo(f"no returns stored yet in {store.url}")
+        return
+    cons = {
+        lb: run(
+            plan,
+            store.submissions(plan.id, lb),
+            Period.parse(lb),
+            as_of.date() if as_of else None,
+            store.last_reported(plan.id, Period.parse(lb).end),
+        )
+        for lb in labels
+    }
+    head = ["institution", *labels]
+    rows = []
+    for inst in plan.carriers():
+        cells = []
+        for lb in labels:
+            rate = next((r for r in cons[lb].rates if r.institution == inst.id), None)
+            if rate is None:
+                cells.append("-")
+            elif rate.received:
+                cells.append("on time" if rate.on_time else "late")
+            else:
+                refused = any(s.refused and s.institution == inst.id for s in cons[lb].submissions)
+                overdue = cons[lb].as_of > cons[lb].due_date
+                cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
+        rows.append([inst.short_name, *cells])
+    _table(head, rows)
+    for lb in labels:
+        counts = {k: v for k, v in cons[lb].flags_by_code().items() if not k.startswith("plan-gap")}
+        text = ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+        click.echo(f"{lb} flags: {text}")
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
+@click.option("--db", metavar="URL", help="Store (default: next to the plan).")
+@click.option("--year", type=int, required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--pdf", is_flag=True, help="Also print it to PDF with LibreOffice.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+def report(
+    plan_path: Path, db: str | None, year: int, out_path: Path, pdf: bool, overwrite: bool
+) -> None:
+    """The yearly report: activities realized, indicators on track, ratings, reporting."""
+    from .errors import Location, UsageError, fail
+    from .history import year_figures
+    from .report import to_pdf
+    from .yearly import write_yearly
+
+    plan = _load_plan_or_exit(plan_path)
+    try:
+        if out_path.exists() and not overwrite:
+            raise fail(
+                UsageError,
+                "output-exists",
+                f"{out_path} already exists",
+                Location(file=str(out_path)),
+            )
+        if not plan.start_year <= year <= plan.end_year:
+            raise fail(
+                UsageError,
+                "period-outside-strategy",
+                f"{year} is outside {plan.start_year}-{plan.end_year}",
+                Location(path="--year"),
+            )
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    fig = year_figures(_store(db, plan_path), plan, year)
+    written = [str(write_yearly(fig, plan, out_path))]
+    if pdf:
+        try:
+            written.append(str(to_pdf(out_path)))
+        except UsageError as exc:
+            click.echo("PDF not written: " + "; ".join(map(str, exc.report.problems)), err=True)
+            sys.exit(EXIT_PROBLEMS)
+    click.echo("Wrote " + ", ".join(written))
+
+
+@main.command("update-plan")
+@click.argument("master", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--version", "new_version", help="Version label of the new plan.")
+@click.option("--allow-unsigned", is_flag=True, help="Read an unsigned master workbook.")
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace an existing output plan.")
+def update_plan(
+    master: Path,
+    plan_path: Path,
+    out_path: Path,
+    new_version: str | None,
+    allow_unsigned: bool,
+    key_file: Path | None,
+    overwrite: bool,
+) -> None:
+    """Read ONATC's fields from the master workbook and write a new plan version."""
+    from .errors import UsageError
+    from .planning import apply_updates, read_plan_updates, write_plan
+    from .signing import load_keys
+
+    plan = _load_plan_or_exit(plan_path)
+    update = read_plan_updates(master, plan, load_keys(key_file), not allow_unsigned)
+    for p in [*update.submission.problems, *update.problems]:
+        _echo_problem(p, err=True)
+    if not update.ok:
+        click.echo("no new plan written: fix the problems above in the master workbook", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    new = apply_updates(plan, update.changes, new_version)
+    try:
+        write_plan(new, out_path, overwrite)
+    except UsageError as exc:
+        _die(exc, EXIT_USAGE)
+    for ch in update.changes:
+        click.echo(f"  {ch}")
+    click.echo(
+        f"{len(update.changes)} change(s); plan {plan.version} ({plan.fingerprint}) ->"
+        f" {new.version} ({new.fingerprint}) written to {out_path}"
+    )

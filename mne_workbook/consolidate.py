@@ -96,6 +96,7 @@ class Consolidation:
     rates: list[ReportingRate]
     value_points: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # file -> superseded/duplicate note
+    history: Any = None  # a history.History when built from the store
 
     @property
     def matrix(self) -> pd.DataFrame:
@@ -173,8 +174,13 @@ def consolidate(
     submissions: list[Submission],
     period: Period,
     as_of: dt.date | None = None,
+    last_reported: dict[tuple[str, str], dt.date] | None = None,
 ) -> Consolidation:
-    """The period's matrix over the whole plan, flags, and reporting rates."""
+    """The period's matrix over the whole plan, flags, and reporting rates.
+
+    ``last_reported`` (from the store) lets overdue flags say when each indicator was
+    last reported.
+    """
     as_of = as_of or dt.date.today()
     due = period.due_date(plan.reporting.grace_days)
     late = as_of > due
@@ -247,7 +253,17 @@ def consolidate(
                 if first and sub is not None:
                     status_of[act.code].append(row["status"])
                 if sub is not None and is_active:
-                    flags += _row_flags(period, r, first, inst, sub, value_cols, late)
+                    flags += _row_flags(
+                        period,
+                        r,
+                        first,
+                        inst,
+                        sub,
+                        value_cols,
+                        late,
+                        (as_of - due).days,
+                        last_reported,
+                    )
     # combined status per activity, and activity-level flags
     for so in plan.strategic_objectives:
         for act in so.activities:
@@ -344,6 +360,8 @@ def _row_flags(
     sub: Submission,
     value_cols: list[Any],
     late: bool,
+    days_late: int = 0,
+    last_reported: dict[tuple[str, str], dt.date] | None = None,
 ) -> list[Flag]:
     flags: list[Flag] = []
     act, ind, so = r.activity, r.indicator, r.strategic.code
@@ -403,10 +421,16 @@ def _row_flags(
         for c in value_cols:
             if value_due(ind, c, period) and c.point.end not in got:
                 code = "indicator-overdue" if late else "value-missing"
+                msg = f"{act.code}/{ind.id}: no value for {c.point.label}"
+                if late:
+                    msg += f"; {days_late} day(s) overdue"
+                if last_reported is not None:
+                    last = last_reported.get((act.code, ind.id))
+                    msg += f"; last reported {last.isoformat() if last else 'never'}"
                 flags.append(
                     Flag(
                         code,
-                        f"{act.code}/{ind.id}: no value for {c.point.label}",
+                        msg,
                         inst,
                         so,
                         act.code,

@@ -279,6 +279,12 @@ CATALOG: dict[str, Code] = {
             "Consolidate the institutions' returns; the master is for ONATC's own fields.",
         ),
         _c(
+            "not-a-master",
+            E,
+            "this is an institution's return, not the master workbook",
+            "Give update-plan the MASTER_... workbook ONATC completed.",
+        ),
+        _c(
             "plan-version-mismatch",
             E,
             "the file was made from another plan version",

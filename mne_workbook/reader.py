@@ -102,6 +102,9 @@ class Submission:
     #: where each expected input is in the file: (activity, indicator or "", field) -> cell
     cells: dict[tuple[str, str, str], CellRef] = field(default_factory=dict)
     refused: bool = False
+    file_name: str = ""  # the name it was received under, when ``path`` is an archive copy
+    #: a master workbook's ONATC fields: (activity, indicator, column id) -> (raw value, cell)
+    plan_fields: dict[tuple[str, str, str], tuple[object, CellRef]] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
@@ -113,7 +116,7 @@ class Submission:
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return self.file_name or Path(self.path).name
 
     def refusal(self) -> Problem | None:
         """Why the file was refused: the error that stopped the reading (the last one)."""
@@ -144,11 +147,14 @@ def read_return(
     limits: Limits | None = None,
     keys: KeyRing | None = None,
     require_signature: bool = False,
+    master: bool = False,
 ) -> Submission:
     """Read a returned workbook; never raises for bad data (see ``problems``).
 
     With ``keys`` the signature is verified; ``require_signature`` refuses unsigned or
     unverifiable files (without it they are read with an ``unsigned-accepted`` warning).
+    ``master`` reads ONATC's master workbook instead of an institution's return (its
+    ONATC fields are then inputs; see :mod:`planning`).
     """
     p = Path(path)
     sub = Submission(path=str(p))
@@ -160,7 +166,7 @@ def read_return(
     data = p.read_bytes()  # bounded by Limits.max_file_bytes
     sub.size, sub.sha256 = len(data), hashlib.sha256(data).hexdigest()
     try:
-        _read(sub, p, plan, period, _Signing(keys, require_signature))
+        _read(sub, p, plan, period, _Signing(keys, require_signature, master))
     except _Refuse:
         sub.refused = True
     return sub
@@ -224,6 +230,7 @@ def _open(sub: Submission, path: Path) -> Any:
 class _Signing:
     keys: KeyRing | None
     required: bool
+    master: bool = False
 
 
 def _read(
@@ -236,7 +243,7 @@ def _read(
             sub.saved_at = props.modified or props.created
             identity = _identity(sub, wb)
             sub.identity = identity
-            expected_period = _check_identity(sub, identity, plan, period)
+            expected_period = _check_identity(sub, identity, plan, period, signing.master)
             _read_sheets(sub, wb, plan, identity, expected_period, signing)
         except (_Refuse, MemoryError):
             raise
@@ -297,8 +304,12 @@ def _identity(sub: Submission, wb: Any) -> Identity:
     return first
 
 
-def _check_identity(sub: Submission, ident: Identity, plan: Plan, period: Period | None) -> Period:
-    if ident.kind == KIND_MASTER:
+def _check_identity(
+    sub: Submission, ident: Identity, plan: Plan, period: Period | None, master: bool = False
+) -> Period:
+    if (ident.kind == KIND_MASTER) != master:
+        if master:
+            raise _refuse(sub, "not-a-master", f"{sub.name} is the return of {ident.institution}")
         raise _refuse(
             sub, "master-not-a-return", f"{sub.name} is the master workbook of {ident.period}"
         )
@@ -314,7 +325,7 @@ def _check_identity(sub: Submission, ident: Identity, plan: Plan, period: Period
         raise _refuse(
             sub, "wrong-period", f"the file is for {file_period.label}, not {period.label}"
         )
-    if ident.institution not in {i.id for i in plan.institutions}:
+    if not master and ident.institution not in {i.id for i in plan.institutions}:
         raise _refuse(
             sub,
             "unknown-institution-file",
@@ -360,14 +371,15 @@ def _check_signature(
         _problem(sub, "unsigned-accepted", f"key {ident.key_id!r} unknown: not verified")
         return
     owner_of = {c.field: c.owner for c in columns}
-    records = grid_records([(n, _values(g)) for n, g in grids.items()], owner_of, False)
+    master = ident.kind == KIND_MASTER
+    records = grid_records([(n, _values(g)) for n, g in grids.items()], owner_of, master)
     found = content_digest(records)
     if verify(key, ident.signed_pairs(), found, ident.signature):
         return
     carriers = [i.id for i in plan.carriers()]
 
     def expected(inst: str) -> str:
-        return content_digest(content_records(plan, period, inst, cat))
+        return content_digest(content_records(plan, period, inst or None, cat))
 
     for other in carriers:  # the identity was edited to name another institution
         if other != ident.institution:
@@ -422,7 +434,7 @@ def _read_sheets(
     cat = catalog(ident.language if ident.language in SUPPORTED else "en")
     columns = columns_for(plan, period)
     fields = [c.field for c in columns]
-    inst = ident.institution
+    inst = ident.institution or None  # None: the master, every activity
     expected = [(so, rows_for(so, inst)) for so in plan.strategic_objectives]
     expected = [(so, rows) for so, rows in expected if rows]
     names = [sheet_name(so) for so, _ in expected]
@@ -458,7 +470,9 @@ def _read_sheets(
     if structure_errors:
         raise _Refuse()
     for name, grid, rows in sheets:
-        changed_plan_cells += _check_plan_cells(sub, name, grid, columns, rows, cat, older)
+        changed_plan_cells += _check_plan_cells(
+            sub, name, grid, columns, rows, cat, older, inst is None
+        )
     if older:
         what = "; ".join(changed_plan_cells[:5]) or "no plan text it shows"
         more = f" (and {len(changed_plan_cells) - 5} more)" if len(changed_plan_cells) > 5 else ""
@@ -472,6 +486,8 @@ def _read_sheets(
         raise _Refuse()
     for name, grid, rows in sheets:
         _read_values(sub, name, grid, columns, rows, period)
+        if inst is None:
+            _read_plan_fields(sub, name, grid, columns, rows)
 
 
 def _check_structure(
@@ -561,10 +577,12 @@ def _check_plan_cells(
     rows: list[MatrixRow],
     cat: Any,
     older: bool,
+    master: bool = False,
 ) -> list[str]:
     changed: list[str] = []
+    owners = (Owner.PLAN,) if master else (Owner.PLAN, Owner.ONATC)
     for ci, col in enumerate(columns):
-        if col.owner not in (Owner.PLAN, Owner.ONATC):
+        if col.owner not in owners:
             continue
         for a, _b in spans(rows, col.span):
             cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
@@ -606,6 +624,31 @@ def _iter_inputs(
             else:
                 is_open = editable(col, master=False, period=period)
             yield ci, col, a, r, is_open
+
+
+def _read_plan_fields(
+    sub: Submission,
+    name: str,
+    grid: list[list[Any]],
+    columns: tuple[Column, ...],
+    rows: list[MatrixRow],
+) -> None:
+    """A master's ONATC fields, raw, for :mod:`planning` to parse and compare."""
+    for ci, col in enumerate(columns):
+        if col.owner != Owner.ONATC:
+            continue
+        for a, r in enumerate(rows):
+            if r.indicator is None:
+                continue
+            row = grid[FIRST_DATA_ROW + a]
+            cell = row[ci] if ci < len(row) else None
+            ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+            if getattr(cell, "data_type", None) == "f":
+                _problem(
+                    sub, "formula-in-cell", f"found the formula {_short(str(_val(cell)))!r}", ref
+                )
+                continue
+            sub.plan_fields[(r.activity.code, r.indicator.id, col.field)] = (_val(cell), ref)
 
 
 def _own_point(frequency: Any, period: Period, point: Period) -> str:

@@ -42,11 +42,11 @@ def csv_safe(value: object) -> object:
     return value
 
 
-def _code_text(vocab: str, code: int | None) -> str:
+def code_text(vocab: str, code: int | None) -> str:
     return catalog("en").entry(vocab, code) if code is not None else ""
 
 
-def _put(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
+def put_cell(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
     if value is None or value == "":
         ws.write_blank(r, c, None, fmt)
     elif isinstance(value, bool):
@@ -57,7 +57,7 @@ def _put(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
         ws.write_string(r, c, str(value), fmt)
 
 
-def _print_setup(
+def print_setup(
     ws: Worksheet, title: str, header_rows: int, last_col: int, last_row: int, as_of: dt.date
 ) -> None:
     ws.set_landscape()
@@ -162,7 +162,7 @@ def _table(
             ws.set_column(c, c, widths[c])
     for i, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
-            _put(ws, r0 + i, c, v, f["pct"] if isinstance(v, float) else f["cell"])
+            put_cell(ws, r0 + i, c, v, f["pct"] if isinstance(v, float) else f["cell"])
     return r0 + len(rows)
 
 
@@ -189,15 +189,15 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         ws, r + 1, ["Institution", "Expected", "Received", "On time", "File", "Saved at"], rates, f
     )
     ws.write_string(end + 1, 0, "Reporting rate (%)", f["label"])
-    _put(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f["pct"])
+    put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f["pct"])
     ws.write_string(end + 2, 0, "On-time rate (%)", f["label"])
-    _put(ws, end + 2, 1, round(o.on_time_rate or 0.0, 1), f["pct"])
+    put_cell(ws, end + 2, 1, round(o.on_time_rate or 0.0, 1), f["pct"])
 
     # status of the activities per strategic objective (combined status)
     r = end + 4
     ws.write_string(r, 0, "Status of the activities (combined over carriers)", f["label"])
     statuses = [int(s) for s in Status]
-    heads = ["Strategic objective"] + [_code_text("status", s) for s in statuses] + ["Not reported"]
+    heads = ["Strategic objective"] + [code_text("status", s) for s in statuses] + ["Not reported"]
     rows = []
     for so in con.plan.strategic_objectives:
         counts = dict.fromkeys([*statuses, None], 0)
@@ -237,7 +237,7 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         rating_rows.append([label, counts[1], counts[2], counts[3]])
     rating_top = r + 1
     rating_end = _table(
-        ws, rating_top, ["Rating", *(_code_text("rating", i) for i in (1, 2, 3))], rating_rows, f
+        ws, rating_top, ["Rating", *(code_text("rating", i) for i in (1, 2, 3))], rating_rows, f
     )
     chart = wb.add_chart({"type": "column"})
     colours = ["#63BE7B", "#FFD966", "#F8696B"]
@@ -278,7 +278,85 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": max(220, 24 * len(flag_rows))})
         ws.insert_chart(39, 7, chart)
-    _print_setup(ws, "Summary", 0, 16, max(flag_end, 60), con.as_of)
+    end = flag_end
+    if con.history is not None:
+        end = _history_tables(wb, ws, con.history, flag_end + 2, f)
+    print_setup(ws, "Summary", 0, 16, max(end, 60), con.as_of)
+
+
+def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]) -> int:
+    """Trends over the stored periods and progress against targets (from the store)."""
+    ws.write_string(r, 0, "Trends over the periods", f["label"])
+    statuses = [int(s) for s in Status]
+    heads = [
+        "Period",
+        "Received",
+        "Expected",
+        "On time",
+        *[code_text("status", s) for s in statuses],
+        "Not reported",
+        "HY 1",
+        "HY 2",
+        "HY 3",
+        "Y 1",
+        "Y 2",
+        "Y 3",
+    ]
+    rows = [
+        [
+            t.period,
+            t.received,
+            t.expected,
+            t.on_time,
+            *[t.statuses.get(s, 0) for s in statuses],
+            t.statuses.get(None, 0),
+            t.ratings_hy[1],
+            t.ratings_hy[2],
+            t.ratings_hy[3],
+            t.ratings_y[1],
+            t.ratings_y[2],
+            t.ratings_y[3],
+        ]
+        for t in hist.trends
+    ]
+    top = r + 1
+    end = _table(ws, top, heads, rows, f)
+    if rows:
+        chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+        for c in range(4, 4 + len(statuses) + 1):
+            chart.add_series(
+                {
+                    "name": ["Summary", top, c],
+                    "categories": ["Summary", top + 1, 0, end, 0],
+                    "values": ["Summary", top + 1, c, end, c],
+                }
+            )
+        chart.set_title({"name": "Activities by status over the periods"})
+        chart.set_size({"width": 620, "height": 300})
+        ws.insert_chart(top, 17, chart)
+    r = end + 2
+    ws.write_string(
+        r, 0, "Progress against targets: (actual - baseline) / (target - baseline)", f["label"]
+    )
+    rows = [
+        [
+            p.activity,
+            p.indicator,
+            p.baseline,
+            p.target,
+            p.actual,
+            p.last_period,
+            round(100 * p.progress, 1) if p.progress is not None else None,
+        ]
+        for p in hist.progress
+    ]
+    return _table(
+        ws,
+        r + 1,
+        ["Activity", "Indicator", "Baseline", "Target", "Actual", "Last reported", "Progress (%)"],
+        rows,
+        f,
+    )
 
 
 def _flag_index(flags: list[Flag]) -> dict[tuple[str, str, str, str], list[Flag]]:
@@ -352,19 +430,19 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: dict[str, 
         for p in points:
             cells.append((row[f"value {p}"], fmt(f"value {p}") if row[f"due {p}"] else f["cell"]))
         cells += [
-            (_code_text("status", row["status"]), fmt("status")),
-            (_code_text("status", row["combined_status"]), f["cell"]),
-            (_code_text("rating", row["rating_hy"]), fmt("rating_hy")),
-            (_code_text("rating", row["rating_y"]), fmt("rating_y")),
+            (code_text("status", row["status"]), fmt("status")),
+            (code_text("status", row["combined_status"]), f["cell"]),
+            (code_text("rating", row["rating_hy"]), fmt("rating_hy")),
+            (code_text("rating", row["rating_y"]), fmt("rating_y")),
             (row["comment"], fmt("comments")),
             (", ".join(sorted({x.code for x in row_flags})), f["cell"]),
         ]
         for c, (v, cf) in enumerate(cells):
-            _put(ws, r, c, v, cf)
+            put_cell(ws, r, c, v, cf)
         r += 1
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(r - 1, 1), len(heads) - 1)
-    _print_setup(ws, f"{con.plan.title} - {con.period.label}", 2, len(heads) - 1, r - 1, con.as_of)
+    print_setup(ws, f"{con.plan.title} - {con.period.label}", 2, len(heads) - 1, r - 1, con.as_of)
 
 
 def _flags_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
@@ -413,12 +491,12 @@ def _flags_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         )
         for i, row in enumerate(data, start=1):
             for c, v in enumerate(row):
-                _put(ws, i, c, v, f["cell"])
+                put_cell(ws, i, c, v, f["cell"])
     else:
         for c, h in enumerate(heads):
             ws.write_string(0, c, h, f["h"])
     ws.freeze_panes(1, 0)
-    _print_setup(ws, "Flags", 1, len(heads) - 1, len(data), con.as_of)
+    print_setup(ws, "Flags", 1, len(heads) - 1, len(data), con.as_of)
 
 
 def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
@@ -439,7 +517,7 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         ws, 0, heads, [[r[h] for h in heads] for r in rows], f, [28, 20, 12, 9, 17, 8, 24, 9, 70]
     )
     ws.freeze_panes(1, 0)
-    _print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)
+    print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)
 
 
 def submission_rows(con: Consolidation) -> list[dict[str, Any]]:

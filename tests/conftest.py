@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 TEST_KEY_HEX = "6d6e652d776f726b626f6f6b2d746573742d6b65792d6e6f742d736563726574"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_keys(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """Tests sign with a fixed test key and never touch the user's key file."""
-    monkeypatch.setenv("MNE_WORKBOOK_KEY", TEST_KEY_HEX)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests sign with a fixed test key and never touch the user's key file. Set for the
+    whole session before any fixture runs, so module-scoped fixtures that call the CLI
+    see it too."""
+    os.environ["MNE_WORKBOOK_KEY"] = TEST_KEY_HEX
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="mne-config-")
 
 
 @pytest.fixture

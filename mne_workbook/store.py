@@ -1,0 +1,452 @@
+"""The reporting history: an append-only store of every return, through SQLAlchemy.
+
+SQLite by default (a file next to the plan); any SQLAlchemy URL (PostgreSQL for an
+office that outgrows one file). Nothing received is ever lost: every file's bytes are
+archived content-addressed next to the database, every return (accepted or refused)
+is a row, and a newer return for the same institution and period supersedes the older
+one only in queries, never by deleting it. Ingesting the same file twice is a no-op.
+The schema carries its version; :data:`MIGRATIONS` brings an older store up to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+
+from .errors import Location, Problem, Severity
+from .identity import Identity
+from .reader import ActivityReport, CellRef, ReportedValue, Submission
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("file_name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("plan_id", String(64)),
+    Column("plan_version", Text),
+    Column("plan_fingerprint", String(32)),
+    Column("institution", String(64), index=True),
+    Column("period", String(16), index=True),
+    Column("identity", Text),  # JSON of the whole identity
+    Column("saved_at", DateTime),
+    Column("ingested_at", DateTime, nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("archive", Text, nullable=False),  # path of the archived bytes, relative to the store
+)
+values_t = Table(
+    "reported_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False, index=True),
+    Column("activity", String(32), nullable=False),
+    Column("indicator", String(64), nullable=False),
+    Column("point_end", Date, nullable=False),
+    Column("point", String(16), nullable=False),
+    Column("value", Text, nullable=False),  # JSON: number, bool or text
+    Column("cell", String(32)),
+)
+activities_t = Table(
+    "activity_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False, index=True),
+    Column("activity", String(32), nullable=False),
+    Column("status", Integer),
+    Column("rating_hy", Integer),
+    Column("rating_y", Integer),
+    Column("comment", Text),
+)
+problems_t = Table(
+    "problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False, index=True),
+    Column("code", String(48), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("sheet", String(64)),
+    Column("row", Integer),
+    Column("col", String(8)),
+)
+
+
+def _v1(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+#: version -> migration that brings a store from version-1 to version.
+MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1}
+
+
+def default_url(plan_path: str | Path) -> str:
+    p = Path(plan_path)
+    return f"sqlite:///{p.with_name(p.stem + '.mne.sqlite')}"
+
+
+def as_url(db: str) -> str:
+    return db if "://" in db else f"sqlite:///{Path(db)}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    name: str
+    sha256: str
+    new: bool  # False: the same bytes were already in the store
+    accepted: bool
+    institution: str
+    period: str
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """One received file, as the audit trail shows it."""
+
+    id: int
+    file_name: str
+    sha256: str
+    institution: str
+    period: str
+    plan_version: str
+    saved_at: dt.datetime | None
+    ingested_at: dt.datetime
+    accepted: bool
+    archive: str
+    superseded_by: str = ""  # file name of the newer return, when there is one
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = as_url(url)
+        kwargs: dict[str, Any] = {}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60}
+        self.engine = create_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        self.root = self._root()
+        self.migrate()
+
+    def _root(self) -> Path:
+        if self.url.startswith("sqlite:///"):
+            return Path(self.url.removeprefix("sqlite:///")).resolve().parent
+        return Path.cwd()
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "mne-archive"
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; returns the version now in force."""
+        with self.engine.begin() as conn:
+            schema_info.create(conn, checkfirst=True)
+            row = conn.execute(select(schema_info.c.version)).first()
+            current = row[0] if row else 0
+        for version in sorted(v for v in MIGRATIONS if v > current):
+            MIGRATIONS[version](self.engine)
+            with self.engine.begin() as conn:
+                conn.execute(schema_info.delete())
+                conn.execute(insert(schema_info).values(version=version))
+            current = version
+        return current
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema_info.c.version)).first()
+        return int(row[0]) if row else 0
+
+    # -- writing -------------------------------------------------------------------
+
+    def archive(self, data: bytes, sha: str) -> str:
+        """Keep the bytes under their hash; writing the same bytes twice is harmless."""
+        rel = Path(sha[:2]) / f"{sha}.xlsx"
+        target = self.archive_dir / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        return str(Path("mne-archive") / rel)
+
+    def ingest(self, sub: Submission, now: dt.datetime | None = None) -> IngestResult:
+        """Record one read return (and archive its bytes); a known file is a no-op."""
+        data = Path(sub.path).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        ident = sub.identity
+        result = IngestResult(
+            sub.name,
+            sha,
+            True,
+            sub.accepted,
+            ident.institution if ident else "",
+            ident.period if ident else "",
+        )
+        with self.engine.connect() as conn:
+            if conn.execute(select(returns.c.id).where(returns.c.sha256 == sha)).first():
+                return IngestResult(**{**result.__dict__, "new": False})
+        archive = self.archive(data, sha)
+        try:
+            with self.engine.begin() as conn:
+                inserted = conn.execute(
+                    insert(returns).values(
+                        sha256=sha,
+                        file_name=sub.name,
+                        size=len(data),
+                        plan_id=ident.plan_id if ident else None,
+                        plan_version=ident.plan_version if ident else None,
+                        plan_fingerprint=ident.plan_fingerprint if ident else None,
+                        institution=ident.institution if ident else None,
+                        period=ident.period if ident else None,
+                        identity=json.dumps(dict(ident.pairs())) if ident else None,
+                        saved_at=sub.saved_at.replace(tzinfo=None) if sub.saved_at else None,
+                        ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
+                        accepted=sub.accepted,
+                        archive=archive,
+                    )
+                ).inserted_primary_key
+                assert inserted is not None
+                rid = inserted[0]
+                if sub.values:
+                    conn.execute(
+                        insert(values_t),
+                        [
+                            {
+                                "return_id": rid,
+                                "activity": v.activity,
+                                "indicator": v.indicator,
+                                "point_end": v.point_end,
+                                "point": v.point,
+                                "value": json.dumps(v.value),
+                                "cell": str(v.cell),
+                            }
+                            for v in sub.values
+                        ],
+                    )
+                reports = [a for a in sub.activities.values()]
+                if reports:
+                    conn.execute(
+                        insert(activities_t),
+                        [
+                            {
+                                "return_id": rid,
+                                "activity": a.activity,
+                                "status": a.status,
+                                "rating_hy": a.rating_hy,
+                                "rating_y": a.rating_y,
+                                "comment": a.comment,
+                            }
+                            for a in reports
+                        ],
+                    )
+                if sub.problems:
+                    conn.execute(
+                        insert(problems_t),
+                        [
+                            {
+                                "return_id": rid,
+                                "code": p.code,
+                                "severity": str(p.severity),
+                                "message": p.message,
+                                "sheet": p.location.sheet,
+                                "row": p.location.row,
+                                "col": p.location.column,
+                            }
+                            for p in sub.problems
+                        ],
+                    )
+        except IntegrityError:  # another ingest stored the same bytes meanwhile
+            return IngestResult(**{**result.__dict__, "new": False})
+        return result
+
+    # -- reading -------------------------------------------------------------------
+
+    def returns(self, period: str | None = None, plan_id: str | None = None) -> list[ReturnRow]:
+        """Every received file (the audit trail), oldest first, with what superseded it."""
+        q = select(returns).order_by(returns.c.ingested_at, returns.c.id)
+        if period:
+            q = q.where(returns.c.period == period)
+        if plan_id:
+            q = q.where(returns.c.plan_id == plan_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        current = {(r["institution"], r["period"]): r for r in _latest(rows)}
+        out = []
+        for r in rows:
+            win = current.get((r["institution"], r["period"]))
+            sup = (
+                win["file_name"]
+                if r["accepted"] and win is not None and win["id"] != r["id"]
+                else ""
+            )
+            out.append(
+                ReturnRow(
+                    r["id"],
+                    r["file_name"],
+                    r["sha256"],
+                    r["institution"] or "",
+                    r["period"] or "",
+                    r["plan_version"] or "",
+                    r["saved_at"],
+                    r["ingested_at"],
+                    bool(r["accepted"]),
+                    r["archive"],
+                    sup,
+                )
+            )
+        return out
+
+    def periods(self, plan_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(returns.c.period)
+                .where(returns.c.plan_id == plan_id, returns.c.accepted.is_(True))
+                .distinct()
+            ).all()
+        return sorted(r[0] for r in rows if r[0])
+
+    def submissions(self, plan_id: str, period: str) -> list[Submission]:
+        """The stored returns of a period rebuilt as Submissions (all of them, refused too)."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(returns)
+                    .where(returns.c.plan_id == plan_id, returns.c.period == period)
+                    .order_by(returns.c.id)
+                )
+                .mappings()
+                .all()
+            )
+            ids = [r["id"] for r in rows]
+            vals = (
+                conn.execute(select(values_t).where(values_t.c.return_id.in_(ids))).mappings().all()
+            )
+            acts = (
+                conn.execute(select(activities_t).where(activities_t.c.return_id.in_(ids)))
+                .mappings()
+                .all()
+            )
+            probs = (
+                conn.execute(select(problems_t).where(problems_t.c.return_id.in_(ids)))
+                .mappings()
+                .all()
+            )
+        out = []
+        for r in rows:
+            ident = Identity.from_mapping(json.loads(r["identity"])) if r["identity"] else None
+            sub = Submission(
+                path=str(self.root / r["archive"]),
+                size=r["size"],
+                sha256=r["sha256"],
+                identity=ident,
+                saved_at=r["saved_at"],
+                refused=not r["accepted"],
+                file_name=r["file_name"],
+            )
+            for v in (v for v in vals if v["return_id"] == r["id"]):
+                sheet, _, ref = (v["cell"] or "!").partition("!")
+                cell = CellRef(
+                    sheet,
+                    int("".join(c for c in ref if c.isdigit()) or 0),
+                    "".join(c for c in ref if c.isalpha()),
+                )
+                sub.values.append(
+                    ReportedValue(
+                        v["activity"],
+                        v["indicator"],
+                        v["point_end"],
+                        v["point"],
+                        json.loads(v["value"]),
+                        cell,
+                    )
+                )
+            for a in (a for a in acts if a["return_id"] == r["id"]):
+                sub.activities[a["activity"]] = ActivityReport(
+                    a["activity"], a["status"], a["rating_hy"], a["rating_y"], a["comment"]
+                )
+            for p in (p for p in probs if p["return_id"] == r["id"]):
+                sub.problems.append(
+                    Problem(
+                        p["code"],
+                        p["message"],
+                        Location(
+                            file=r["file_name"], sheet=p["sheet"], row=p["row"], column=p["col"]
+                        ),
+                        Severity(p["severity"]),
+                    )
+                )
+            out.append(sub)
+        return out
+
+    def last_reported(
+        self, plan_id: str, before: dt.date | None = None
+    ) -> dict[tuple[str, str], dt.date]:
+        """(activity, indicator) -> end of the last collection period with a value."""
+        q = (
+            select(values_t.c.activity, values_t.c.indicator, values_t.c.point_end)
+            .join(returns, returns.c.id == values_t.c.return_id)
+            .where(returns.c.plan_id == plan_id, returns.c.accepted.is_(True))
+        )
+        if before:
+            q = q.where(values_t.c.point_end <= before)
+        out: dict[tuple[str, str], dt.date] = {}
+        with self.engine.connect() as conn:
+            for act, ind, end in conn.execute(q):
+                key = (act, ind)
+                if key not in out or end > out[key]:
+                    out[key] = end
+        return out
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN IMMEDIATE take the lock
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def _latest(rows: Iterable[Any]) -> list[Any]:
+    """The accepted return that counts per (institution, period): the latest saved."""
+    best: dict[tuple[str, str], Any] = {}
+    for r in rows:
+        if not r["accepted"]:
+            continue
+        key = (r["institution"], r["period"])
+        rank = (r["saved_at"] or dt.datetime.min, r["id"])
+        cur = best.get(key)
+        if cur is None or rank > (cur["saved_at"] or dt.datetime.min, cur["id"]):
+            best[key] = r
+    return list(best.values())
