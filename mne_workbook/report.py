@@ -85,54 +85,64 @@ def write_consolidated(con: Consolidation, path: str | Path) -> Path:
     return target
 
 
-def _write(con: Consolidation, path: Path) -> None:
-    wb = xlsxwriter.Workbook(
+def new_workbook(path: Path) -> Any:
+    """An xlsxwriter workbook that never turns a string into a formula, link or number."""
+    return xlsxwriter.Workbook(
         str(path),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
+
+
+def formats(wb: Any) -> dict[str, Any]:
+    """The cell formats of the consolidated and yearly workbooks."""
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"}),
+        "h": wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#D9D9D9",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "font_size": 9,
+            }
+        ),
+        "cell": wb.add_format(
+            {
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+                "font_size": 9,
+                "border_color": "#A6A6A6",
+            }
+        ),
+        "pct": wb.add_format({"border": 1, "num_format": "0.0", "font_size": 9}),
+        "warn": wb.add_format(
+            {
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+                "font_size": 9,
+                "bg_color": "#FFEB9C",
+            }
+        ),
+        "err": wb.add_format(
+            {
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+                "font_size": 9,
+                "bg_color": "#FFC7CE",
+            }
+        ),
+        "label": wb.add_format({"bold": True}),
+    }
+
+
+def _write(con: Consolidation, path: Path) -> None:
+    wb = new_workbook(path)
     try:
-        f = {
-            "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"}),
-            "h": wb.add_format(
-                {
-                    "bold": True,
-                    "bg_color": "#D9D9D9",
-                    "border": 1,
-                    "text_wrap": True,
-                    "valign": "vcenter",
-                    "font_size": 9,
-                }
-            ),
-            "cell": wb.add_format(
-                {
-                    "border": 1,
-                    "text_wrap": True,
-                    "valign": "top",
-                    "font_size": 9,
-                    "border_color": "#A6A6A6",
-                }
-            ),
-            "pct": wb.add_format({"border": 1, "num_format": "0.0", "font_size": 9}),
-            "warn": wb.add_format(
-                {
-                    "border": 1,
-                    "text_wrap": True,
-                    "valign": "top",
-                    "font_size": 9,
-                    "bg_color": "#FFEB9C",
-                }
-            ),
-            "err": wb.add_format(
-                {
-                    "border": 1,
-                    "text_wrap": True,
-                    "valign": "top",
-                    "font_size": 9,
-                    "bg_color": "#FFC7CE",
-                }
-            ),
-            "label": wb.add_format({"bold": True}),
-        }
+        f = formats(wb)
         wb.set_properties(
             {
                 "title": f"{con.plan.title} - {con.period.label} (consolidated)",
@@ -148,7 +158,7 @@ def _write(con: Consolidation, path: Path) -> None:
         wb.close()
 
 
-def _table(
+def table(
     ws: Worksheet,
     r0: int,
     headers: list[str],
@@ -185,7 +195,7 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
     rates = [[x.name, x.expected, x.received, x.on_time, x.file, x.saved_at] for x in con.rates]
     o = con.overall
     rates.append(["All institutions", o.expected, o.received, o.on_time, "", ""])
-    end = _table(
+    end = table(
         ws, r + 1, ["Institution", "Expected", "Received", "On time", "File", "Saved at"], rates, f
     )
     ws.write_string(end + 1, 0, "Reporting rate (%)", f["label"])
@@ -208,7 +218,7 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
                 counts[row["combined_status"]] += 1
         rows.append([so.code, *[counts[s] for s in statuses], counts[None]])
     status_top = r + 1
-    status_end = _table(ws, status_top, heads, rows, f)
+    status_end = table(ws, status_top, heads, rows, f)
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
     for c in range(1, len(heads)):
         chart.add_series(
@@ -236,7 +246,7 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
                     counts[v] += 1
         rating_rows.append([label, counts[1], counts[2], counts[3]])
     rating_top = r + 1
-    rating_end = _table(
+    rating_end = table(
         ws, rating_top, ["Rating", *(code_text("rating", i) for i in (1, 2, 3))], rating_rows, f
     )
     chart = wb.add_chart({"type": "column"})
@@ -263,7 +273,7 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         for code, n in con.flags_by_code().items()
     ]
     flag_top = r + 1
-    flag_end = _table(ws, flag_top, ["Code", "Severity", "Count", "Meaning"], flag_rows, f)
+    flag_end = table(ws, flag_top, ["Code", "Severity", "Count", "Meaning"], flag_rows, f)
     if flag_rows:
         chart = wb.add_chart({"type": "bar"})
         chart.add_series(
@@ -320,7 +330,7 @@ def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]
         for t in hist.trends
     ]
     top = r + 1
-    end = _table(ws, top, heads, rows, f)
+    end = table(ws, top, heads, rows, f)
     if rows:
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
         for c in range(4, 4 + len(statuses) + 1):
@@ -350,7 +360,7 @@ def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]
         ]
         for p in hist.progress
     ]
-    return _table(
+    return table(
         ws,
         r + 1,
         ["Activity", "Indicator", "Baseline", "Target", "Actual", "Last reported", "Progress (%)"],
@@ -513,9 +523,7 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         "First problem",
     ]
     rows = submission_rows(con)
-    _table(
-        ws, 0, heads, [[r[h] for h in heads] for r in rows], f, [28, 20, 12, 9, 17, 8, 24, 9, 70]
-    )
+    table(ws, 0, heads, [[r[h] for h in heads] for r in rows], f, [28, 20, 12, 9, 17, 8, 24, 9, 70])
     ws.freeze_panes(1, 0)
     print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import xlsxwriter
 
 from .generate import atomic_write
 from .history import YearFigures
 from .plan import Plan
-from .report import code_text, print_setup, put_cell
+from .report import code_text, formats, new_workbook, print_setup, table
 
 
 def write_yearly(fig: YearFigures, plan: Plan, path: str | Path) -> Path:
@@ -24,35 +21,10 @@ def write_yearly(fig: YearFigures, plan: Plan, path: str | Path) -> Path:
 def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
     import datetime as dt
 
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-    )
+    wb = new_workbook(path)
     try:
-        f = {
-            "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"}),
-            "h": wb.add_format(
-                {
-                    "bold": True,
-                    "bg_color": "#D9D9D9",
-                    "border": 1,
-                    "text_wrap": True,
-                    "font_size": 9,
-                }
-            ),
-            "cell": wb.add_format(
-                {"border": 1, "text_wrap": True, "valign": "top", "font_size": 9}
-            ),
-        }
+        f = formats(wb)
         today = dt.date.today()
-
-        def table(ws: Any, r0: int, heads: list[str], rows: list[list[Any]]) -> int:
-            for c, h in enumerate(heads):
-                ws.write_string(r0, c, h, f["h"])
-            for i, row in enumerate(rows, start=1):
-                for c, v in enumerate(row):
-                    put_cell(ws, r0 + i, c, v, f["cell"])
-            return r0 + len(rows)
 
         ws = wb.add_worksheet("Report")
         ws.set_column(0, 0, 60)
@@ -67,7 +39,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
             for name, c in fig.activities.items()
         ]
         top = 3
-        end = table(ws, top, heads, rows)
+        end = table(ws, top, heads, rows, f)
         chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
         for c in range(1, 5):
             chart.add_series(
@@ -91,6 +63,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
             r + 1,
             ["Strategic objective", "On track", "With a target and a value", "On track (%)"],
             rows,
+            f,
         )
         ws.insert_chart(end2 + 2, 0, chart)  # below the tables, inside the printed page
         print_setup(ws, f"Yearly report {fig.year}", 0, 6, end2 + 24, today)
@@ -124,6 +97,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
                 "Comments and recommendations",
             ],
             rows,
+            f,
         )
         ws.freeze_panes(1, 0)
         print_setup(ws, f"Ratings {fig.year}", 1, 6, end, today)
@@ -154,6 +128,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
                 "Timeliness (%)",
             ],
             rows,
+            f,
         )
         if rows:
             chart = wb.add_chart({"type": "bar"})
@@ -202,6 +177,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
                 "Progress (%)",
             ],
             rows,
+            f,
         )
         ws.freeze_panes(1, 0)
         print_setup(ws, f"Progress {fig.year}", 1, 7, end, today)
