@@ -188,11 +188,10 @@ def consolidate(
     columns = columns_for(plan, period)
     value_cols = [c for c in columns if c.point is not None]
 
-    # problems found while reading become flags, so that they show in the matrix
+    # every problem found while reading becomes a flag (unsigned files read with
+    # --allow-unsigned and returns of an older plan version included)
     for s in submissions:
         for p in s.problems:
-            if p.code in ("older-plan-version",) or (s.accepted and p.severity != Severity.ERROR):
-                continue
             cell = (
                 f"{p.location.sheet}!{p.location.column}{p.location.row}"
                 if p.location.row

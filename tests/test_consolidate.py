@@ -324,3 +324,39 @@ def test_consolidated_pdf_prints_through_libreoffice(con: Any, tmp_path: Path) -
     require_soffice()
     pdf = to_pdf(write_consolidated(con, tmp_path / "c.xlsx"))
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_unsigned_returns_are_refused_unless_allowed_and_then_flagged(
+    demo: Plan, demo_path: Path, tmp_path: Path
+) -> None:
+    from mne_workbook.generate import generate
+
+    [kp] = generate(demo, PERIOD, tmp_path / "gen", institutions=["kp"], master=False)  # no key
+    (tmp_path / "in").mkdir()
+    fill_return(kp.path, tmp_path / "in" / "kp.xlsx", {("A2.1.1", "", "status"): 3}, ON_TIME)
+    base = [
+        "consolidate",
+        str(demo_path),
+        str(tmp_path / "in"),
+        "--period",
+        "2026-Q3",
+        "--as-of",
+        "2026-11-01",
+    ]
+    r = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "a.xlsx")])
+    assert r.exit_code == 1 and "refused kp.xlsx: [unsigned-workbook]" in r.output
+    r = CliRunner().invoke(
+        main,
+        [
+            *base,
+            "--allow-unsigned",
+            "--out",
+            str(tmp_path / "b.xlsx"),
+            "--json",
+            str(tmp_path / "b.json"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads((tmp_path / "b.json").read_text("utf-8"))
+    assert [f["institution"] for f in data["flags"] if f["code"] == "unsigned-accepted"] == ["kp"]
+    assert data["reporting"]["received"] == 1
