@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
-from .periods import Period, collection_points
+from .periods import Period
 from .plan import Activity, Plan
 from .reader import CellRef, Submission
 from .vocab import Rating, Status
@@ -459,8 +459,3 @@ def _plan_gaps(plan: Plan, period: Period) -> list[Flag]:
                 if missing:
                     flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
     return flags
-
-
-def points_due(plan: Plan, period: Period) -> int:
-    """How many indicator values the whole plan asks for in ``period`` (for summaries)."""
-    return sum(len(collection_points(i.frequency, period)) for i in plan.indicators())

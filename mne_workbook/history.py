@@ -17,7 +17,6 @@ from typing import Any
 from .consolidate import Consolidation, active, combined_status, consolidate, pick_returns
 from .periods import Period
 from .plan import Indicator, Plan
-from .reader import Submission
 from .store import Store
 from .vocab import Measure, Status
 
@@ -220,7 +219,6 @@ def year_figures(store: Store, plan: Plan, year: int) -> YearFigures:
             activities[f"{sp.code} {sp.title}"] = counts
     hist = build_history(store, plan, periods[-1], dt.date(year, 12, 31))
     on_track: dict[str, tuple[int, int]] = {}
-    elapsed = {so.code: 0.0 for so in plan.strategic_objectives}
     for so in plan.strategic_objectives:
         codes = {a.code for a in so.activities}
         rows = [p for p in hist.progress if p.activity in codes and p.progress is not None]
@@ -229,7 +227,6 @@ def year_figures(store: Store, plan: Plan, year: int) -> YearFigures:
         for p in rows:
             ind = ind_by_id[p.indicator]
             expected = _expected_share(ind, year)
-            elapsed[so.code] = expected
             if p.progress is not None and p.progress >= expected:
                 good += 1
         on_track[so.code] = (good, len(rows))
@@ -245,7 +242,3 @@ def _expected_share(ind: Indicator, year: int) -> float:
     if b is None or t is None or t <= b:
         return 1.0
     return max(0.0, min(1.0, (year - b) / (t - b)))
-
-
-def submissions_for(store: Store, plan: Plan, period: Period) -> list[Submission]:
-    return store.submissions(plan.id, period.label)

@@ -75,10 +75,6 @@ class Column:
     hidden: bool = False
     point: Period | None = None  # the collection period of a value column
 
-    @property
-    def is_input_for_carrier(self) -> bool:
-        return self.owner == Owner.CARRIER
-
 
 def value_field(point_end: dt.date) -> str:
     return f"value@{point_end.isoformat()}"

@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 
 from .errors import Location, Problem, UsageError, fail
-from .periods import Period
 from .plan import Plan, plan_from_dict, plan_to_dict
 from .reader import CellRef, Submission, read_return
 from .signing import KeyRing
@@ -133,7 +132,3 @@ def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
     )
     atomic_write(target, lambda tmp: tmp.write_text(text, "utf-8"))
     return target
-
-
-def master_period(sub: Submission) -> Period | None:
-    return Period.parse(sub.identity.period) if sub.identity else None

@@ -41,9 +41,9 @@ from .layout import (
 from .locales import Catalog
 from .periods import Period
 from .plan import Institution, Plan
+from .values import TEXT_LIMIT  # characters accepted in free-text inputs
 from .vocab import Measure
 
-TEXT_LIMIT = 2000  # characters accepted in free-text inputs
 PAPER_A3 = 8
 
 #: Named ranges on the hidden lists sheet that the dropdowns draw from.
