@@ -688,9 +688,7 @@ def _read_values(
                 ref,
             )
             continue
-        if getattr(cell, "data_type", None) == "f" or (
-            isinstance(raw, str) and raw.startswith("=") and getattr(cell, "data_type", "") == "f"
-        ):
+        if getattr(cell, "data_type", None) == "f":
             _problem(sub, "formula-in-cell", f"found the formula {_short(str(raw))!r}", ref)
             continue
         if col.kind == Kind.VALUE and r.indicator is not None and col.point is not None:

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .errors import Report
+from .plan import parse_date
 
 if TYPE_CHECKING:
     from .plan import PlanSource
@@ -24,8 +25,6 @@ def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
 
 
 def check_semantics(src: PlanSource, report: Report) -> None:
-    from .plan import parse_date
-
     data = src.data
     seen: dict[str, dict[str, Path]] = {"institution": {}, "code": {}, "indicator": {}}
 
@@ -101,7 +100,7 @@ def check_semantics(src: PlanSource, report: Report) -> None:
                                 src.where((*a_path, "carriers", ci)),
                             )
                 _check_timeline(
-                    act, a_path, code, s_year if years_ok else None, e_year, src, report, parse_date
+                    act, a_path, code, s_year if years_ok else None, e_year, src, report
                 )
                 for ri, res in _items(act.get("expected_results")):
                     for ii, ind in _items(res.get("indicators")):
@@ -117,7 +116,6 @@ def _check_timeline(
     e_year: int | None,
     src: PlanSource,
     report: Report,
-    parse_date: Any,
 ) -> None:
     tl = act.get("timeline")
     if not isinstance(tl, dict):
