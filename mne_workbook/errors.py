@@ -161,6 +161,13 @@ CATALOG: dict[str, Code] = {
             "one-time activity on a multi-year timeline",
             "A publication, launch or signing is an event: give it the year it happens in.",
         ),
+        # -- issue 16: the framework's critique, 'resources are also vaguely defined'
+        _c(
+            "activity-no-inputs",
+            W,
+            "activity without stated inputs",
+            "State the human, material and financial resources the activity uses (field 'inputs').",
+        ),
         _c(
             "frequency-unassigned",
             W,
