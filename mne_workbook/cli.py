@@ -467,6 +467,7 @@ def consolidate(
 
 def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds: float) -> None:
     from .errors import CATALOG
+    from .report import arrived_text
 
     refused = [s for s in subs if s.refused]
     click.echo(
@@ -489,7 +490,8 @@ def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds
     )
     for r in con.rates:
         state = "on time" if r.on_time else ("late" if r.received else "missing")
-        click.echo(f"  {r.name:<50} {state}")
+        arrived = f"  arrived {arrived_text(r.arrived_at, r.arrival_source)}" if r.received else ""
+        click.echo(f"  {r.name:<50} {state:<8}{arrived}")
     counts = con.flags_by_code()
     if counts:
         click.echo("Flags by code:")
