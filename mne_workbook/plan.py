@@ -31,6 +31,8 @@ class Institution:
     short_name: str
     emails: tuple[str, ...] = ()
     note: str | None = None
+    #: other addresses its returns may come from (a focal point's own address, ...)
+    sender_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,13 @@ class Plan:
 
     @cached_property
     def fingerprint(self) -> str:
-        """Hash of the plan's content: changes whenever anything in the plan changes."""
-        canonical = json.dumps(plan_to_dict(self), sort_keys=True, ensure_ascii=False)
+        """Hash of the plan's content: changes whenever anything in the plan changes,
+        except the addresses returns may be sent from (``sender_emails``), which ONATC
+        may add during a round without making its workbooks an older version."""
+        data = plan_to_dict(self)
+        for inst in data.get("institutions") or ():
+            inst.pop("sender_emails", None)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -244,7 +251,14 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
         email = i.get("email")
         emails = (email,) if isinstance(email, str) else tuple(email or ())
         institutions.append(
-            Institution(i["id"], i["name"], i.get("short_name") or i["id"], emails, i.get("note"))
+            Institution(
+                i["id"],
+                i["name"],
+                i.get("short_name") or i["id"],
+                emails,
+                i.get("note"),
+                tuple(i.get("sender_emails") or ()),
+            )
         )
     return Plan(
         id=d["id"],
@@ -365,6 +379,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                         "name": i.name,
                         "short_name": i.short_name,
                         "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
+                        "sender_emails": list(i.sender_emails),
                         "note": i.note,
                     }
                 )
