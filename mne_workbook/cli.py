@@ -242,16 +242,21 @@ def generate(
 
 
 def _collect(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files."""
+    """Files as given; directories searched (recursively) for .xlsx files and saved
+    e-mails (.eml, .msg, .mbox; an X.mbox folder is one mailbox)."""
+    from .mail_input import MAIL_SUFFIXES
+
+    wanted = (".xlsx", *MAIL_SUFFIXES)
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        if p.is_dir() and p.suffix.lower() != ".mbox":
             found = sorted(
                 q
                 for q in p.rglob("*")
-                if q.is_file()
-                and q.suffix.lower() == ".xlsx"
+                if (q.is_file() or q.suffix.lower() == ".mbox")
+                and q.suffix.lower() in wanted
                 and not q.name.startswith(("~$", ".~"))
+                and not any(d.suffix.lower() == ".mbox" for d in q.relative_to(p).parents)
             )
             out += found
         else:
@@ -365,7 +370,8 @@ def consolidate(
 
     from .consolidate import consolidate as run
     from .errors import Location, UsageError, fail
-    from .parallel import Bounds, read_many
+    from .intake import read_inputs
+    from .parallel import Bounds
     from .periods import parse_reporting_period
     from .report import json_text, to_pdf, write_consolidated, write_csv, write_json
     from .safety import Limits
@@ -424,11 +430,13 @@ def consolidate(
         "limits": limits,
         "bounds": bounds,
     }
+    ctx = click.get_current_context()
     if len(files) > 10 and not quiet:
         with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
-            subs = read_many(files, plan, p, progress=bar.update, **options)
+            got = ctx.with_resource(read_inputs(files, plan, p, progress=bar.update, **options))
     else:
-        subs = read_many(files, plan, p, **options)
+        got = ctx.with_resource(read_inputs(files, plan, p, **options))
+    subs = got.submissions
     as_of_date = as_of.date() if as_of else None
     refused_now = any(s.refused for s in subs)
     if db:
@@ -459,13 +467,15 @@ def consolidate(
     if quiet:
         click.echo(json_text(con))
     else:
-        _render_consolidation(con, subs, written, seconds)
+        _render_consolidation(con, subs, written, seconds, got.skipped)
     if pdf_note:
         click.echo(f"PDF not written: {pdf_note}", err=True)
     sys.exit(EXIT_PROBLEMS if refused_now or pdf_note else EXIT_OK)
 
 
-def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds: float) -> None:
+def _render_consolidation(
+    con: Any, subs: list[Any], written: list[str], seconds: float, skipped: list[str]
+) -> None:
     from .errors import CATALOG
     from .report import arrived_text
 
@@ -481,6 +491,8 @@ def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds
             click.echo(f"          what to do: {pr.hint}")
     for path, note in con.notes.items():
         click.echo(f"  not used {Path(path).name}: {note}")
+    for note in skipped:
+        click.echo(f"  not read {note}")
     o = con.overall
     rate = f"{o.reporting_rate:.0f}%" if o.reporting_rate is not None else "-"
     ontime = f"{o.on_time_rate:.0f}%" if o.on_time_rate is not None else "-"
@@ -490,7 +502,11 @@ def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds
     )
     for r in con.rates:
         state = "on time" if r.on_time else ("late" if r.received else "missing")
-        arrived = f"  arrived {arrived_text(r.arrived_at, r.arrival_source)}" if r.received else ""
+        arrived = (
+            f"  {r.file}, arrived {arrived_text(r.arrived_at, r.arrival_source)}"
+            if r.received
+            else ""
+        )
         click.echo(f"  {r.name:<50} {state:<8}{arrived}")
     counts = con.flags_by_code()
     if counts:
@@ -606,20 +622,26 @@ def remind(
     from .consolidate import consolidate as run
     from .errors import UsageError
     from .generate import generate as gen
+    from .intake import read_inputs
     from .mail import reminder_reasons, write_reminders
-    from .parallel import read_many
     from .periods import parse_reporting_period
     from .signing import load_keys
 
     plan = _load_plan_or_exit(plan_path)
     try:
         p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
-        subs = read_many(
-            _collect(inputs),
-            plan,
-            p,
-            keys=load_keys(key_file),
-            require_signature=not allow_unsigned,
+        subs = (
+            click.get_current_context()
+            .with_resource(
+                read_inputs(
+                    _collect(inputs),
+                    plan,
+                    p,
+                    keys=load_keys(key_file),
+                    require_signature=not allow_unsigned,
+                )
+            )
+            .submissions
         )
         con = run(plan, subs, p, as_of.date() if as_of else None)
         who = list(reminder_reasons(con))
@@ -693,22 +715,31 @@ def ingest(
     workers: int | None,
 ) -> None:
     """Keep every returned file (accepted or refused) in the history store."""
-    from .parallel import read_many
+    from .intake import read_inputs
+    from .report import arrived_text
     from .signing import load_keys
 
     plan = _load_plan_or_exit(plan_path)
     store = _store(db, plan_path)
     files = _collect(inputs)
-    subs = read_many(
-        files,
-        plan,
-        None,
-        keys=load_keys(key_file),
-        require_signature=not allow_unsigned,
-        workers=workers,
+    got = click.get_current_context().with_resource(
+        read_inputs(
+            files,
+            plan,
+            None,
+            keys=load_keys(key_file),
+            require_signature=not allow_unsigned,
+            workers=workers,
+        )
     )
+    subs = got.submissions
     rows = []
     for sub in subs:
+        if not Path(sub.path).is_file():  # an empty .mbox folder: listed, nothing to keep
+            reason = sub.refusal()
+            rows.append([sub.name, "not kept", f"refused [{reason.code if reason else ''}]"])
+            rows[-1] += ["-", "-", ""]
+            continue
         res = store.ingest(sub)
         reason = sub.refusal()
         why = f"[{reason.code}]" if reason else ""
@@ -719,12 +750,13 @@ def ingest(
                 "accepted" if sub.accepted else f"refused {why}",
                 res.institution or "-",
                 res.period or "-",
+                arrived_text(res.arrived_at, res.arrival_source),
             ]
         )
-    _table(["file", "store", "status", "institution", "period"], rows)
+    _table(["file", "store", "status", "institution", "period", "arrived"], rows)
     click.echo(
         f"{sum(1 for r in rows if r[1] == 'new')} new, "
-        f"{sum(1 for r in rows if r[1] != 'new')} already stored, in {store.url}"
+        f"{sum(1 for r in rows if r[1] == 'already stored')} already stored, in {store.url}"
     )
     sys.exit(EXIT_PROBLEMS if any(s.refused for s in subs) else EXIT_OK)
 

@@ -536,7 +536,7 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         "First problem",
     ]
     rows = submission_rows(con)
-    widths: list[float] = [28, 20, 12, 9, 17, 24, 17, 8, 24, 24, 9, 60]
+    widths: list[float] = [34, 20, 12, 9, 17, 24, 17, 8, 24, 24, 9, 60]
     table(ws, 0, heads, [[r[h] for h in heads] for r in rows], f, widths)
     ws.freeze_panes(1, 0)
     print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)

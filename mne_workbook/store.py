@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from .arrival import Source, complete_arrival, utc
+from .arrival import Source, complete_arrival, show, utc
 from .errors import Location, Problem, Severity
 from .identity import Identity
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
@@ -184,6 +184,8 @@ class IngestResult:
     accepted: bool
     institution: str
     period: str
+    arrived_at: str = ""  # as shown (see arrival.show); the stored one for known bytes
+    arrival_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -277,10 +279,22 @@ class Store:
             sub.accepted,
             ident.institution if ident else "",
             ident.period if ident else "",
+            show(sub.arrived_at),
+            sub.arrival_source,
         )
         with self.engine.connect() as conn:
-            if conn.execute(select(returns.c.id).where(returns.c.sha256 == sha)).first():
-                return IngestResult(**{**result.__dict__, "new": False})
+            known = conn.execute(
+                select(returns.c.arrived_at, returns.c.arrival_source).where(
+                    returns.c.sha256 == sha
+                )
+            ).first()
+            if known:
+                return replace(
+                    result,
+                    new=False,
+                    arrived_at=show(known[0]),
+                    arrival_source=known[1] or str(Source.STORE),
+                )
         archive = self.archive(data, sha)
         try:
             with self.engine.begin() as conn:
