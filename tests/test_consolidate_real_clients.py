@@ -16,7 +16,7 @@ from returns import KEYS, ON_TIME, PERIOD
 from test_consolidate import AS_OF, con, demo, returns  # noqa: F401 (fixtures)
 
 from mne_workbook.consolidate import consolidate
-from mne_workbook.fill import random_entries, set_saved_at
+from mne_workbook.fill import random_entries, set_arrived_at, set_saved_at
 from mne_workbook.plan import Plan
 from mne_workbook.reader import read_return
 from mne_workbook.report import to_pdf, write_consolidated
@@ -29,10 +29,11 @@ def lo_returns(returns: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same folder, MLSW's return opened and saved again in LibreOffice Calc."""
     out = tmp_path_factory.mktemp("lo-returns")
     for p in returns.iterdir():
-        shutil.copyfile(p, out / p.name)
+        shutil.copy2(p, out / p.name)  # arrival times kept
     saved = resave_xlsx(returns / "mlsw.xlsx", tmp_path_factory.mktemp("lo"))
     set_saved_at(saved, ON_TIME)
     shutil.copyfile(saved, out / "mlsw.xlsx")
+    set_arrived_at(out / "mlsw.xlsx", ON_TIME)
     return out
 
 
