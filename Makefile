@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-png bench clean
+.PHONY: demo test lint typecheck unit docs docs-png bench clean mutation golden
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,10 +57,21 @@ docs-png: $(STAMP)
 	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
 	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
 
+# Mutation testing (mutmut) of signing, the file gate, value parsing and consolidation flags,
+# one target at a time under a time limit (outside `make test`): make mutation [TARGETS="signing values"]
+# MUTATION_CHILDREN (default 1) and MUTATION_MINUTES (default 20 per target) bound the run.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python scripts/mutation.py $(TARGETS)
+
+# Rewrite the golden XML parts of tests/golden/ after a deliberate change to the writer.
+golden: $(STAMP)
+	$(BIN)/python tests/golden.py
+
 # Speed and scale against raw library floors; outside `make test` (no timing assertions).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-output
+	rm -rf $(VENV) build *.egg-info demo-output mutants
