@@ -872,3 +872,8 @@ def update_plan(
         f"{len(update.changes)} change(s); plan {plan.version} ({plan.fingerprint}) ->"
         f" {new.version} ({new.fingerprint}) written to {out_path}"
     )
+
+
+from .cli_web import register as _register_web  # noqa: E402  (serve and user: issue 18)
+
+_register_web(main)

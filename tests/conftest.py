@@ -41,3 +41,6 @@ def kosovo_path() -> Path:
 @pytest.fixture
 def demo_data(demo_path: Path) -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load(demo_path.read_text("utf-8")))
+
+
+from pg_server import fresh_postgres, postgres_url  # noqa: E402, F401  (issue 18)
