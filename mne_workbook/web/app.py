@@ -203,11 +203,16 @@ async def _static_ok(request: Request) -> Response:
     return Response("ok\n", media_type="text/plain")
 
 
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)
+
+
 def create_app(config: DeskConfig) -> Any:
     """The ASGI application (wrapped in the security middleware)."""
     desk = Desk(config)
     routes = [
         Route("/healthz", _static_ok),
+        Route("/favicon.ico", _no_icon),
         Route("/login", public(pages_desk.login_page), methods=["GET"]),
         Route("/login", public(pages_desk.login_post), methods=["POST"]),
         Route("/logout", need("viewer")(pages_desk.logout), methods=["POST"]),

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from ..consolidate import Consolidation, Flag, consolidate
 from ..errors import CATALOG
+from ..layout import FIRST_DATA_ROW, Kind, Span, columns_for, rows_for, sheet_name
+from ..reader import CellRef, _iter_inputs, col_letter
 from ..periods import Period
 from ..plan import Plan
 from ..quality import quality_checks
@@ -42,11 +44,38 @@ def known_periods(plan: Plan, store: Store, today: dt.date) -> list[str]:
     return sorted(labels, key=lambda lb: Period.parse(lb).start)
 
 
+def cell_map(plan: Plan, period: Period, institution: str) -> dict[tuple[str, str, str], CellRef]:
+    """Where each input of an institution's workbook is, as the reader locates it."""
+    columns = columns_for(plan, period)
+    out: dict[tuple[str, str, str], CellRef] = {}
+    for so in plan.strategic_objectives:
+        rows = rows_for(so, institution)
+        for ci, col, a, r, is_open in _iter_inputs(columns, rows, period):
+            if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
+                ind = r.indicator.id if r.indicator and col.span == Span.ROW else ""
+                ref = CellRef(sheet_name(so), FIRST_DATA_ROW + a + 1, col_letter(ci))
+                out[(r.activity.code, ind, col.field)] = ref
+    return out
+
+
 def period_consolidation(plan: Plan, store: Store, label: str, as_of: dt.date) -> Consolidation:
+    """consolidate() over the stored returns of a period. The store keeps values, not
+    where they were; the cell map is rebuilt from the layout so flags name their cell."""
     p = Period.parse(label)
-    return consolidate(
-        plan, store.submissions(plan.id, label), p, as_of, store.last_reported(plan.id, p.end)
-    )
+    subs = store.submissions(plan.id, label)
+    for sub in subs:
+        inst = sub.institution
+        ident = sub.identity
+        if (
+            not sub.cells
+            and inst
+            and sub.accepted
+            and ident is not None
+            and ident.kind == "institution"
+            and ident.plan_fingerprint == plan.fingerprint
+        ):
+            sub.cells = cell_map(plan, p, inst)
+    return consolidate(plan, subs, p, as_of, store.last_reported(plan.id, p.end))
 
 
 @dataclass(frozen=True)
@@ -140,13 +169,35 @@ def _text(v: object) -> str:
     return str(v)
 
 
+def _flag_index(con: Consolidation) -> dict[tuple[str, str, str, str], list[Flag]]:
+    """Flags by (institution, activity, indicator, matrix field). A problem the reader
+    found at a cell (a wrong number, say) is placed through the return's cell map."""
+    fields = {
+        c.field: (f"value {c.point.label}" if c.point else c.field)
+        for c in columns_for(con.plan, con.period)
+    }
+    counted = {s.name: s for s in con.used.values()}
+    reverse = {
+        name: {str(ref): key for key, ref in sub.cells.items()} for name, sub in counted.items()
+    }
+    index: dict[tuple[str, str, str, str], list[Flag]] = {}
+    for fl in con.flags:
+        key = (fl.institution, fl.activity, fl.indicator, fl.field)
+        if not fl.field and fl.cell and fl.file in reverse:
+            found = reverse[fl.file].get(fl.cell)
+            if found is None:
+                continue
+            act, ind, fld = found
+            key = (fl.institution, act, ind, fields.get(fld, fld))
+        index.setdefault(key, []).append(fl)
+    return index
+
+
 def matrix(
     con: Consolidation, so: str = "", institution: str = "", code: str = ""
 ) -> tuple[list[str], list[MatrixRow]]:
     """The consolidated matrix as table rows (SO -> activity -> indicator), flags per cell."""
-    index: dict[tuple[str, str, str, str], list[Flag]] = {}
-    for fl in con.flags:
-        index.setdefault((fl.institution, fl.activity, fl.indicator, fl.field), []).append(fl)
+    index = _flag_index(con)
     names = {i.id: i.short_name for i in con.plan.institutions}
     points = con.value_points
     heads = [
