@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from .errors import UsageError
+from .cli_options import allow_unsigned_option, db_option
 
-
-def _die(exc: UsageError, code: int = 2) -> None:
-    for p in exc.report.problems:
-        click.echo(f"  error [{p.code}] {p.message}", err=True)
-        click.echo(f"  -> {p.hint}", err=True)
-    sys.exit(code)
+EXIT_OK = 0
 
 
 @click.command()
@@ -56,7 +52,7 @@ def _die(exc: UsageError, code: int = 2) -> None:
     is_flag=True,
     help="Cookies without Secure, for plain http://127.0.0.1 on one PC.",
 )
-@click.option("--allow-unsigned", is_flag=True, help="Keep unsigned returns (flagged).")
+@allow_unsigned_option
 @click.option("--max-files", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--max-file-mb", default=20, show_default=True, type=click.IntRange(1, 1024))
 def serve(
@@ -83,10 +79,7 @@ def serve(
     from .web.security import check_bind
 
     tls = bool(ssl_certfile and ssl_keyfile)
-    try:
-        check_bind(host, tls, behind_proxy)
-    except UsageError as exc:
-        _die(exc)
+    check_bind(host, tls, behind_proxy)
     config = DeskConfig(
         plan_path=plan_path,
         db_url=db or default_url(plan_path),
@@ -125,13 +118,17 @@ def user() -> None:
     """Accounts of the web desk (ONATC staff): add, list, password, disable."""
 
 
-def _engine(db: str | None, plan_path: Path | None) -> object:
-    from .store import Store, default_url
+def _engine(db: str | None, plan_path: Path | None) -> Any:
+    from .store import Store, as_url, default_url
     from .web.tables import ensure_tables
 
-    if not db and not plan_path:
+    if db:
+        url = as_url(db)
+    elif plan_path:
+        url = default_url(plan_path)
+    else:
         raise click.UsageError("give --db URL or --plan PLAN")
-    store = Store(db or default_url(plan_path))  # type: ignore[arg-type]
+    store = Store(url)
     ensure_tables(store.engine)
     return store.engine
 
@@ -161,7 +158,6 @@ def _same(value: str, first: str) -> str:
     return value
 
 
-_db = click.option("--db", metavar="URL", help="Store: a path or SQLAlchemy URL.")
 _plan = click.option(
     "--plan", "plan_path", type=click.Path(path_type=Path), help="Plan (store next to it)."
 )
@@ -171,7 +167,7 @@ _plan = click.option(
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "viewer"]), default="admin", show_default=True)
 @click.option("--password-env", metavar="VAR", help="Take the password from this variable.")
-@_db
+@db_option
 @_plan
 def user_add(
     name: str, role: str, password_env: str | None, db: str | None, plan_path: Path | None
@@ -181,23 +177,20 @@ def user_add(
 
     engine = _engine(db, plan_path)
     password, made = _password(password_env)
-    try:
-        add_user(engine, name, password, role)  # type: ignore[arg-type]
-    except UsageError as exc:
-        _die(exc, 1)
+    add_user(engine, name, password, role)
     click.echo(f"user {name} ({role}) added")
     if made:
         click.echo(f"password: {password}  (shown once; change it with `user password {name}`)")
 
 
 @user.command("list")
-@_db
+@db_option
 @_plan
 def user_list(db: str | None, plan_path: Path | None) -> None:
     """The accounts and their roles."""
     from .web.accounts import list_users
 
-    for u in list_users(_engine(db, plan_path)):  # type: ignore[arg-type]
+    for u in list_users(_engine(db, plan_path)):
         state = " (disabled)" if u.disabled else ""
         click.echo(f"{u.name}\t{u.role}\tsince {u.created_at:%Y-%m-%d}{state}")
 
@@ -205,7 +198,7 @@ def user_list(db: str | None, plan_path: Path | None) -> None:
 @user.command("password")
 @click.argument("name")
 @click.option("--password-env", metavar="VAR", help="Take the password from this variable.")
-@_db
+@db_option
 @_plan
 def user_password(
     name: str, password_env: str | None, db: str | None, plan_path: Path | None
@@ -215,26 +208,20 @@ def user_password(
 
     engine = _engine(db, plan_path)
     password, made = _password(password_env)
-    try:
-        set_password(engine, name, password)  # type: ignore[arg-type]
-    except UsageError as exc:
-        _die(exc, 1)
+    set_password(engine, name, password)
     click.echo(f"password of {name} changed" + (f": {password}" if made else ""))
 
 
 @user.command("disable")
 @click.argument("name")
 @click.option("--enable", is_flag=True, help="Enable the account again.")
-@_db
+@db_option
 @_plan
 def user_disable(name: str, enable: bool, db: str | None, plan_path: Path | None) -> None:
     """Stop an account from signing in (its sessions end at once)."""
     from .web.accounts import set_disabled
 
-    try:
-        set_disabled(_engine(db, plan_path), name, not enable)  # type: ignore[arg-type]
-    except UsageError as exc:
-        _die(exc, 1)
+    set_disabled(_engine(db, plan_path), name, not enable)
     click.echo(f"{name} {'enabled' if enable else 'disabled'}")
 
 

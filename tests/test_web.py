@@ -181,7 +181,7 @@ def test_user_add_hashes_the_password(tmp_path: Path) -> None:
         ["user", "add", "ilir", "--db", db, "--password-env", "PW"],
         env={"PW": "a long enough secret"},
     )
-    assert again.exit_code == 1 and "web-user-exists" in again.output
+    assert again.exit_code == 2 and "web-user-exists" in again.output
     raw = (tmp_path / "s.sqlite").read_bytes()
     assert b"a long enough secret" not in raw and b"$argon2id$" in raw
     listed = CliRunner().invoke(main, ["user", "list", "--db", db])

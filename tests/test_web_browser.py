@@ -188,10 +188,10 @@ def test_closed_links_and_csrf_less_posts_are_refused(
     assert r.status == 410 and "withdrawn" in page.inner_text("main")
     sign_in(page, base)
     status = page.evaluate(
-        """async () => { const f = new FormData(); f.append('institution', 'kp');
-        const r = await fetch('/round/%s/links', {method: 'POST', body: f});
-        return r.status; }"""
-        % site.period.label
+        """async (label) => { const f = new FormData(); f.append('institution', 'kp');
+        const r = await fetch('/round/' + label + '/links', {method: 'POST', body: f});
+        return r.status; }""",
+        site.period.label,
     )
     assert status == 403
     page.close()

@@ -29,12 +29,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import CATALOG, UsageError
-from ..parallel import Bounds
-from ..periods import Period, parse_reporting_period
+from ..periods import Period
 from ..plan import Plan, load_plan
-from ..safety import Limits
-from ..signing import KeyRing, load_keys
 from ..store import Store
+from ..workflows import ReadSettings, plan_period
 from . import accounts, pages_desk, pages_link
 from .security import CSRF_COOKIE, SESSION_COOKIE, BodyTooLarge, Guard, csrf_ok, csrf_token
 from .tables import ensure_tables
@@ -75,9 +73,13 @@ class Desk:
             # received files in the desk's data folder, not wherever the server started
             self.store.root = self.data_dir
         self.secret = accounts.secret(self.engine)
-        self.keys: KeyRing | None = load_keys(config.key_file, create=False)
-        self.limits = Limits(max_file_bytes=config.max_file_mb * 1024 * 1024)
-        self.bounds = Bounds(timeout=config.read_timeout)
+        self.reading = ReadSettings(
+            key_file=config.key_file,
+            require_signature=not config.allow_unsigned,
+            workers=config.workers,
+            timeout=config.read_timeout,
+            max_file_mb=config.max_file_mb,
+        )
         self.env = Environment(
             loader=PackageLoader("mne_workbook.web", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -93,15 +95,10 @@ class Desk:
     def round_dir(self, period: str) -> Path:
         return self.data_dir / "rounds" / period
 
-    def keys_for_signing(self) -> KeyRing | None:
-        return load_keys(self.config.key_file, create=True)
-
     def period(self, label: str) -> Period:
         """A period of the plan's cycle within the strategy, or 404."""
         try:
-            return parse_reporting_period(
-                label, self.plan.reporting.cycle, self.plan.start_year, self.plan.end_year
-            )
+            return plan_period(self.plan, label)
         except UsageError:
             raise HTTPException(404, "no such reporting period in this plan") from None
 

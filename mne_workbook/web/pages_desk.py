@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import UsageError
-from ..generate import generate
-from ..history import build_history, year_figures
-from ..mail import write_round_drafts
-from ..report import to_pdf, write_consolidated, write_csv, write_json
-from ..yearly import write_yearly
+from ..workflows import (
+    consolidate_returns,
+    generate_round,
+    write_consolidation,
+    yearly_report,
+)
 from . import accounts, views
 from .links import links_for
 from .security import SESSION_COOKIE, cookie_header
@@ -177,12 +178,8 @@ async def upload_post(desk: Desk, request: Request) -> Response:
         desk.store,
         desk.plan,
         desk.inbox,
-        keys=desk.keys,
-        require_signature=not desk.config.allow_unsigned,
-        limits=desk.limits,
-        bounds=desk.bounds,
+        desk.reading,
         actor=user.name,
-        workers=desk.config.workers,
     )
     for o in outcomes:
         state = "accepted" if o.accepted else f"refused {o.refusal.code if o.refusal else ''}"
@@ -273,14 +270,18 @@ async def round_page(desk: Desk, request: Request, new_links: object = None) -> 
 
 
 def run_round(desk: Desk, label: str, lang: str, replace: bool, by: str) -> int:
-    """Generate the round's workbooks (as `generate`) and the e-mail drafts."""
+    """Generate the round's workbooks and e-mail drafts, as `generate --mail` does."""
     p = desk.period(label)
     folder = desk.round_dir(p.label)
-    written = generate(
-        desk.plan, p, folder, keys=desk.keys_for_signing(), lang=lang, overwrite=replace
+    made = generate_round(
+        desk.plan,
+        p,
+        folder,
+        key_file=desk.config.key_file,
+        lang=lang,
+        overwrite=replace,
+        mail_dir=folder / "drafts",
     )
-    pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
-    write_round_drafts(desk.plan, p, pairs, folder / "drafts", lang, overwrite=True)
     with desk.engine.begin() as conn:
         conn.execute(
             insert(rounds_t).values(
@@ -288,10 +289,10 @@ def run_round(desk: Desk, label: str, lang: str, replace: bool, by: str) -> int:
                 generated_at=accounts.utcnow(),
                 generated_by=by,
                 lang=lang,
-                workbooks=len(written),
+                workbooks=len(made.workbooks),
             )
         )
-    return len(written)
+    return len(made.workbooks)
 
 
 async def generate_post(desk: Desk, request: Request) -> Response:
@@ -366,20 +367,23 @@ def build_download(desk: Desk, label: str, kind: str, as_of: dt.date) -> bytes:
     from .app import scratch, zip_dir
 
     p = desk.period(label)
-    con = views.period_consolidation(desk.plan, desk.store, p.label, as_of)
-    con.history = build_history(desk.store, desk.plan, p, as_of)
+    run = consolidate_returns(desk.plan, p, [], desk.reading, store=desk.store, as_of=as_of)
     with scratch() as tmp:
         out = Path(tmp)
         xlsx = out / f"consolidated-{p.label}.xlsx"
-        if kind == "consolidated.json":
-            return write_json(con, out / "c.json").read_bytes()
+        written = write_consolidation(
+            run.consolidation,
+            xlsx,
+            csv_dir=out / "csv" if kind == "csv.zip" else None,
+            json_file=out / "c.json" if kind == "consolidated.json" else None,
+            pdf=kind == "consolidated.pdf",
+        )
+        if kind == "consolidated.pdf" and written.pdf_note:
+            raise HTTPException(503, f"no PDF: {written.pdf_note}")
         if kind == "csv.zip":
-            write_csv(con, out / "csv")
             return zip_dir(out / "csv", (".csv",))
-        write_consolidated(con, xlsx)
-        if kind == "consolidated.pdf":
-            return to_pdf(xlsx).read_bytes()
-        return xlsx.read_bytes()
+        target = {"consolidated.json": out / "c.json", "consolidated.pdf": xlsx.with_suffix(".pdf")}
+        return target.get(kind, xlsx).read_bytes()
 
 
 async def download(desk: Desk, request: Request) -> Response:
@@ -407,7 +411,7 @@ def build_yearly(desk: Desk, year: int) -> bytes:
 
     with scratch() as tmp:
         path = Path(tmp) / f"yearly-{year}.xlsx"
-        write_yearly(year_figures(desk.store, desk.plan, year), desk.plan, path)
+        yearly_report(desk.plan, desk.store, year, path, pdf=False)
         return path.read_bytes()
 
 

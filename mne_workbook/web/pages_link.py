@@ -153,13 +153,9 @@ async def link_post(desk: Desk, request: Request) -> Response:
         desk.store,
         desk.plan,
         desk.inbox,
-        keys=desk.keys,
-        require_signature=not desk.config.allow_unsigned,
-        limits=desk.limits,
-        bounds=desk.bounds,
+        desk.reading,
         link=link,
         actor=f"link:{link.id}",
-        workers=desk.config.workers,
     )
     for o in outcomes:
         what = "accepted" if o.accepted else f"refused {o.refusal.code if o.refusal else ''}"

@@ -1,8 +1,8 @@
 """Receive uploaded returns: bounded reading in child processes, the store, arrival times.
 
-The same path as ``mne-workbook ingest``: every file is passed to
-:func:`mne_workbook.parallel.read_many` (the gate, then the reader in a child process
-with a time and memory bound), then kept in the store, accepted or refused. The
+The same path as ``mne-workbook ingest``: every file is read with the CLI's
+:class:`mne_workbook.workflows.ReadSettings` (the gate, then the reader in a child
+process with a time and memory bound), then kept in the store, accepted or refused. The
 arrival time is the server's clock when the upload was received; it is recorded in
 ``web_arrivals`` beside the store's own ingestion time.
 """
@@ -21,13 +21,11 @@ from sqlalchemy import insert, select
 
 from ..consolidate import consolidate
 from ..errors import Location, Problem, Severity
-from ..parallel import Bounds, read_many
 from ..periods import Period
 from ..plan import Plan
 from ..reader import Submission
-from ..safety import Limits
-from ..signing import KeyRing
 from ..store import Store
+from ..workflows import ReadSettings
 from .accounts import utcnow
 from .links import Link
 from .tables import arrivals_t
@@ -98,14 +96,10 @@ def receive(
     store: Store,
     plan: Plan,
     inbox: Path,
+    reading: ReadSettings,
     *,
-    keys: KeyRing | None,
-    require_signature: bool = True,
-    limits: Limits | None = None,
-    bounds: Bounds | None = None,
     link: Link | None = None,
     actor: str = "-",
-    workers: int | None = None,
 ) -> list[Outcome]:
     """Read, check and store uploaded files; one Outcome per file, in order.
 
@@ -122,16 +116,7 @@ def receive(
             target.write_bytes(f.data)
             paths.append(target)
         period = Period.parse(link.period) if link else None
-        subs = read_many(
-            paths,
-            plan,
-            period,
-            limits=limits,
-            keys=keys,
-            require_signature=require_signature,
-            bounds=bounds,
-            workers=workers,
-        )
+        subs = reading.read(paths, plan, period)
         out = []
         for f, sub in zip(files, subs, strict=True):
             sub.file_name = Path(f.name.replace("\\", "/")).name[:255] or "upload"

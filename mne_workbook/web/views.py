@@ -15,12 +15,13 @@ from sqlalchemy import select
 from ..consolidate import Consolidation, Flag, consolidate
 from ..errors import CATALOG
 from ..layout import FIRST_DATA_ROW, Kind, Span, columns_for, rows_for, sheet_name
-from ..reader import CellRef, _iter_inputs, col_letter
 from ..periods import Period
 from ..plan import Plan
 from ..quality import quality_checks
+from ..reader import CellRef, _iter_inputs, col_letter
 from ..report import code_text
 from ..store import Store
+from ..workflows import status_table
 from .links import links_for
 from .tables import rounds_t
 
@@ -103,30 +104,25 @@ class Board:
 
 
 def board(plan: Plan, store: Store, periods: list[str], as_of: dt.date) -> Board:
-    """Institutions x periods: on time / late / overdue / refused / pending."""
+    """Institutions x periods: the states of ``mne-workbook status``, with flag counts."""
+    states: dict[tuple[str, str], str] = {}
+    for lb in periods:
+        table = status_table(plan, store, Period.parse(lb), as_of)
+        for inst_id, _name, found in table.rows:
+            states[(inst_id, lb)] = found[0].lower()
     cons = {lb: period_consolidation(plan, store, lb, as_of) for lb in periods}
-    rows = []
+    rows: list[tuple[Any, list[Cell]]] = []
     for inst in plan.carriers():
-        cells = []
+        cells: list[Cell] = []
         for lb in periods:
             con = cons[lb]
             rate = next((r for r in con.rates if r.institution == inst.id), None)
-            if rate is None:
-                cells.append(Cell(lb, inst.id, "-"))
-                continue
             n = sum(
                 1
                 for f in con.flags
                 if f.institution == inst.id and f.file and not f.code.startswith("plan-gap")
             )
-            if rate.received:
-                state = "on time" if rate.on_time else "late"
-            else:
-                refused = any(s.refused and s.institution == inst.id for s in con.submissions)
-                state = (
-                    "refused" if refused else "overdue" if con.as_of > con.due_date else "pending"
-                )
-            cells.append(Cell(lb, inst.id, state, n, rate.file))
+            cells.append(Cell(lb, inst.id, states[(inst.id, lb)], n, rate.file if rate else ""))
         rows.append((inst, cells))
     return Board(periods, rows, {lb: cons[lb].due_date for lb in periods})
 
