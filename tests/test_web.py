@@ -382,3 +382,47 @@ def test_too_many_files_in_one_upload(site: Site) -> None:
     files = [("files", (f"f{i}.xlsx", b"x")) for i in range(site.desk.config.max_files + 1)]
     r = c.post("/upload", data={"csrf_token": token}, files=files)
     assert r.status_code == 413 and "upload-limit" in r.text
+
+
+def test_concurrent_uploads_keep_every_return_exactly_once(site: Site, tmp_path: Path) -> None:
+    """Three institutions upload at once, each its return twice over: three rows, no loss."""
+    import threading
+
+    import httpx
+
+    from mne_workbook.web.server import running
+
+    books = {
+        inst: filled(site, inst, tmp_path / f"{inst}-race.xlsx", seed=42)
+        for inst in ("kp", "mlsw", "mest")
+    }
+    tokens = {
+        inst: issue_link(site.engine, site.plan, site.period, inst, ADMIN, "en")[0]
+        for inst in books
+    }
+    outcomes: list[int] = []
+    with running(site.app) as base:
+
+        def send(inst: str) -> None:
+            with httpx.Client(base_url=base, timeout=120) as c:
+                token = csrf_of(c.get(f"/u/{tokens[inst]}").text)
+                r = c.post(
+                    f"/u/{tokens[inst]}",
+                    data={"csrf_token": token},
+                    files=[("files", ("race.xlsx", books[inst].read_bytes()))],
+                )
+                outcomes.append(r.status_code)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in books for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+    assert outcomes == [200] * 6
+    import hashlib
+
+    wanted = {hashlib.sha256(p.read_bytes()).hexdigest() for p in books.values()}
+    with site.engine.connect() as conn:
+        rows = conn.execute(text("SELECT sha256 FROM returns")).scalars().all()
+    got = [r for r in rows if r in wanted]
+    assert sorted(got) == sorted(wanted)  # each once, none lost

@@ -57,6 +57,18 @@ class DeskConfig:
     read_timeout: float = 60.0
 
 
+def _when(value: object) -> str:
+    """A stored time to the second (UTC)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else str(value)
+
+
+def _until(value: dt.datetime) -> str:
+    """The last second a link is open (it closes at ``value``)."""
+    return (value - dt.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class Desk:
     """What every request needs: plan, store, keys, templates, the CSRF secret."""
 
@@ -87,6 +99,8 @@ class Desk:
             lstrip_blocks=True,
         )
         self.env.globals["catalog"] = CATALOG
+        self.env.filters["when"] = _when
+        self.env.filters["until"] = _until
 
     @property
     def inbox(self) -> Path:
