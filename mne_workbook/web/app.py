@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import CATALOG, UsageError
+from ..errors import CATALOG, Problem, UsageError
 from ..periods import Period
 from ..plan import Plan, load_plan
 from ..store import Store
@@ -144,13 +144,19 @@ class Desk:
                 max_part_size=1024 * 1024,
             )
         except MultiPartException as exc:
-            raise HTTPException(413, f"upload-limit: {exc.message}") from None
+            raise over_limit(exc.message) from None
         except HTTPException as exc:  # Starlette turns the parser's limits into a 400
-            raise HTTPException(413, f"upload-limit: {exc.detail}") from None
+            raise over_limit(exc.detail) from None
         token = request.headers.get("x-csrf-token") or str(form.get("csrf_token") or "")
         if not csrf_ok(self.secret, request.state.csrf_cookie, token):
             raise HTTPException(403, "the form has expired or did not come from this site")
         return form
+
+
+def over_limit(message: str) -> HTTPException:
+    """413 with the ``upload-limit`` problem: what was too much and what to do."""
+    p = Problem("upload-limit", message)
+    return HTTPException(413, f"[{p.code}] {p.message}. {p.hint}")
 
 
 def user_of(desk: Desk, request: Request) -> accounts.User | None:
@@ -201,13 +207,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _too_large(request: Request, exc: Exception) -> Response:
     desk: Desk = request.app.state.desk
     request.state.user = None
-    return desk.render(
-        request,
-        "error.html",
-        413,
-        status=413,
-        detail=f"upload-limit: more than {desk.config.max_request_mb} MB in one request",
-    )
+    exc_ = over_limit(f"more than {desk.config.max_request_mb} MB in one request")
+    return desk.render(request, "error.html", 413, status=413, detail=exc_.detail)
 
 
 async def _static_ok(request: Request) -> Response:
