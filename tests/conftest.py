@@ -43,4 +43,14 @@ def demo_data(demo_path: Path) -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load(demo_path.read_text("utf-8")))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of a ``needs`` test runs: are its programs installed?"""
+    from programs import require
+
+    for mark in item.iter_markers("needs"):
+        for program in mark.args:
+            require(program)
+
+
 from pg_server import fresh_postgres, postgres_url  # noqa: E402, F401  (issue 18)

@@ -195,7 +195,7 @@ def test_upload_many_returns_each_with_its_outcome_escaped(site: Site, tmp_path:
     c, token = signed_in(site)
     act, ind, fld = first_value_field(site, "kp")
     good = filled(site, "mlsw", tmp_path / "mlsw.xlsx")
-    bad = filled(site, "kp", tmp_path / "kp.xlsx", **{f"{act}/{ind}/{fld}": "lots"})
+    bad = filled(site, "kp", tmp_path / "kp.xlsx", changes={f"{act}/{ind}/{fld}": "lots"})
     fake = tmp_path / "fake.xlsx"
     fake.write_text("a;b\n1;2\n", "utf-8")
     hostile = "<img src=x onerror=alert(1)>.xlsx"
@@ -229,7 +229,9 @@ def test_matrix_marks_flagged_cells_with_their_message(site: Site, tmp_path: Pat
     c, token = signed_in(site)
     act, ind, fld = first_value_field(site, "kp")
     upload(
-        c, token, filled(site, "kp", tmp_path / "kp2.xlsx", seed=3, **{f"{act}/{ind}/{fld}": None})
+        c,
+        token,
+        filled(site, "kp", tmp_path / "kp2.xlsx", seed=3, changes={f"{act}/{ind}/{fld}": None}),
     )
     html = c.get(f"/matrix?period={site.period.label}&institution=kp").text
     assert 'class="flag' in html and 'tabindex="0"' in html
@@ -315,7 +317,7 @@ def test_link_upload_wrong_cell_in_albanian_then_correction_on_time(
     token = csrf_of(page.text)
     act, ind, fld = first_value_field(site, "kp")
     wrong = filled(
-        site, "kp", tmp_path / "kp-wrong.xlsx", seed=5, **{f"{act}/{ind}/{fld}": "shumë"}
+        site, "kp", tmp_path / "kp-wrong.xlsx", seed=5, changes={f"{act}/{ind}/{fld}": "shumë"}
     )
     r = focal.post(
         path, data={"csrf_token": token}, files=[("files", ("kp.xlsx", wrong.read_bytes()))]
@@ -426,3 +428,54 @@ def test_concurrent_uploads_keep_every_return_exactly_once(site: Site, tmp_path:
         rows = conn.execute(text("SELECT sha256 FROM returns")).scalars().all()
     got = [r for r in rows if r in wanted]
     assert sorted(got) == sorted(wanted)  # each once, none lost
+
+
+def test_upload_arrival_is_the_server_clock_or_the_emails(site: Site, tmp_path: Path) -> None:
+    from mails import message, write_eml
+
+    c, token = signed_in(site)
+    before = utcnow()
+    book = filled(site, "mest", tmp_path / "mest-clock.xlsx", seed=77)
+    upload(c, token, book)
+    received = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).replace(microsecond=0)
+    mailed = filled(site, "mlsw", tmp_path / "mlsw-mail.xlsx", seed=78)
+    eml = write_eml(
+        message("x@mlsw.example", "return", {"mlsw.xlsx": mailed.read_bytes()}, received),
+        tmp_path / "return.eml",
+    )
+    r = upload(c, token, eml)
+    assert "return.eml!mlsw.xlsx" in r.text and "accepted" in r.text
+    from mne_workbook.store import returns as returns_t
+
+    q = select(returns_t.c.file_name, returns_t.c.arrived_at, returns_t.c.arrival_source)
+    with site.engine.connect() as conn:
+        rows = {name: (at, src) for name, at, src in conn.execute(q)}
+    at, src = rows["mest-clock.xlsx"]
+    assert src == "web-upload" and before <= at <= utcnow()
+    assert rows["return.eml!mlsw.xlsx"] == (received.replace(tzinfo=None), "mail-received")
+
+
+def test_account_rules() -> None:
+    from sqlalchemy import create_engine
+
+    from mne_workbook.errors import UsageError
+    from mne_workbook.web.accounts import add_user, authenticate, set_disabled, set_password
+    from mne_workbook.web.tables import ensure_tables
+
+    engine = create_engine("sqlite://")
+    ensure_tables(engine)
+    for name, password, code in [
+        ("bad name!", PASSWORD, "web-user-invalid"),
+        ("ok", "short", "web-password-weak"),
+    ]:
+        with pytest.raises(UsageError) as exc:
+            add_user(engine, name, password)
+        assert exc.value.report.problems[0].code == code
+    with pytest.raises(UsageError) as exc:
+        set_password(engine, "nobody", PASSWORD)
+    assert exc.value.report.problems[0].code == "web-user-unknown"
+    add_user(engine, "drita", PASSWORD, "viewer")
+    assert authenticate(engine, "drita", PASSWORD) is not None
+    assert authenticate(engine, "drita", PASSWORD + "x") is None
+    set_disabled(engine, "drita", True)
+    assert authenticate(engine, "drita", PASSWORD) is None

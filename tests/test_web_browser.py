@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_site import ADMIN, PASSWORD, Site, filled, first_value_field, make_site
 
 from mne_workbook.web.accounts import utcnow
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture skips (or fails in CI)
-    expect = None
 from mne_workbook.web.links import issue_link, revoke_link
 from mne_workbook.web.server import running
 
@@ -34,20 +28,13 @@ FLAGS = [
 ]
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing (apt-get install chromium; pip install playwright)")
-    pytest.skip(f"{what} is missing")
+pytestmark = pytest.mark.needs("chromium")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        _missing("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright")
+    from playwright.sync_api import sync_playwright  # a dev dependency
+
     with sync_playwright() as p:  # never `playwright install`: Debian's Chromium is used
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield b
@@ -106,7 +93,9 @@ def test_onatc_generates_uploads_by_drag_and_drop_and_opens_a_flag(
 
     act, ind, fld = first_value_field(site, "kp")
     returns = [
-        filled(site, "kp", tmp_path / "KP return.xlsx", seed=2, **{f"{act}/{ind}/{fld}": "many"}),
+        filled(
+            site, "kp", tmp_path / "KP return.xlsx", seed=2, changes={f"{act}/{ind}/{fld}": "many"}
+        ),
         filled(site, "mlsw", tmp_path / "MLSW return.xlsx", seed=3),
         filled(site, "onatc", tmp_path / "ONATC return.xlsx", seed=4),
     ]
@@ -152,7 +141,9 @@ def test_focal_point_corrects_a_wrong_cell_in_albanian(
     assert "Ngarkoni raportin tuaj" in focal.inner_text("h1")
     assert "Ministry of Education" in focal.inner_text("dl.facts")
     act, ind, fld = first_value_field(site, "mest")
-    wrong = filled(site, "mest", tmp_path / "mest.xlsx", seed=7, **{f"{act}/{ind}/{fld}": "x"})
+    wrong = filled(
+        site, "mest", tmp_path / "mest.xlsx", seed=7, changes={f"{act}/{ind}/{fld}": "x"}
+    )
     focal.set_input_files("input[type=file]", str(wrong))
     focal.click("button[type=submit]")
     focal.wait_for_selector("li.outcome:not(.reading)")

@@ -74,7 +74,9 @@ def make_site(tmp: Path, db_url: str | None = None) -> Site:
     return Site(app, plan, period, {w.institution: w.path for w in written if w.institution}, tmp)
 
 
-def filled(site: Site, inst: str, dst: Path, seed: int = 1, **changes: object) -> Path:
+def filled(
+    site: Site, inst: str, dst: Path, seed: int = 1, changes: dict[str, object] | None = None
+) -> Path:
     """A complete return of ``inst`` for the site's round; ``changes`` maps
     'activity/indicator/field' to a value written over the valid one."""
     import random
@@ -82,7 +84,7 @@ def filled(site: Site, inst: str, dst: Path, seed: int = 1, **changes: object) -
     entries: dict[tuple[str, str, str], object] = random_entries(
         site.plan, site.period, inst, random.Random(seed)
     )
-    for key, value in changes.items():
+    for key, value in (changes or {}).items():
         act, ind, fld = key.split("/")
         entries[(act, ind, fld)] = value
     fill_return(site.workbooks[inst], dst, entries)

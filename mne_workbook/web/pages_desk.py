@@ -26,7 +26,7 @@ from . import accounts, views
 from .links import links_for
 from .security import SESSION_COOKIE, cookie_header
 from .tables import rounds_t
-from .uploads import Received, first_arrivals, receive
+from .uploads import Received, receive
 
 if TYPE_CHECKING:
     from .app import Desk
@@ -133,7 +133,6 @@ async def cell_page(desk: Desk, request: Request) -> Response:
     con = await run_in_threadpool(views.period_consolidation, desk.plan, desk.store, p.label, as_of)
     received = [r for r in desk.store.returns(p.label, desk.plan.id) if r.institution == inst_id]
     subs = {s.sha256: s for s in con.submissions}
-    arrivals = first_arrivals(desk.store)
     flags = [f for f in con.flags if f.institution == inst_id and not f.code.startswith("plan-gap")]
     return desk.render(
         request,
@@ -143,7 +142,6 @@ async def cell_page(desk: Desk, request: Request) -> Response:
         inst=desk.plan.institution(inst_id),
         received=received,
         subs=subs,
-        arrivals=arrivals,
         flags=flags,
         rate=next((r for r in con.rates if r.institution == inst_id), None),
     )

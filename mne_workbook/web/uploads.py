@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
+from ..arrival import Arrival, Source, set_arrival
 from ..consolidate import consolidate
 from ..errors import Location, Problem, Severity
 from ..periods import Period
@@ -29,6 +30,9 @@ from ..workflows import ReadSettings
 from .accounts import utcnow
 from .links import Link
 from .tables import arrivals_t
+
+#: Arrival sources an uploaded saved e-mail brings; they beat the upload time.
+MAIL_SOURCES = {str(Source.MAIL_RECEIVED), str(Source.MSG_DELIVERY), str(Source.MAIL_DATE)}
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Outcome:
     period: str
     arrived_at: dt.datetime
     problems: list[Problem] = field(default_factory=list)
+    counted_arrival: str = ""  # the arrival the store keeps (the first, for bytes seen before)
+    notes: list[str] = field(default_factory=list)  # e-mail parts not read, and why
 
     @property
     def refusal(self) -> Problem | None:
@@ -109,39 +115,56 @@ def receive(
     arrived = utcnow()
     batch = inbox / f"{arrived:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     batch.mkdir(parents=True, exist_ok=False)
+    server_clock = Arrival(arrived.replace(tzinfo=dt.UTC), Source.WEB_UPLOAD)
     try:
-        paths = []
+        paths, names = [], {}
         for i, f in enumerate(files):
             target = batch / disk_name(i, f.name)
             target.write_bytes(f.data)
             paths.append(target)
+            names[str(target)] = Path(f.name.replace("\\", "/")).name[:255] or "upload"
         period = Period.parse(link.period) if link else None
-        subs = reading.read(paths, plan, period)
         out = []
-        for f, sub in zip(files, subs, strict=True):
-            sub.file_name = Path(f.name.replace("\\", "/")).name[:255] or "upload"
-            if link is not None:
-                wrong = _wrong_link(sub, link)
-                if wrong is not None:
-                    sub.problems.append(wrong)
-                    sub.refused = True
-            res = store.ingest(sub, now=arrived)
-            _record_arrival(
-                store, res.sha256, sub, arrived, "link" if link else "desk", actor, res.new
-            )
-            out.append(
-                Outcome(
-                    sub.name,
-                    sub.accepted,
-                    res.new,
-                    res.institution,
-                    res.period,
-                    arrived,
-                    [
-                        *(_relocated(p, sub.name) for p in sub.problems),
-                        *return_flags(plan, sub),
-                    ],
+        with reading.reading(paths, plan, period) as got:
+            for sub in got.submissions:
+                if sub.path in names:  # a workbook uploaded as it is (not an e-mail's)
+                    sub.file_name = names[sub.path]
+                else:  # an e-mail's attachment: "<e-mail>!<attachment>", e-mail as uploaded
+                    mail, bang, rest = sub.name.partition("!")
+                    original = names.get(str(batch / mail))
+                    if bang and original:
+                        sub.file_name = f"{original}!{rest}"
+                if sub.arrival_source not in MAIL_SOURCES:
+                    set_arrival(sub, server_clock)  # the e-mail's own arrival is better
+                if link is not None:
+                    wrong = _wrong_link(sub, link)
+                    if wrong is not None:
+                        sub.problems.append(wrong)
+                        sub.refused = True
+                if not Path(sub.path).is_file():  # nothing to keep (an empty mailbox)
+                    continue
+                res = store.ingest(sub, now=arrived)
+                channel = "link" if link else "desk"
+                _record_arrival(store, res.sha256, sub, arrived, channel, actor, res.new)
+                out.append(
+                    Outcome(
+                        sub.name,
+                        sub.accepted,
+                        res.new,
+                        res.institution,
+                        res.period,
+                        arrived,
+                        [
+                            *(_relocated(p, sub.name) for p in sub.problems),
+                            *return_flags(plan, sub),
+                        ],
+                        res.arrived_at,
+                    )
                 )
+            skipped = list(got.skipped)
+        if skipped:
+            out.append(
+                Outcome("(e-mail parts not read)", False, False, "", "", arrived, [], "", skipped)
             )
         return out
     finally:
@@ -206,13 +229,3 @@ def _record_arrival(
                 new=new,
             )
         )
-
-
-def first_arrivals(store: Store) -> dict[str, dt.datetime]:
-    """sha256 -> when those bytes first arrived through the desk or a link."""
-    out: dict[str, dt.datetime] = {}
-    with store.engine.connect() as conn:
-        for sha, at in conn.execute(select(arrivals_t.c.sha256, arrivals_t.c.arrived_at)):
-            if sha not in out or at < out[sha]:
-                out[sha] = at
-    return out
