@@ -459,12 +459,20 @@ class PlanSource:
             p = p[:-1]
         return Location(file=self.path, path=json_path(path), line=line)
 
+    def where_error(self, err: Any) -> Location:
+        """Where a JSON Schema error is (a plan workbook names the missing field's column)."""
+        return self.where(list(err.absolute_path))
+
 
 def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
     """Read and parse a plan file; problems go into ``report``."""
     p = Path(path)
     name = str(path)
     loc = Location(file=name)
+    if p.suffix.lower() == ".xlsx":  # a plan written in a workbook (plan template/export)
+        from .plan_import import read_plan_workbook
+
+        return read_plan_workbook(p, report)
     if not p.exists():
         report.add("file-not-found", f"no such file: {name}", loc)
         return None
@@ -522,7 +530,7 @@ def check_plan_data(src: PlanSource, report: Report) -> None:
 
     validator = jsonschema.Draft202012Validator(plan_schema())
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
-        report.add("schema-violation", _schema_message(err), src.where(list(err.absolute_path)))
+        report.add("schema-violation", _schema_message(err), src.where_error(err))
     check_semantics(src, report)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .errors import Report
+from .errors import Location, Report
 from .plan import parse_date
 
 if TYPE_CHECKING:
@@ -24,6 +24,13 @@ def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
     return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
 
 
+def _short(where: Location) -> str:
+    """Where the first use is: a line in a plan file, a row in a plan workbook."""
+    if where.sheet:
+        return f"{where.sheet} row {where.row}"
+    return f"line {where.line}"
+
+
 def check_semantics(src: PlanSource, report: Report) -> None:
     data = src.data
     seen: dict[str, dict[str, Path]] = {"institution": {}, "code": {}, "indicator": {}}
@@ -36,7 +43,7 @@ def check_semantics(src: PlanSource, report: Report) -> None:
             where = src.where(first)
             report.add(
                 "duplicate-code",
-                f"{label} {value!r} is used twice (first at line {where.line})",
+                f"{label} {value!r} is used twice (first at {_short(where)})",
                 src.where(path),
             )
         else:
