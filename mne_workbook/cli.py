@@ -342,6 +342,13 @@ def _collect(paths: tuple[Path, ...]) -> list[Path]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Key file to verify signatures (default as for generate).",
 )
+@click.option(
+    "--older-plan",
+    "older_plans",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier version of the plan (repeatable): returns made from it name what changed.",
+)
 def consolidate(
     plan_path: Path,
     inputs: tuple[Path, ...],
@@ -359,6 +366,7 @@ def consolidate(
     allow_unsigned: bool,
     key_file: Path | None,
     db: str | None,
+    older_plans: tuple[Path, ...],
 ) -> None:
     """Read returned workbooks, consolidate them and flag gaps and overdue indicators."""
     import time
@@ -429,6 +437,10 @@ def consolidate(
             subs = read_many(files, plan, p, progress=bar.update, **options)
     else:
         subs = read_many(files, plan, p, **options)
+    if older_plans:
+        from .plan_diff import name_plan_changes
+
+        name_plan_changes(subs, plan, [_load_plan_or_exit(o) for o in older_plans])
     as_of_date = as_of.date() if as_of else None
     refused_now = any(s.refused for s in subs)
     if db:
@@ -872,3 +884,6 @@ def update_plan(
         f"{len(update.changes)} change(s); plan {plan.version} ({plan.fingerprint}) ->"
         f" {new.version} ({new.fingerprint}) written to {out_path}"
     )
+
+
+main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)

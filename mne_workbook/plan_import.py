@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import Location, Problem, Report
 from .parallel import Bounds, _vm_bytes
-from .plan import PlanSource, json_path
+from .plan import Plan, PlanSource, json_path
 from .plan_sheets import (
     INSTITUTIONS,
     INSTRUCTIONS_SHEET,
@@ -192,7 +192,9 @@ class _Reader:
         self.grid = grid
         self.report = report
 
-    def loc(self, sheet: str, row: int, col: int | None = None, header: str | None = None) -> Location:
+    def loc(
+        self, sheet: str, row: int, col: int | None = None, header: str | None = None
+    ) -> Location:
         return Location(
             file=self.name,
             sheet=sheet,
@@ -259,10 +261,10 @@ class _Reader:
             exact = not isinstance(value, dt.datetime) or value.time() == dt.time()
             if kind == "date" and exact:
                 return day.isoformat()
+            ask = "type the date as text, YYYY-MM-DD" if kind == "date" else f"it asks for {kind}"
             self.problem(
                 "plan-cell-invalid",
-                f"the spreadsheet turned this cell into the date {value.isoformat()};"
-                f" {'type the date as text, YYYY-MM-DD' if kind == 'date' else 'it asks for ' + kind}",
+                f"the spreadsheet turned this cell into the date {value.isoformat()}; {ask}",
                 loc,
             )
             return None
@@ -439,6 +441,7 @@ def assemble(name: str, grid: Grid, report: Report) -> WorkbookPlanSource | None
                     )
                     report.add("plan-parent-unknown", f"this row {said}; it was not read", ploc)
                     continue
+            assert owner is not None
             node, ppath = owner
             siblings = node.setdefault(level.children or "", [])
             path: JsonPath = (*ppath, level.children or "", len(siblings))
@@ -485,3 +488,22 @@ def read_plan_workbook(
         report.problems.append(got)
         return None
     return assemble(name, got, report)
+
+
+def import_plan(
+    path: str | Path, limits: Limits | None = None, bounds: Bounds | None = None
+) -> tuple[Report, Plan | None]:
+    """Read a plan workbook and check it as `validate` does: the report, and the plan if valid."""
+    from .plan import check_plan_data, plan_from_dict
+    from .quality import quality_checks
+
+    report = Report(source=str(path))
+    src = read_plan_workbook(path, report, limits, bounds)
+    if src is None:
+        return report, None
+    check_plan_data(src, report)
+    if not report.valid:
+        return report, None
+    plan = plan_from_dict(src.data)
+    report.extend(quality_checks(plan, src))
+    return report, plan

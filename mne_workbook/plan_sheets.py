@@ -56,7 +56,9 @@ class Level:
 
 PLAN = Level("Plan", None, None, key="id")
 INSTITUTIONS = Level("Institutions", "institution", "institutions", PLAN, key="id")
-STRATEGIC = Level("Strategic objectives", "strategic_objective", "strategic_objectives", PLAN, key="code")
+STRATEGIC = Level(
+    "Strategic objectives", "strategic_objective", "strategic_objectives", PLAN, key="code"
+)
 SPECIFIC = Level(
     "Specific objectives",
     "specific_objective",
@@ -70,7 +72,15 @@ RESULTS = Level(
     "Expected results", "expected_result", "expected_results", ACTIVITIES, "activity", RESULT_KEY
 )
 INDICATORS = Level("Indicators", "indicator", "indicators", RESULTS, "expected_result", "id")
-LEVELS: tuple[Level, ...] = (PLAN, INSTITUTIONS, STRATEGIC, SPECIFIC, ACTIVITIES, RESULTS, INDICATORS)
+LEVELS: tuple[Level, ...] = (
+    PLAN,
+    INSTITUTIONS,
+    STRATEGIC,
+    SPECIFIC,
+    ACTIVITIES,
+    RESULTS,
+    INDICATORS,
+)
 #: Fields that are lists of child items, not columns.
 CHILD_FIELDS = {lv.children for lv in LEVELS if lv.children}
 
@@ -178,7 +188,7 @@ def columns(level: Level, slots: tuple[tuple[str, int], ...] = ()) -> tuple[Colu
 
 
 def list_slots(plan_data: dict[str, Any]) -> tuple[tuple[str, int], ...]:
-    """How many numbered columns each list field needs to hold ``plan_data`` (at least the default)."""
+    """Numbered columns each list field needs to hold ``plan_data`` (at least the default)."""
     need: dict[str, int] = dict(LIST_SLOTS)
 
     def walk(node: Any) -> None:

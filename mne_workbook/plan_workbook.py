@@ -121,7 +121,7 @@ def col_letter(index: int) -> str:
 def _input_message(col: Column, t: dict[str, Any]) -> str:
     kinds = t["kinds"]
     if col.ref == INSTITUTIONS.sheet:
-        text = kinds["carriers"]
+        text = str(kinds["carriers"])
     elif col.kind == "parent":
         text = f"{kinds['parent']} {col.ref}."
     elif col.kind == "choice":
@@ -132,7 +132,7 @@ def _input_message(col: Column, t: dict[str, Any]) -> str:
         text = kinds.get(col.kind, kinds["text"])
     if col.required:
         text = f"{t['required']} {text}"
-    return text[:255]
+    return str(text)[:255]
 
 
 class _Writer:
@@ -195,9 +195,7 @@ class _Writer:
             "input_message": _input_message(col, t),
             "ignore_blank": True,
         }
-        if col.kind == "parent" and col.ref:
-            opts |= {"validate": "list", "source": self.key_range(col.ref, last)}
-        elif col.ref:
+        if col.ref:
             opts |= {"validate": "list", "source": self.key_range(col.ref, last)}
         elif col.kind == "choice":
             opts |= {"validate": "list", "source": list(col.choices)}
@@ -249,7 +247,9 @@ def write_plan_workbook(
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise fail(
-            UsageError, "usage-error", f"{target.name}: a plan workbook is an .xlsx file",
+            UsageError,
+            "usage-error",
+            f"{target.name}: a plan workbook is an .xlsx file",
             Location(file=str(target)),
         )
     if target.exists() and not overwrite:

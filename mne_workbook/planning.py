@@ -117,7 +117,9 @@ def apply_updates(plan: Plan, changes: list[PlanChange], version: str | None = N
     return plan_from_dict(data)
 
 
-def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
+def write_plan(
+    plan: Plan, path: str | Path, overwrite: bool = False, by: str = "update-plan"
+) -> Path:
     """Write a plan as YAML atomically; refuses to replace a file unless asked."""
     from .generate import atomic_write
 
@@ -127,7 +129,7 @@ def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
             UsageError, "output-exists", f"{target} already exists", Location(file=str(target))
         )
     text = (
-        "# Written by mne-workbook update-plan; validate with: mne-workbook validate\n"
+        f"# Written by mne-workbook {by}; validate with: mne-workbook validate\n"
         + yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True, width=100)
     )
     atomic_write(target, lambda tmp: tmp.write_text(text, "utf-8"))
