@@ -67,8 +67,8 @@ def template(out_path: Path, lang: str, overwrite: bool) -> None:
 @OVERWRITE
 def export(plan_path: Path, out_path: Path, lang: str, overwrite: bool) -> None:
     """A plan file (YAML/JSON) as a plan workbook, notes and all."""
-    from .cli import EXIT_USAGE, _load_plan_or_exit
-    from .errors import UsageError
+    from .cli import EXIT_PROBLEMS, EXIT_USAGE, _load_plan_or_exit
+    from .errors import GenerationError, UsageError
     from .plan_workbook import write_plan_workbook
 
     plan = _load_plan_or_exit(plan_path)
@@ -76,6 +76,8 @@ def export(plan_path: Path, out_path: Path, lang: str, overwrite: bool) -> None:
         write_plan_workbook(plan, out_path, lang=lang, overwrite=overwrite)
     except UsageError as exc:
         _fail(exc, EXIT_USAGE)
+    except GenerationError as exc:
+        _fail(exc, EXIT_PROBLEMS)
     click.echo(
         f"Wrote {out_path}: plan {plan.id} version {plan.version} (fingerprint {plan.fingerprint})"
     )

@@ -459,8 +459,8 @@ class PlanSource:
             p = p[:-1]
         return Location(file=self.path, path=json_path(path), line=line)
 
-    def where_error(self, err: Any) -> Location:
-        """Where a JSON Schema error is (a plan workbook names the missing field's column)."""
+    def where_error(self, err: Any) -> Location | None:
+        """Where a JSON Schema error is; None when that spot's problem is already reported."""
         return self.where(list(err.absolute_path))
 
 
@@ -530,7 +530,9 @@ def check_plan_data(src: PlanSource, report: Report) -> None:
 
     validator = jsonschema.Draft202012Validator(plan_schema())
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
-        report.add("schema-violation", _schema_message(err), src.where_error(err))
+        loc = src.where_error(err)
+        if loc is not None:
+            report.add("schema-violation", _schema_message(err), loc)
     check_semantics(src, report)
 
 

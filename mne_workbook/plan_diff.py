@@ -180,11 +180,11 @@ def diff_plans(old: Plan, new: Plan) -> PlanDiff:
             )
         if (a.timeline_start, a.timeline_end) != (b.timeline_start, b.timeline_end):
             out.changes.append(Change("timeline", "activity", n, _span(a), _span(b)))
-    out.changes += _indicators(old, new)
+    out.changes += _indicators(old, new, dict(pairs))
     return out
 
 
-def _indicators(old: Plan, new: Plan) -> list[Change]:
+def _indicators(old: Plan, new: Plan, recoded: dict[str, str]) -> list[Change]:
     def table(plan: Plan) -> dict[str, tuple[str, tuple[str, Indicator]]]:
         return {
             i.id: (i.text, (r.activity.code, i))
@@ -196,7 +196,7 @@ def _indicators(old: Plan, new: Plan) -> list[Change]:
     changes, pairs = _keyed("indicator", a, b)
     for o, n in pairs:
         (act_a, ia), (act_b, ib) = a[o][1], b[n][1]
-        if act_a != act_b:
+        if recoded.get(act_a, act_a) != act_b:  # under another activity, not a re-coded one
             changes.append(Change("moved", "indicator", n, act_a, act_b))
         for name in INDICATOR_FIELDS:
             va, vb = _field_text(ia, name), _field_text(ib, name)

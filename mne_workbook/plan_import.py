@@ -40,6 +40,8 @@ MAX_ROWS = 20_000
 MAX_COLS = 200
 
 JsonPath = tuple[str | int, ...]
+#: The only "formulas" read: the constants TRUE and FALSE (nothing is evaluated).
+BOOLEAN_FORMULA = re.compile(r"=\s*(TRUE|FALSE)\s*(?:\(\s*\))?\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,15 @@ def _cell(cell: Any) -> Any:
     if getattr(cell, "data_type", None) == "f" or (
         value is not None and type(value).__name__ in ("ArrayFormula", "DataTableFormula")
     ):
-        return Formula(str(getattr(value, "text", value)))
+        text = str(getattr(value, "text", value))
+        constant = BOOLEAN_FORMULA.fullmatch(text)
+        if constant:  # LibreOffice saves TRUE/FALSE as =TRUE() / =FALSE(): a constant
+            return constant.group(1).upper() == "TRUE"
+        return Formula(text)
     if isinstance(value, dt.time | dt.timedelta):
         return str(value)
+    if type(value) is int and "." in str(getattr(cell, "number_format", "") or ""):
+        return float(value)  # a whole number shown with decimals: 5.0 in the plan
     return value
 
 
@@ -147,6 +155,8 @@ class WorkbookPlanSource(PlanSource):
     """Plan data read from a workbook, with each JSON path's sheet, row and column."""
 
     cells: dict[JsonPath, Location] = field(default_factory=dict)
+    #: Cells whose problem the reader already reported (sheet, row, column letter).
+    reported: set[tuple[str | None, int | None, str | None]] = field(default_factory=set)
 
     def where(self, path: tuple[str | int, ...] | list[str | int]) -> Location:
         p = tuple(path)
@@ -165,13 +175,15 @@ class WorkbookPlanSource(PlanSource):
                 return Location(file=self.path, path=json_path(path))
             p = p[:-1]
 
-    def where_error(self, err: Any) -> Location:
+    def where_error(self, err: Any) -> Location | None:
         path = list(err.absolute_path)
         if err.validator == "required":
             match = re.match(r"'([^']+)' is a required property", err.message)
             if match:
                 path.append(match.group(1))
-        return self.where(path)
+        loc = self.where(path)
+        cell = (loc.sheet, loc.row, loc.column)
+        return None if loc.field and cell in self.reported else loc
 
 
 # --------------------------------------------------------------------------- reading
@@ -191,6 +203,7 @@ class _Reader:
         self.name = name
         self.grid = grid
         self.report = report
+        self.reported: set[tuple[str | None, int | None, str | None]] = set()
 
     def loc(
         self, sheet: str, row: int, col: int | None = None, header: str | None = None
@@ -205,6 +218,7 @@ class _Reader:
 
     def problem(self, code: str, message: str, loc: Location) -> None:
         self.report.problems.append(Problem(code, message, loc))
+        self.reported.add((loc.sheet, loc.row, loc.column))
 
     def header(self, level: Level, rows: list[list[Any]]) -> list[tuple[int, Column]]:
         """Match row 1 against the level's columns; report unknown and missing ones."""
@@ -420,17 +434,23 @@ def assemble(name: str, grid: Grid, report: Report) -> WorkbookPlanSource | None
         place(item, ("institutions", n))
     data["strategic_objectives"] = []
     parents: dict[Any, tuple[dict[str, Any], JsonPath]] = {(): (data, ())}
+    unread: set[Any] = set()
     for level in LEVELS[2:]:
         if level.parent is PLAN and level.children:
             cells[(level.children,)] = Location(file=name, sheet=level.sheet, row=1)
         found: dict[Any, tuple[dict[str, Any], JsonPath]] = {}
         top = level.parent is PLAN
+        dropped: set[Any] = set()
         for item in by_level[level.sheet]:
             if top:
                 owner: tuple[dict[str, Any], JsonPath] | None = parents[()]
             else:
                 owner = parents.get(item.parent) if item.parent is not None else None
+                if owner is None and item.parent in unread:
+                    dropped.add(item.key)  # its parent's row is reported, not read
+                    continue
                 if owner is None:
+                    dropped.add(item.key)
                     assert level.parent is not None
                     ploc = item.cells.get(("<parent>",)) or item.cells[()]
                     said = (
@@ -439,7 +459,11 @@ def assemble(name: str, grid: Grid, report: Report) -> WorkbookPlanSource | None
                         if item.parent is not None
                         else f"names no {level.parent_column}"
                     )
-                    report.add("plan-parent-unknown", f"this row {said}; it was not read", ploc)
+                    report.add(
+                        "plan-parent-unknown",
+                        f"this row {said}; it and the rows under it were not read",
+                        ploc,
+                    )
                     continue
             assert owner is not None
             node, ppath = owner
@@ -459,7 +483,8 @@ def assemble(name: str, grid: Grid, report: Report) -> WorkbookPlanSource | None
             elif item.key is not None and item.key not in found:
                 found[item.key] = (item.data, path)
         parents = found
-    return WorkbookPlanSource(name, data, {}, cells)
+        unread = {k for k in dropped if k is not None and k not in found}
+    return WorkbookPlanSource(name, data, {}, cells, reader.reported)
 
 
 def _row_of(cells: dict[JsonPath, Location], path: JsonPath) -> int | None:

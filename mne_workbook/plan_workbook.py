@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, UsageError, fail
+from .errors import GenerationError, Location, UsageError, fail
 from .locales import SUPPORTED
 from .plan import Plan, plan_to_dict
 from .plan_sheets import (
@@ -37,6 +37,12 @@ from .plan_sheets import (
 #: Document property that marks a plan workbook (and the layout it follows).
 MARK = "mne_plan_workbook"
 PLAN_LAYOUT_VERSION = "1"
+#: Number format of a whole number written with a decimal point in the plan (5.0).
+DECIMAL_FORMAT = "0.0###"
+#: Characters of column width an A3 landscape page holds at a readable scale.
+A3_WIDTH = 260
+#: Points per line of 11 pt text.
+LINE_HEIGHT = 15
 #: Rows that carry dropdowns and input messages below the last item.
 SPARE_ROWS = 300
 
@@ -108,6 +114,12 @@ def cell_value(col: Column, row: Row) -> Any:
     return value
 
 
+def line_count(text: str, width: float) -> int:
+    """Lines ``text`` takes in a wrapped column ``width`` characters wide (erring high)."""
+    per_line = max(1, int(width))
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
 def col_letter(index: int) -> str:
     """0-based column index -> letters (0 -> A)."""
     out = ""
@@ -148,6 +160,8 @@ class _Writer:
         )
         self.text = wb.add_format({"num_format": "@", "text_wrap": True, "valign": "top"})
         self.plain = wb.add_format({"valign": "top"})
+        #: 5.0 is not 5 in a plan's fingerprint: a decimal format says which one it was.
+        self.decimal = wb.add_format({"valign": "top", "num_format": DECIMAL_FORMAT})
         self.cols = {lv.sheet: columns(lv, slots) for lv in LEVELS}
 
     def key_range(self, sheet: str, last: int) -> str:
@@ -162,10 +176,15 @@ class _Writer:
         cols = self.cols[level.sheet]
         ws.freeze_panes(1, 0)
         ws.set_row(0, 32)
+        ws.set_landscape()
+        ws.set_paper(8)  # A3
+        ws.repeat_rows(0)
+        widths = []
         for c, col in enumerate(cols):
             wide = col.kind in ("text", "value") and col.slot is None
             as_text = col.kind in ("text", "date", "choice", "parent", "key")
-            ws.set_column(c, c, 36 if wide else 16, self.text if as_text else None)
+            widths.append(max(36 if wide else 12, len(col.header) + 2))
+            ws.set_column(c, c, widths[-1], self.text if as_text else None)
             ws.write_string(0, c, col.header, self.req if col.required else self.head)
             code = HINTS.get((level.sheet, col.header))
             note = [self.t["hints"][code]] if code else []
@@ -174,9 +193,16 @@ class _Writer:
             if note:
                 ws.write_comment(0, c, "\n".join(note), {"x_scale": 2, "y_scale": 1.5})
             self.validate(ws, c, col, last)
+        ws.fit_to_pages(-(-sum(widths) // A3_WIDTH), 0)  # pages wide, readable at A3
         for r, row in enumerate(rows, 1):
+            lines = 1
             for c, col in enumerate(cols):
-                self.cell(ws, r, c, col, cell_value(col, row))
+                value = cell_value(col, row)
+                self.cell(ws, r, c, col, value)
+                if isinstance(value, str):
+                    lines = max(lines, line_count(value, widths[c]))
+            if lines > 1:  # spreadsheets do not grow rows on their own: no overprint
+                ws.set_row(r, LINE_HEIGHT * lines + 3)
 
     def cell(self, ws: Any, r: int, c: int, col: Column, value: Any) -> None:
         if value is None:
@@ -184,7 +210,16 @@ class _Writer:
         if isinstance(value, bool):
             ws.write_boolean(r, c, value, self.plain)
         elif isinstance(value, int | float):
-            ws.write_number(r, c, value, self.plain)
+            if float(f"{value:.15g}") != value:  # a spreadsheet keeps 15 significant digits
+                raise fail(
+                    GenerationError,
+                    "generation-limit",
+                    f"{col.header} {value!r} has more than 15 significant digits, which a"
+                    " spreadsheet does not keep; round it in the plan file",
+                    Location(sheet=ws.name, row=r + 1, column=col_letter(c), field=col.header),
+                )
+            whole_float = isinstance(value, float) and value.is_integer()
+            ws.write_number(r, c, value, self.decimal if whole_float else self.plain)
         else:
             ws.write_string(r, c, str(value), self.text)
 
@@ -210,6 +245,8 @@ class _Writer:
     def instructions(self) -> None:
         t = self.t
         ws = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 100, self.wb.add_format({"text_wrap": True, "valign": "top"}))
         title = self.wb.add_format({"bold": True, "font_size": 14})
@@ -218,16 +255,19 @@ class _Writer:
         for n, line in enumerate(t["instructions"], 1):
             ws.write_string(r, 0, f"{n}.", self.plain)
             ws.write_string(r, 1, line)
+            ws.set_row(r, LINE_HEIGHT * line_count(line, 100) + 3)
             r += 1
         r += 1
         ws.write_string(r, 0, t["sheets_title"], title)
         r += 1
+        ws.set_row(r, 20)
         ws.write_string(r, 0, t["sheet_column"], self.head)
         ws.write_string(r, 1, t["holds_column"], self.head)
         for lv in LEVELS:
             r += 1
             ws.write_string(r, 0, lv.sheet, self.plain)
             ws.write_string(r, 1, t["holds"][lv.sheet])
+            ws.set_row(r, LINE_HEIGHT * line_count(t["holds"][lv.sheet], 100) + 3)
         ws.activate()
 
 

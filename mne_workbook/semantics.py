@@ -7,6 +7,7 @@ violations: a user sees every problem of a plan file in one run.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import Location, Report
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from .plan import PlanSource
 
 Path = tuple[str | int, ...]
+#: The forms a date may take (as the schema's pattern says).
+DATE_FORM = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
 def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -131,6 +134,8 @@ def _check_timeline(
     for key in ("start", "end"):
         if key not in tl or not isinstance(tl[key], int | str):
             continue
+        if isinstance(tl[key], str) and not DATE_FORM.fullmatch(tl[key]):
+            continue  # the schema reports the form; one message per mistake
         try:
             dates[key] = parse_date(tl[key], end=key == "end")
         except ValueError as exc:

@@ -19,11 +19,16 @@ def render() -> str:
     ]
     ctx = click.Context(main, info_name="mne-workbook", terminal_width=100)
     out += ["```", main.get_help(ctx), "```", ""]
-    commands = getattr(main, "commands", {})
-    for name in sorted(commands):
-        cmd = commands[name]
-        sub = click.Context(cmd, info_name=name, parent=ctx, terminal_width=100)
-        out += [f"## mne-workbook {name}", "", "```", cmd.get_help(sub), "```", ""]
+
+    def walk(group: click.Command, parent: click.Context, prefix: str) -> None:
+        commands = getattr(group, "commands", {})
+        for name in sorted(commands):
+            cmd = commands[name]
+            sub = click.Context(cmd, info_name=name, parent=parent, terminal_width=100)
+            out.extend([f"## {prefix} {name}", "", "```", cmd.get_help(sub), "```", ""])
+            walk(cmd, sub, f"{prefix} {name}")  # a command group's own commands
+
+    walk(main, ctx, "mne-workbook")
     return "\n".join(out)
 
 
