@@ -8,6 +8,7 @@ version; its new fingerprint lets returns made from the old version be recognize
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,9 +129,12 @@ def write_plan(
         raise fail(
             UsageError, "output-exists", f"{target} already exists", Location(file=str(target))
         )
-    text = (
-        f"# Written by mne-workbook {by}; validate with: mne-workbook validate\n"
-        + yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True, width=100)
-    )
+    if target.suffix.lower() == ".json":
+        text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = (
+            f"# Written by mne-workbook {by}; validate with: mne-workbook validate\n"
+            + yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True, width=100)
+        )
     atomic_write(target, lambda tmp: tmp.write_text(text, "utf-8"))
     return target
