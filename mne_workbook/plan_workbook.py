@@ -55,6 +55,7 @@ HINTS: dict[tuple[str, str], str] = {
     (INDICATORS.sheet, "responsible_person"): "responsible-unassigned",
     ("Activities", "carriers.1"): "activity-no-carrier",
     ("Activities", "title"): "one-time-activity-multi-year",
+    ("Activities", "inputs"): "activity-no-inputs",
     (RESULTS.sheet, "level"): "objective-no-outcome",
 }
 

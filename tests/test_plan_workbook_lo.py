@@ -90,6 +90,7 @@ def test_a_new_user_builds_a_plan_from_the_template_and_generates_a_round(
             "carriers.1": "kp",
             "timeline.start": "2026-01",
             "timeline.end": "2027-06",
+            "inputs": "Two trainers",
         },
         "Expected results": {
             "activity": "A1.1.1",
