@@ -66,7 +66,7 @@ def export(plan_path: Path, out_path: Path, lang: str, overwrite: bool) -> int:
 def import_(workbook: Path, out_path: Path, strict: bool, show_all: bool, overwrite: bool) -> int:
     """A plan workbook back to a plan file, checked as `validate` checks it."""
     from .cli import EXIT_PROBLEMS, _render_report
-    from .plan_import import import_plan
+    from .plan_workbook import import_plan
     from .planning import write_plan
 
     report, plan = import_plan(workbook)

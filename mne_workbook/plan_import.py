@@ -11,17 +11,13 @@ in those checks maps back to the sheet, row and column it came from.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
 import re
-import resource
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from .bounded import Bounds, Refused, run_bounded
 from .errors import Location, Problem, Report
-from .parallel import Bounds, _vm_bytes
-from .plan import Plan, PlanSource, json_path
 from .plan_sheets import (
     INSTITUTIONS,
     INSTRUCTIONS_SHEET,
@@ -30,9 +26,10 @@ from .plan_sheets import (
     RESULT_KEY,
     Column,
     Level,
+    col_letter,
     columns,
 )
-from .plan_workbook import col_letter
+from .plan_source import PlanSource, json_path
 from .safety import Limits, inspect_file
 
 #: Rows and columns read per sheet; a plan is far smaller.
@@ -104,47 +101,15 @@ def read_grid(path: str) -> Grid:
     return grid
 
 
-def _child(conn: Connection, path: str, memory_mb: int) -> None:
-    try:
-        budget = _vm_bytes() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
-        conn.send(read_grid(path))
-    except MemoryError:
-        conn.send(("parse-memory", f"reading needed more than {memory_mb} MB; refused"))
-    except Exception as exc:  # any parser failure refuses the file, and only it
-        conn.send(("parse-failed", f"{type(exc).__name__}: {str(exc)[:200]}"))
-    finally:
-        conn.close()
-
-
 def read_grid_bounded(path: Path, bounds: Bounds) -> Grid | Problem:
     """:func:`read_grid` in a child process bounded by ``bounds``; a Problem when refused."""
     import openpyxl  # noqa: F401  (imported once in the parent; the fork inherits it)
 
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, str(path), bounds.memory_mb))
-    proc.start()
-    send.close()
-    got: Any = None
-    try:
-        if recv.poll(bounds.timeout):
-            got = recv.recv()
-    except (EOFError, OSError):
-        got = None
-    finally:
-        recv.close()
-        if proc.is_alive():
-            proc.kill()
-            if got is None:
-                got = ("parse-timeout", f"reading took longer than {bounds.timeout:g} s; refused")
-        proc.join()
-    loc = Location(file=str(path))
+    got = run_bounded(read_grid, str(path), bounds)
     if isinstance(got, Grid):
         return got
-    if isinstance(got, tuple):
-        return Problem(got[0], got[1], loc)
-    return Problem("parse-memory", f"reading needed more than {bounds.memory_mb} MB; refused", loc)
+    why = got if isinstance(got, Refused) else Refused("parse-failed", "no result")
+    return Problem(why.code, why.message, Location(file=str(path)))
 
 
 # --------------------------------------------------------------------------- source
@@ -513,22 +478,3 @@ def read_plan_workbook(
         report.problems.append(got)
         return None
     return assemble(name, got, report)
-
-
-def import_plan(
-    path: str | Path, limits: Limits | None = None, bounds: Bounds | None = None
-) -> tuple[Report, Plan | None]:
-    """Read a plan workbook and check it as `validate` does: the report, and the plan if valid."""
-    from .plan import check_plan_data, plan_from_dict
-    from .quality import quality_checks
-
-    report = Report(source=str(path))
-    src = read_plan_workbook(path, report, limits, bounds)
-    if src is None:
-        return report, None
-    check_plan_data(src, report)
-    if not report.valid:
-        return report, None
-    plan = plan_from_dict(src.data)
-    report.extend(quality_checks(plan, src))
-    return report, plan

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .plan import plan_schema
+from .plan_source import plan_schema
 
 #: Columns per list field when a plan does not need more (carriers.1 ... carriers.4).
 LIST_SLOTS = {"carriers": 4, "means_of_verification": 3, "email": 2, "languages": 3}
@@ -203,3 +203,13 @@ def list_slots(plan_data: dict[str, Any]) -> tuple[tuple[str, int], ...]:
 
     walk(plan_data)
     return tuple(sorted(need.items()))
+
+
+def col_letter(index: int) -> str:
+    """0-based column index -> letters (0 -> A)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out

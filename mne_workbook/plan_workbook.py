@@ -17,9 +17,11 @@ from typing import Any
 
 import yaml
 
-from .errors import GenerationError, Location, UsageError, fail
+from .bounded import Bounds
+from .errors import GenerationError, Location, Report, UsageError, fail
 from .locales import SUPPORTED
-from .plan import Plan, plan_to_dict
+from .plan import Plan, check_plan_data, plan_from_dict, plan_to_dict
+from .plan_import import read_plan_workbook
 from .plan_sheets import (
     INDICATORS,
     INSTITUTIONS,
@@ -30,9 +32,12 @@ from .plan_sheets import (
     RESULTS,
     Column,
     Level,
+    col_letter,
     columns,
     list_slots,
 )
+from .quality import quality_checks
+from .safety import Limits
 
 #: Document property that marks a plan workbook (and the layout it follows).
 MARK = "mne_plan_workbook"
@@ -119,16 +124,6 @@ def line_count(text: str, width: float) -> int:
     """Lines ``text`` takes in a wrapped column ``width`` characters wide (erring high)."""
     per_line = max(1, int(width))
     return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
-
-
-def col_letter(index: int) -> str:
-    """0-based column index -> letters (0 -> A)."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _input_message(col: Column, t: dict[str, Any]) -> str:
@@ -325,3 +320,19 @@ def iter_columns(slots: tuple[tuple[str, int], ...] = ()) -> Iterator[tuple[Leve
     for lv in LEVELS:
         for col in columns(lv, slots):
             yield lv, col
+
+
+def import_plan(
+    path: str | Path, limits: Limits | None = None, bounds: Bounds | None = None
+) -> tuple[Report, Plan | None]:
+    """Read a plan workbook and check it as `validate` does: the report, and the plan if valid."""
+    report = Report(source=str(path))
+    src = read_plan_workbook(path, report, limits, bounds)
+    if src is None:
+        return report, None
+    check_plan_data(src, report)
+    if not report.valid:
+        return report, None
+    plan = plan_from_dict(src.data)
+    report.extend(quality_checks(plan, src))
+    return report, plan

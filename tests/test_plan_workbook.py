@@ -16,9 +16,8 @@ from xlsx_helpers import validations
 
 from mne_workbook.errors import GenerationError, Location, Report
 from mne_workbook.plan import check_plan_data, load_plan, plan_from_dict, validate_plan
-from mne_workbook.plan_import import import_plan
 from mne_workbook.plan_sheets import LEVELS, columns
-from mne_workbook.plan_workbook import texts, write_plan_workbook
+from mne_workbook.plan_workbook import import_plan, texts, write_plan_workbook
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
 
@@ -396,7 +395,7 @@ def test_what_is_not_a_plan_workbook_is_refused_with_a_reason(
 
 
 def test_a_slow_file_is_refused_by_the_bounded_reader(tmp_path: Path) -> None:
-    from mne_workbook.parallel import Bounds
+    from mne_workbook.bounded import Bounds
 
     book = export(tmp_path, _group_plan())
     report, back = import_plan(book, bounds=Bounds(timeout=0.0001))

@@ -11,9 +11,8 @@ from lo import resave_xlsx
 from xlsx_helpers import validations
 
 from mne_workbook.plan import load_plan
-from mne_workbook.plan_import import import_plan
 from mne_workbook.plan_sheets import LEVELS
-from mne_workbook.plan_workbook import write_plan_workbook
+from mne_workbook.plan_workbook import import_plan, write_plan_workbook
 
 pytestmark = pytest.mark.libreoffice
 
