@@ -106,6 +106,11 @@ class Submission:
     file_name: str = ""  # the name it was received under, when ``path`` is an archive copy
     #: a master workbook's ONATC fields: (activity, indicator, column id) -> (raw value, cell)
     plan_fields: dict[tuple[str, str, str], tuple[object, CellRef]] = field(default_factory=dict)
+    #: when it arrived (aware) and where that time comes from (see :mod:`arrival`)
+    arrived_at: dt.datetime | None = None
+    arrival_source: str = ""
+    sender: str = ""  # the e-mail's From: address, when it came as an attachment
+    subject: str = ""  # the e-mail's Subject:
 
     @property
     def accepted(self) -> bool:
