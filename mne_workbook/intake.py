@@ -100,17 +100,23 @@ def _from_mail(sub: Submission, att: Attachment, plan: Plan) -> None:
                     Location(file=att.name),
                 )
             )
+    check_sender(sub, plan, att.name)
+
+
+def check_sender(sub: Submission, plan: Plan, name: str) -> None:
+    """``sender-not-institution`` when the e-mail's sender is not one of the return's
+    institution's addresses in the plan (``email`` or ``sender_emails``)."""
     if sub.refused or sub.institution is None:
         return
     inst = plan.institution(sub.institution)
     allowed = {a.lower() for a in (*inst.emails, *inst.sender_emails)}
-    if allowed and env.sender not in allowed:
-        sender = env.sender or "no sender address"
+    if allowed and sub.sender not in allowed:
+        sender = sub.sender or "no sender address"
         sub.problems.append(
             Problem(
                 "sender-not-institution",
-                f"{att.name} is {inst.name}'s return but came from {sender}, not from"
+                f"{name} is {inst.name}'s return but came from {sender}, not from"
                 f" {', '.join(sorted(allowed))}",
-                Location(file=att.name),
+                Location(file=name),
             )
         )
