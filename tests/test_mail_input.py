@@ -282,3 +282,14 @@ def test_an_email_that_stalls_the_parser_is_refused_in_time(
     assert time.monotonic() - started < 10
     assert sub.refused and sub.name == "slow.eml"
     assert [p.code for p in sub.problems] == ["parse-timeout"]
+
+
+def test_an_outlook_msg_forwarded_as_an_attachment_is_opened(tmp_path: Path) -> None:
+    inner = message("thb.unit@kp.example", "KP", {"kp.xlsx": b"PK\x03\x04data"}, None)
+    fwd = write_msg(forward("assistant@gmail.example", inner, ARRIVED), tmp_path / "fwd.msg")
+    got = expand_mail(fwd, tmp_path)
+    [att] = got.attachments
+    assert att.name.startswith("fwd.msg!") and att.name.endswith("!kp.xlsx")
+    assert att.path.read_bytes() == b"PK\x03\x04data"
+    assert att.envelope.sender == "assistant@gmail.example"  # the forwarder: flagged later
+    assert att.envelope.arrival is not None and att.envelope.arrival.at == ARRIVED
