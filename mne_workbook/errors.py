@@ -492,6 +492,60 @@ CATALOG: dict[str, Code] = {
             "LibreOffice could not make the PDF",
             "Open the workbook in LibreOffice and export it as PDF by hand.",
         ),
+        # -- issue 13: arrival times, e-mail input, sender check -------------------
+        _c(
+            "implausible-saved-time",
+            W,
+            "the workbook's own saved time cannot be true",
+            "The saved time is the sender's clock and was not used; arrival decides. Ask the"
+            " institution whether the file was edited or copied, and check its values.",
+        ),
+        _c(
+            "return-order-tie",
+            W,
+            "two different returns that nothing orders",
+            "Ask the institution which of the two files is its return and remove the other"
+            " from the inbox.",
+        ),
+        _c(
+            "arrival-from-date-header",
+            W,
+            "arrival time taken from the e-mail's Date: header",
+            "The e-mail has no Received: header (it was saved before it was sent, or by a"
+            " tool that drops headers); save the received e-mail from the inbox again.",
+        ),
+        _c(
+            "sender-not-institution",
+            W,
+            "the e-mail's sender is not the institution's address",
+            "Check that the return is genuine (people forward); if the sender is right, add"
+            " the address to the institution's sender_emails in the plan.",
+        ),
+        _c(
+            "mail-unreadable",
+            E,
+            "the e-mail cannot be read",
+            "Save the e-mail again from the mail program (.eml, .msg or .mbox) or save its"
+            " attachments into the inbox.",
+        ),
+        _c(
+            "mail-too-large",
+            E,
+            "the e-mail or mailbox is over the size limit",
+            "Save the returns' e-mails one by one, or save their attachments into the inbox.",
+        ),
+        _c(
+            "mail-without-attachment",
+            E,
+            "the e-mail carries no attachment",
+            "Ask the sender to attach the workbook; a link or a pasted table is not a return.",
+        ),
+        _c(
+            "mail-too-many-parts",
+            E,
+            "the e-mail has more attachments or nesting than allowed",
+            "Save the returns' attachments into the inbox instead of the whole e-mail.",
+        ),
         # -- command-line usage --------------------------------------------------
         _c("usage-error", E, "invalid command-line usage", "See --help for the options."),
         _c(
@@ -530,6 +584,93 @@ CATALOG: dict[str, Code] = {
             "spreadsheet format limit exceeded",
             "Shorten the text named (Excel limits titles and messages).",
         ),
+        # -- a plan written in a workbook (issue 19) ----------------------------------
+        _c(
+            "not-a-plan-workbook",
+            E,
+            "not a plan workbook",
+            "Start from `mne-workbook plan template` or `plan export`: a plan workbook has the"
+            " sheets Plan, Institutions, Strategic objectives, Specific objectives, Activities,"
+            " Expected results and Indicators.",
+        ),
+        _c(
+            "plan-column-unknown",
+            E,
+            "a column header that is not a plan field",
+            "Correct the header's spelling (the template's headers are the plan's fields), or"
+            " delete the column.",
+        ),
+        _c(
+            "plan-column-missing",
+            E,
+            "a required column is missing",
+            "Put the column back with its header (copy it from `mne-workbook plan template`).",
+        ),
+        _c(
+            "plan-parent-unknown",
+            E,
+            "the parent named is not in the sheet above",
+            "Choose the parent's code from the dropdown, or add the parent to the sheet above.",
+        ),
+        _c(
+            "plan-cell-invalid",
+            E,
+            "a cell holds a value of the wrong kind",
+            "Format the cell as text and type the value again as the column asks.",
+        ),
+        _c(
+            "plan-rows-ignored",
+            E,
+            "rows that are not read",
+            "The Plan sheet holds one plan in row 2; move or delete the other rows.",
+        ),
+        _c(
+            "plan-sheet-unexpected",
+            W,
+            "a sheet that is not part of the plan",
+            "It was not read; move its content into the plan's sheets if it belongs to the plan.",
+        ),
+        _c(
+            "plan-version-changes",
+            W,
+            "what changed since the plan version a return was made from",
+            "Check the changed items in the return; the values were read against the current plan.",
+        ),
+        # -- issue 14: the command-line error boundary ----------------------------
+        _c(
+            "file-system-error",
+            E,
+            "a file or folder could not be read or written",
+            "Check that the path named exists, that you may write to its folder,"
+            " and that the disk is not full; then run the command again.",
+        ),
+        _c(
+            "store-error",
+            E,
+            "the history store could not be opened or used",
+            "Check --db: a SQLite file's folder must exist and be writable; a database URL"
+            " needs its server running and its driver installed.",
+        ),
+        _c(
+            "store-not-found",
+            E,
+            "no history store there",
+            "Run `mne-workbook ingest` first to create the store, or pass --db with the"
+            " path of the existing store.",
+        ),
+        _c(
+            "mail-send-failed",
+            E,
+            "the drafts could not be sent",
+            "Check --smtp HOST:PORT, STARTTLS and MNE_SMTP_USER / MNE_SMTP_PASSWORD; the"
+            " drafts are written and can also be sent by hand.",
+        ),
+        _c(
+            "internal-error",
+            E,
+            "unexpected internal error (a bug)",
+            "Report it with the command you ran; MNE_WORKBOOK_DEBUG=1 shows the traceback.",
+        ),
     ]
 }
 
@@ -544,8 +685,12 @@ class Location:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+    field: str | None = None  # a plan workbook's column header, e.g. "frequency"
 
     def __str__(self) -> str:
+        if self.field and self.sheet:  # pyxform style: [Indicators row 14, column "frequency"]
+            where = f'[{self.sheet} row {self.row}, column "{self.field}"]'
+            return f"{self.file}: {where}" if self.file else where
         parts: list[str] = []
         if self.file:
             parts.append(self.file + (f":{self.line}" if self.line else ""))
@@ -644,7 +789,13 @@ class Report:
 
 
 class MneError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    ``exit_status`` is the command-line exit code it ends in: 2 when the command could
+    not run (arguments, environment), 1 when the data given had problems.
+    """
+
+    exit_status = 2
 
     def __init__(self, report: Report) -> None:
         self.report = report
@@ -655,6 +806,8 @@ class MneError(Exception):
 class PlanError(MneError):
     """A plan file could not be loaded (see ``report``)."""
 
+    exit_status = 1
+
 
 class UsageError(MneError):
     """An argument given by the user is invalid (period, output path, ...)."""
@@ -662,6 +815,8 @@ class UsageError(MneError):
 
 class GenerationError(MneError):
     """A workbook could not be generated (a format limit was hit)."""
+
+    exit_status = 1
 
 
 def fail(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import gc
 import hashlib
@@ -12,13 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .dates import parse_date
 from .errors import Location, PlanError, Report
+from .plan_source import PlanSource as PlanSource  # re-exported
+from .plan_source import json_path as json_path
+from .plan_source import plan_schema as plan_schema
+from .quality import quality_checks
+from .semantics import check_semantics
 from .vocab import Frequency, Level, Measure
 
 Value = float | int | bool | str
@@ -36,6 +40,8 @@ class Institution:
     note: str | None = None
     #: The source does not name this institution: its carrier role is assigned for illustration.
     illustrative: bool = False
+    #: other addresses its returns may come from (a focal point's own address, ...)
+    sender_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class ReportingCalendar:
     cycle: Frequency = Frequency.QUARTERLY
     grace_days: int = 15
     send_to: str | None = None
+    coordinator: str | None = None  # id of the coordinating office (an institution)
 
 
 @dataclass(frozen=True)
@@ -173,8 +180,13 @@ class Plan:
 
     @cached_property
     def fingerprint(self) -> str:
-        """Hash of the plan's content: changes whenever anything in the plan changes."""
-        canonical = json.dumps(plan_to_dict(self), sort_keys=True, ensure_ascii=False)
+        """Hash of the plan's content: changes whenever anything in the plan changes,
+        except the addresses returns may be sent from (``sender_emails``), which ONATC
+        may add during a round without making its workbooks an older version."""
+        data = plan_to_dict(self)
+        for inst in data.get("institutions") or ():
+            inst.pop("sender_emails", None)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -183,22 +195,6 @@ class Plan:
 
 def _opt(d: dict[str, Any], key: str) -> Any:
     return d.get(key)
-
-
-def parse_date(value: Any, *, end: bool = False) -> dt.date:
-    """Parse YYYY, YYYY-MM or YYYY-MM-DD; ``end`` picks the last day of a year/month."""
-    text = str(value)
-    parts = text.split("-")
-    year = int(parts[0])
-    if len(parts) == 1:
-        return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-    month = int(parts[1])
-    if len(parts) == 2:
-        if not 1 <= month <= 12:
-            raise ValueError(f"month {month} out of range")
-        day = calendar.monthrange(year, month)[1] if end else 1
-        return dt.date(year, month, day)
-    return dt.date(year, month, int(parts[2]))
 
 
 def _indicator(d: dict[str, Any]) -> Indicator:
@@ -258,6 +254,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
                 emails,
                 i.get("note"),
                 bool(i.get("illustrative", False)),
+                tuple(i.get("sender_emails") or ()),
             )
         )
     return Plan(
@@ -275,6 +272,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
             grace_days=int(rep.get("grace_days", 15)),
             send_to=rep.get("send_to"),
+            coordinator=rep.get("coordinator"),
         ),
         institutions=tuple(institutions),
         strategic_objectives=tuple(
@@ -372,6 +370,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                     "cycle": plan.reporting.cycle.plan_name,
                     "grace_days": plan.reporting.grace_days,
                     "send_to": plan.reporting.send_to,
+                    "coordinator": plan.reporting.coordinator,
                 }
             ),
             "institutions": [
@@ -381,6 +380,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                         "name": i.name,
                         "short_name": i.short_name,
                         "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
+                        "sender_emails": list(i.sender_emails),
                         "note": i.note,
                         "illustrative": i.illustrative or None,
                     }
@@ -516,37 +516,15 @@ def _walk_lines(root: yaml.Node | None) -> Lines:
     return lines
 
 
-def json_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    out = "$"
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
-
-
-@dataclass
-class PlanSource:
-    """A plan file's raw data with what is needed to locate problems in it."""
-
-    path: str
-    data: Any
-    lines: dict[tuple[str | int, ...], int]
-
-    def where(self, path: tuple[str | int, ...] | list[str | int]) -> Location:
-        p = tuple(path)
-        line = None
-        while line is None:
-            line = self.lines.get(p)
-            if not p:
-                break
-            p = p[:-1]
-        return Location(file=self.path, path=json_path(path), line=line)
-
-
 def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
     """Read and parse a plan file; problems go into ``report``."""
     p = Path(path)
     name = str(path)
     loc = Location(file=name)
+    if p.suffix.lower() == ".xlsx":  # a plan written in a workbook (plan template/export)
+        from .plan_import import read_plan_workbook
+
+        return read_plan_workbook(p, report)
     if not p.exists():
         report.add("file-not-found", f"no such file: {name}", loc)
         return None
@@ -592,13 +570,6 @@ def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
     return PlanSource(name, data, lines)
 
 
-def plan_schema() -> dict[str, Any]:
-    """The plan's JSON Schema (2020-12), as shipped in the package."""
-    text = resources.files("mne_workbook").joinpath("schema/plan.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
 _ANNOTATIONS = frozenset({"description", "default", "title"})
 
 
@@ -634,11 +605,11 @@ def _schema_validator() -> Any:
 
 def check_plan_data(src: PlanSource, report: Report) -> None:
     """Schema and semantic checks on a parsed plan; problems go into ``report``."""
-    from .semantics import check_semantics  # local: keeps this module small
-
     validator = _schema_validator()
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
-        report.add("schema-violation", _schema_message(err), src.where(list(err.absolute_path)))
+        loc = src.where_error(err)
+        if loc is not None:
+            report.add("schema-violation", _schema_message(err), loc)
     check_semantics(src, report)
 
 
@@ -659,8 +630,6 @@ def _schema_message(err: Any) -> str:
 
 def validate_plan(path: str | Path) -> Report:
     """Every problem with a plan file: syntax, schema, semantics and quality warnings."""
-    from .quality import quality_checks
-
     report = Report(source=str(path))
     src = read_plan_source(path, report)
     if src is None:
