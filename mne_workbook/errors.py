@@ -522,7 +522,8 @@ CATALOG: dict[str, Code] = {
             "note-outside-table",
             W,
             "text written outside the table",
-            "Read the note; the ministry wrote it for ONATC. Comments belong in the comments column.",
+            "Read the note; the ministry wrote it for ONATC. Comments belong in the comments"
+            " column.",
         ),
         _c(
             "unmerged-range",

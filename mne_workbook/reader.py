@@ -44,7 +44,15 @@ from .periods import Period, collection_points
 from .plan import Plan
 from .safety import Limits, inspect_file
 from .signing import KeyRing, content_digest, verify
-from .values import TEXT_LIMIT, counts_things, decode_text, is_blank, parse_code, parse_text, read_value
+from .values import (
+    TEXT_LIMIT,
+    counts_things,
+    decode_text,
+    is_blank,
+    parse_code,
+    parse_text,
+    read_value,
+)
 
 
 def col_letter(index: int) -> str:
@@ -433,9 +441,10 @@ def split_notes(
     fields = rows[FIELD_ROW] if len(rows) > FIELD_ROW else []
     width = max([ncols] + [i + 1 for i, c in enumerate(fields) if not is_blank(_val(c))])
     last = len(rows)
-    while last > FIRST_DATA_ROW and (
-        _norm(_val(rows[last - 1][0])) if rows[last - 1] else ""
-    ) not in activities:  # rows below the table hold no activity key
+    while (
+        last > FIRST_DATA_ROW
+        and (_norm(_val(rows[last - 1][0])) if rows[last - 1] else "") not in activities
+    ):  # rows below the table hold no activity key
         last -= 1
     notes: list[tuple[CellRef, Any]] = []
     for ri, row in enumerate(rows):
@@ -667,7 +676,7 @@ def word_diff(want: str, got: str, context: int = 3, limit: int = 400) -> str:
             head = seg[:context] if n > 0 else []
             tail = seg[-context:] if n < len(ops) - 1 else []
             if len(seg) > len(head) + len(tail):
-                seg = head + ["..."] + tail
+                seg = [*head, "...", *tail]
             parts.append(" ".join(seg))
             continue
         if a2 > a1:
@@ -676,7 +685,6 @@ def word_diff(want: str, got: str, context: int = 3, limit: int = 400) -> str:
             parts.append("{+" + _short(" ".join(b[b1:b2]), 120) + "+}")
     text = " ".join(p for p in parts if p)
     return "changed: " + (text if len(text) <= limit else text[: limit - 3] + "...")
-
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -760,8 +768,7 @@ def _read_values(
                 _problem(
                     sub,
                     "value-in-locked-cell",
-                    f"{col.field} of {where} is not open this period; found"
-                    f" {_short(_norm(raw))!r}",
+                    f"{col.field} of {where} is not open this period; found {_short(_norm(raw))!r}",
                     ref,
                 )
             elif getattr(cell, "data_type", None) == "f":
@@ -787,9 +794,7 @@ def _read_values(
                 _problem(sub, code, f"{what}: {msg}", ref)
             if reading.value is not None:
                 own = _own_point(ind_.frequency, period, col.point)
-                sub.values.append(
-                    ReportedValue(act, ind, col.point.end, own, reading.value, ref)
-                )
+                sub.values.append(ReportedValue(act, ind, col.point.end, own, reading.value, ref))
             continue
         rep = sub.activities.setdefault(act, ActivityReport(act))
         rep.cells[col.field] = found[0][0]
@@ -816,13 +821,13 @@ def _read_values(
         vocab = "status" if col.kind == Kind.STATUS else "rating"
         codes: dict[int, list[CellRef]] = {}
         for ref, cell in found:
-            code, err = parse_code(
+            parsed, err = parse_code(
                 _val(cell), vocab, number_format_code=str(getattr(cell, "number_format", "") or "")
             )
             if err:
                 _problem(sub, err[0], f"{act} {col.field}: {err[1]}", ref)
-            elif code is not None:
-                codes.setdefault(int(code), []).append(ref)  # type: ignore[call-overload]
+            elif isinstance(parsed, int):
+                codes.setdefault(parsed, []).append(ref)
         if len(codes) > 1:
             parts = "; ".join(
                 f"{c} in {', '.join(str(x) for x in refs)}" for c, refs in codes.items()

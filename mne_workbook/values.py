@@ -225,9 +225,7 @@ def number_readings(text: str) -> set[float]:
     return out
 
 
-def parse_number(
-    raw: object, *, number_format_code: str = "", percent_ok: bool = False
-) -> Parsed:
+def parse_number(raw: object, *, number_format_code: str = "", percent_ok: bool = False) -> Parsed:
     """A number, as the person saw it. Text with one ``.`` or ``,`` followed by exactly
     three digits (``1.500``, ``12,500``) can be read two ways: refused as ambiguous. A
     stored number whose number format shows something else is refused
@@ -325,7 +323,7 @@ def parse_code(raw: object, vocab: str, *, number_format_code: str = "") -> Pars
     if is_blank(raw):
         return None, None
     codes = CODED_VOCABULARIES[vocab]
-    if isinstance(raw, bool) or isinstance(raw, dt.date | dt.time | dt.timedelta):
+    if isinstance(raw, bool | dt.date | dt.time | dt.timedelta):
         return None, ("invalid-code", f"{str(raw)!r} is not one of the {vocab} codes {codes}")
     if isinstance(raw, int | float):
         number, err = parse_number(raw, number_format_code=number_format_code)
