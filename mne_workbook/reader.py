@@ -83,6 +83,7 @@ class ReportedValue:
     point: str  # label of the collection period
     value: object  # float | int | bool | str
     cell: CellRef
+    file: str = ""  # the file it came from, when a merged return holds several
 
 
 @dataclass
@@ -93,6 +94,7 @@ class ActivityReport:
     rating_y: int | None = None
     comment: str | None = None
     cells: dict[str, CellRef] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # field -> file, when merged
 
 
 @dataclass
@@ -104,6 +106,11 @@ class Submission:
     sha256: str = ""
     identity: Identity | None = None
     saved_at: dt.datetime | None = None
+    #: when it arrived (e-mail, upload, first seen), when known; orders returns first
+    arrival: dt.datetime | None = None
+    #: who sent it when known from outside the file (e-mail sender, a generated file
+    #: name); only used to say whose file was refused, never to read it
+    sender: str = ""
     problems: list[Problem] = field(default_factory=list)
     values: list[ReportedValue] = field(default_factory=list)
     activities: dict[str, ActivityReport] = field(default_factory=dict)
@@ -113,6 +120,7 @@ class Submission:
     file_name: str = ""  # the name it was received under, when ``path`` is an archive copy
     #: a master workbook's ONATC fields: (activity, indicator, column id) -> (raw value, cell)
     plan_fields: dict[tuple[str, str, str], tuple[object, CellRef]] = field(default_factory=dict)
+    merged_from: list[str] = field(default_factory=list)  # files whose answers it holds
 
     @property
     def accepted(self) -> bool:

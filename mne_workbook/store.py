@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from .errors import Location, Problem, Severity
 from .identity import Identity
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
+from .return_rule import choose
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
@@ -302,15 +303,15 @@ class Store:
             q = q.where(returns.c.plan_id == plan_id)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        current = {(r["institution"], r["period"]): r for r in _latest(rows)}
+        fate: dict[str, str] = {}  # archive path -> what the one rule made of the file
+        for plan, per in sorted({(r["plan_id"], r["period"]) for r in rows if r["accepted"]}):
+            fate.update(choose(self.submissions(plan, per)).notes)
         out = []
         for r in rows:
-            win = current.get((r["institution"], r["period"]))
-            sup = (
-                win["file_name"]
-                if r["accepted"] and win is not None and win["id"] != r["id"]
-                else ""
-            )
+            note = fate.get(str(self.root / r["archive"]), "")
+            sup = note.split(" by ", 1)[1] if note.startswith("superseded by ") else ""
+            if note.startswith(("duplicate of ", "empty")):
+                sup = note
             out.append(
                 ReturnRow(
                     r["id"],
@@ -436,17 +437,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
     cur.close()
-
-
-def _latest(rows: Iterable[Any]) -> list[Any]:
-    """The accepted return that counts per (institution, period): the latest saved."""
-    best: dict[tuple[str, str], Any] = {}
-    for r in rows:
-        if not r["accepted"]:
-            continue
-        key = (r["institution"], r["period"])
-        rank = (r["saved_at"] or dt.datetime.min, r["id"])
-        cur = best.get(key)
-        if cur is None or rank > (cur["saved_at"] or dt.datetime.min, cur["id"]):
-            best[key] = r
-    return list(best.values())

@@ -73,18 +73,24 @@ class ReadSettings:
         )
 
 
+#: Folder bookkeeping that nobody sends: office lock files, hidden files, OS thumbnails.
+_NOT_SENT = ("~$", ".")
+_OS_FILES = {"thumbs.db", "desktop.ini"}
+
+
+def is_inbox_file(path: Path) -> bool:
+    """Is a file found in an inbox folder something a person sent (any extension: the
+    gate says what it is), rather than the folder's own bookkeeping?"""
+    return not path.name.startswith(_NOT_SENT) and path.name.lower() not in _OS_FILES
+
+
 def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files; each once."""
+    """Files as given; directories searched (recursively) for every file a person sent,
+    whatever its extension; each once."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(
-                q
-                for q in p.rglob("*")
-                if q.is_file()
-                and q.suffix.lower() == ".xlsx"
-                and not q.name.startswith(("~$", ".~"))
-            )
+            out += sorted(q for q in p.rglob("*") if q.is_file() and is_inbox_file(q))
         else:
             out.append(p)
     seen: set[Path] = set()

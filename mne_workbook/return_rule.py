@@ -1,0 +1,268 @@
+"""Which return counts: the one rule, used by :mod:`consolidate` and :mod:`store`.
+
+- A return with no answer in it is not a return (``empty-return``: not received).
+- Identical returns count once (``duplicate-return``).
+- Several returns of one institution and period merge **per cell**: for each cell the
+  newest return that answered it gives the value, which keeps the file it came from.
+- A newer return that leaves blank what an older one answered is flagged
+  (``answer-blanked``) with those cells; the older answers stand.
+- Returns whose order cannot be told (same order key) and that give different values
+  for a cell are a conflict (``return-conflict``): neither value is used. The order is
+  never decided by file name.
+
+The order of returns is :func:`order_key`, and only it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import Severity
+from .reader import ActivityReport, CellRef, ReportedValue, Submission
+
+_MIN = dt.datetime.min
+
+
+def _naive(t: dt.datetime | None) -> dt.datetime:
+    if t is None:
+        return _MIN
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def order_key(sub: Submission) -> tuple[dt.datetime, dt.datetime]:
+    """Newer sorts higher: the arrival time (e-mail, upload, first seen) when known,
+    then the workbook's own last-saved time. Equal keys: the order cannot be told."""
+    return (_naive(sub.arrival), _naive(sub.saved_at))
+
+
+def answered(sub: Submission) -> bool:
+    """Does the return answer anything (a value, a status, a rating, a comment, or an
+    entry that was refused at its cell)?"""
+    if sub.values:
+        return True
+    for a in sub.activities.values():
+        if any(v is not None for v in (a.status, a.rating_hy, a.rating_y, a.comment)):
+            return True
+    return any(p.severity == Severity.ERROR and p.location.row for p in sub.problems)
+
+
+@dataclass(frozen=True)
+class RuleFlag:
+    """A flag of the rule; :mod:`consolidate` turns it into a matrix flag."""
+
+    code: str
+    message: str
+    institution: str
+    file: str = ""
+    cell: str = ""
+    activity: str = ""
+    indicator: str = ""
+    point_end: dt.date | None = None  # a value cell
+    field: str = ""  # an activity cell: status, rating_hy, rating_y, comments
+
+
+@dataclass
+class Choice:
+    """The returns that count, per institution (merged when several), and why."""
+
+    used: dict[str, Submission] = field(default_factory=dict)
+    flags: list[RuleFlag] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # path -> what became of the file
+    empty: dict[str, list[Submission]] = field(default_factory=dict)  # only empty returns
+    #: (institution, activity, indicator or "", point end or field) -> file names
+    sources: dict[tuple[str, str, str, object], str] = field(default_factory=dict)
+
+
+def _when(sub: Submission) -> str:
+    key = order_key(sub)
+    parts = []
+    if sub.arrival is not None:
+        parts.append(f"arrived {key[0]:%Y-%m-%d %H:%M}")
+    parts.append(f"saved {key[1]:%Y-%m-%d %H:%M}" if sub.saved_at else "no saved time")
+    return ", ".join(parts)
+
+
+def _error_cells(sub: Submission) -> set[tuple[str | None, int | None, str | None]]:
+    return {
+        (p.location.sheet, p.location.row, p.location.column)
+        for p in sub.problems
+        if p.severity == Severity.ERROR and p.location.row
+    }
+
+
+def choose(submissions: Iterable[Submission]) -> Choice:
+    """Apply the rule to a period's submissions (refused ones are ignored here)."""
+    by_inst: dict[str, list[Submission]] = defaultdict(list)
+    for s in submissions:
+        if s.accepted and s.institution:
+            by_inst[s.institution].append(s)
+    out = Choice()
+    for inst, subs in by_inst.items():
+        full = [s for s in subs if answered(s)]
+        for s in subs:
+            if s not in full:
+                out.flags.append(
+                    RuleFlag(
+                        "empty-return",
+                        f"{s.name} ({_when(s)}) has no answer in it; not counted as received",
+                        inst,
+                        s.name,
+                    )
+                )
+                out.notes[s.path] = "empty: not counted"
+        if not full:
+            out.empty[inst] = subs
+            continue
+        distinct: list[Submission] = []
+        for s in sorted(full, key=order_key, reverse=True):
+            twin = next((d for d in distinct if d.content_key() == s.content_key()), None)
+            if twin is None:
+                distinct.append(s)
+                continue
+            out.flags.append(
+                RuleFlag(
+                    "duplicate-return",
+                    f"{s.name} has the same content as {twin.name}; counted once",
+                    inst,
+                    s.name,
+                )
+            )
+            out.notes[s.path] = f"duplicate of {twin.name}"
+        if len(distinct) == 1:
+            only = distinct[0]
+            out.used[inst] = only
+            _record_sources(out, inst, only)
+            continue
+        out.used[inst] = _merge(inst, distinct, out)
+    return out
+
+
+def _record_sources(out: Choice, inst: str, sub: Submission) -> None:
+    for v in sub.values:
+        out.sources[(inst, v.activity, v.indicator, v.point_end)] = v.file or sub.name
+    for a in sub.activities.values():
+        for fld in ("status", "rating_hy", "rating_y", "comments"):
+            attr = "comment" if fld == "comments" else fld
+            if getattr(a, attr) is not None:
+                out.sources[(inst, a.activity, "", fld)] = a.sources.get(fld, sub.name)
+
+
+def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
+    """Per-cell merge of ``subs`` (newest first, distinct contents)."""
+    groups: list[list[Submission]] = []
+    for s in subs:
+        if groups and order_key(groups[-1][0]) == order_key(s):
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    # every answered cell: key -> {sub index: (value, cell)}
+    cells: dict[tuple[Any, ...], dict[int, tuple[object, CellRef | None]]] = defaultdict(dict)
+    for i, s in enumerate(subs):
+        for v in s.values:
+            cells[("v", v.activity, v.indicator, v.point_end)][i] = (v.value, v.cell)
+        for a in s.activities.values():
+            for fld in ("status", "rating_hy", "rating_y", "comments"):
+                value = getattr(a, "comment" if fld == "comments" else fld)
+                if value is not None:
+                    cells[("a", a.activity, "", fld)][i] = (value, a.cells.get(fld))
+    group_of: dict[int, int] = {}
+    n = 0
+    for g, members in enumerate(groups):
+        for _ in members:
+            group_of[n] = g
+            n += 1
+    errors = [_error_cells(s) for s in subs]
+    newest = subs[0]
+    merged = replace(
+        newest,
+        values=[],
+        activities={k: ActivityReport(k) for k in newest.activities},
+        problems=[],
+    )
+    used_from: set[int] = set()
+    blanked: dict[int, list[str]] = defaultdict(list)
+    for key, answers in cells.items():
+        first = min(group_of[i] for i in answers)
+        chosen = {i: a for i, a in answers.items() if group_of[i] == first}
+        ref = next(iter(chosen.values()))[1]
+        where = (ref.sheet, ref.row, ref.column) if ref else None
+        # a newer return that wrote something unusable in that cell: nothing older counts
+        spoiled = [i for i in range(len(subs)) if group_of[i] < first and where in errors[i]]
+        kind, act, ind, which = key
+        label = f"{act}/{ind} {which}" if kind == "v" else f"{act} {which}"
+        if spoiled:
+            continue
+        if len({repr(v) for v, _ in chosen.values()}) > 1:
+            said = "; ".join(f"{subs[i].name} says {v!r}" for i, (v, _) in chosen.items())
+            out.flags.append(
+                RuleFlag(
+                    "return-conflict",
+                    f"{label}: {said}; both {_when(subs[min(chosen)])}, so which is newer"
+                    " cannot be told; no value used",
+                    inst,
+                    ", ".join(subs[i].name for i in chosen),
+                    str(ref or ""),
+                    act,
+                    ind,
+                    which if kind == "v" else None,
+                    "" if kind == "v" else str(which),
+                )
+            )
+            continue
+        i = min(chosen)
+        value, cell = chosen[i]
+        used_from.add(i)
+        for j in range(len(subs)):
+            if group_of[j] < first:
+                blanked[j].append(f"{label} ({cell})" if cell else label)
+        src = subs[i].name
+        out.sources[(inst, act, ind, which)] = src
+        if kind == "v":
+            assert isinstance(which, dt.date)
+            point = next(
+                v.point
+                for v in subs[i].values
+                if (v.activity, v.indicator, v.point_end) == (act, ind, which)
+            )
+            merged.values.append(
+                ReportedValue(act, ind, which, point, value, cell or CellRef("", 0, ""), src)
+            )
+        else:
+            rep = merged.activities.setdefault(act, ActivityReport(act))
+            setattr(rep, "comment" if which == "comments" else str(which), value)
+            if cell:
+                rep.cells[str(which)] = cell
+            rep.sources[str(which)] = src
+    for j, lost in blanked.items():
+        shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+        out.flags.append(
+            RuleFlag(
+                "answer-blanked",
+                f"{subs[j].name} ({_when(subs[j])}) leaves blank {len(lost)} answer(s) given"
+                f" in an older return: {shown}; the older answers are used",
+                inst,
+                subs[j].name,
+            )
+        )
+    names = [s.name for i, s in enumerate(subs) if i in used_from]
+    for i, s in enumerate(subs):
+        if i in used_from:
+            others = [n for n in names if n != s.name]
+            out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
+        else:
+            out.notes[s.path] = f"superseded by {newest.name}"
+            out.flags.append(
+                RuleFlag(
+                    "superseded-return",
+                    f"{s.name} ({_when(s)}) is replaced by {newest.name} ({_when(newest)}):"
+                    " none of its answers is used",
+                    inst,
+                    s.name,
+                )
+            )
+    merged.merged_from = names
+    return merged
