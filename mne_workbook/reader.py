@@ -670,11 +670,11 @@ def _check_plan_cells(
 def word_diff(want: str, got: str, context: int = 3, limit: int = 400) -> str:
     """What changed between two texts, word by word: ``[-removed-] {+added+}`` with a
     few unchanged words around each change."""
-    if len(want) <= 60 and len(got) <= 60 and want.strip() and got.strip():
-        return f"expected {want!r}, found {got!r}"
     a, b = want.split(), got.split()
     if a == b:
         return f"only spaces or line breaks changed in {_short(want)!r}"
+    if len(want) <= 60 and len(got) <= 60 and a and b:
+        return f"expected {want!r}, found {got!r}"
     sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     ops = sm.get_opcodes()
     parts: list[str] = []
