@@ -45,8 +45,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# docs/cli.md (each command's --help) and docs/codes.md (the catalog); tests fail on drift.
 docs: $(STAMP)
 	$(BIN)/python scripts/cli_docs.py > docs/cli.md
+	$(BIN)/python scripts/codes_docs.py > docs/codes.md
 
 # The picture in the README: a generated SO sheet as LibreOffice prints it (A3 landscape).
 docs-png: $(STAMP)

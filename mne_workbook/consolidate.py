@@ -13,6 +13,7 @@ from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
 from .plan import Activity, Plan
+from .quality import GAPS, indicator_gaps
 from .reader import CellRef, Submission
 from .return_rule import RuleFlag, answered, choose
 from .vocab import Rating, Status
@@ -499,13 +500,7 @@ def _plan_gaps(plan: Plan, period: Period) -> list[Flag]:
             continue
         for ind in ref.activity.indicators:
             base = (ref.strategic.code, ref.activity.code, ind.id)
-            gaps = (
-                ("plan-gap-baseline", ind.baseline is None or ind.baseline.value is None),
-                ("plan-gap-target", ind.target is None or ind.target.value is None),
-                ("plan-gap-frequency", ind.frequency is None),
-                ("plan-gap-responsible", not ind.responsible_person),
-            )
-            for code, missing in gaps:
-                if missing:
-                    flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
+            for gap in indicator_gaps(ind):  # the same rule as validate's warnings
+                code = GAPS[gap][1]
+                flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
     return flags

@@ -33,6 +33,7 @@ from .layout import (
     content_records,
     editable,
     grid_records,
+    norm_cell,
     plan_cell,
     rows_for,
     sheet_name,
@@ -514,21 +515,30 @@ def _read_sheets(
         )
     _note_problems(sub, notes)
     missing = [n for n in names if n not in wb.sheetnames]
+    structure_errors = 0
+    changed_plan_cells: list[str] = []
+    sheets = []
     if missing:
-        raise _refuse(
+        _problem(
             sub,
             "sheet-missing",
             f"sheet(s) {', '.join(missing)} missing; the workbook has {', '.join(wb.sheetnames)}",
         )
-    structure_errors = 0
-    changed_plan_cells: list[str] = []
-    sheets = []
-    for so, rows in expected:
-        name = sheet_name(so)
-        grid = grids[name]
-        structure_errors += _check_structure(sub, name, grid, fields, rows, older)
-        sheets.append((name, grid, rows))
+        structure_errors = 1
+    else:
+        for so, rows in expected:
+            name = sheet_name(so)
+            grid = grids[name]
+            structure_errors += _check_structure(sub, name, grid, fields, rows, older)
+            sheets.append((name, grid, rows))
     if structure_errors:
+        if older:  # the rows differ because the plan changed, not because someone edited
+            _problem(
+                sub,
+                "plan-version-mismatch",
+                f"made from plan version {ident.plan_version} ({ident.plan_fingerprint}), whose"
+                f" rows differ from the current plan {plan.version} ({plan.fingerprint})",
+            )
         raise _Refuse()
     for name, grid, rows in sheets:
         changed_plan_cells += _check_plan_cells(
@@ -623,11 +633,8 @@ def _check_structure(
 
 
 def _norm(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return decode_text(str(value)).strip()
+    """A cell's text as the person sees it (Excel's escapes decoded)."""
+    return decode_text(norm_cell(value)).strip()
 
 
 def _check_plan_cells(
@@ -649,7 +656,7 @@ def _check_plan_cells(
             cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
             want, _note = plan_cell(col, rows[a], cat)
             got = _val(cell)
-            if _norm(got) == _norm(want):
+            if norm_cell(got) == norm_cell(want):
                 continue
             ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
             if getattr(cell, "data_type", None) == "f":
