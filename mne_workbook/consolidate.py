@@ -221,9 +221,9 @@ def consolidate(
     refused_by_inst: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.refused:
-            who = s.institution or s.sender or sender_of(s.name, plan, period)
-            if who:
-                refused_by_inst[who].append(s)
+            s.sender = s.institution or s.sender or sender_of(s.name, plan, period)
+            if s.sender:
+                refused_by_inst[s.sender].append(s)
 
     for inst in expected_insts:
         if inst in used:
