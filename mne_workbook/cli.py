@@ -427,7 +427,7 @@ def _render_consolidation(run: Any, written: list[str]) -> None:
             click.echo(click.style(f"  refused {s.name}: [{pr.code}] {pr.message}", fg="red"))
             click.echo(f"          what to do: {pr.hint}")
     for path, note in con.notes.items():
-        click.echo(f"  not used {Path(path).name}: {note}")
+        click.echo(f"  {Path(path).name}: {note}")  # used, merged, superseded, empty...
     o = con.overall
     rate = f"{o.reporting_rate:.0f}%" if o.reporting_rate is not None else "-"
     ontime = f"{o.on_time_rate:.0f}%" if o.on_time_rate is not None else "-"

@@ -184,6 +184,7 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
         problems=[],
     )
     used_from: set[int] = set()
+    conflicts = 0
     blanked: dict[int, list[str]] = defaultdict(list)
     for key, answers in cells.items():
         first = min(group_of[i] for i in answers)
@@ -212,6 +213,7 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
                     "" if kind == "v" else str(which),
                 )
             )
+            conflicts += 1
             continue
         i = min(chosen)
         value, cell = chosen[i]
@@ -249,20 +251,28 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
             )
         )
     names = [s.name for i, s in enumerate(subs) if i in used_from]
+    if used_from <= {0} and not conflicts:  # the newest answers everything: no merge
+        for s in subs[1:]:
+            _superseded(out, inst, s, newest)
+        return newest
     for i, s in enumerate(subs):
         if i in used_from:
             others = [n for n in names if n != s.name]
             out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
         else:
-            out.notes[s.path] = f"superseded by {newest.name}"
-            out.flags.append(
-                RuleFlag(
-                    "superseded-return",
-                    f"{s.name} ({_when(s)}) is replaced by {newest.name} ({_when(newest)}):"
-                    " none of its answers is used",
-                    inst,
-                    s.name,
-                )
-            )
+            _superseded(out, inst, s, newest)
     merged.merged_from = names
     return merged
+
+
+def _superseded(out: Choice, inst: str, sub: Submission, newest: Submission) -> None:
+    out.notes[sub.path] = f"superseded by {newest.name}"
+    out.flags.append(
+        RuleFlag(
+            "superseded-return",
+            f"{sub.name} ({_when(sub)}) is replaced by {newest.name} ({_when(newest)}):"
+            " none of its answers is used",
+            inst,
+            sub.name,
+        )
+    )
