@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/mne-workbook validate sample_plans/demo.yaml sample_plans/kosovo-2015-2019.yaml
 	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q3 --out $(DEMO_OUT)/demo --overwrite --key-file $(DEMO_OUT)/demo.key
 	$(BIN)/mne-workbook generate sample_plans/kosovo-2015-2019.yaml --period 2019-Q4 --out $(DEMO_OUT)/kosovo --overwrite --key-file $(DEMO_OUT)/demo.key
-	$(BIN)/python scripts/make_demo_returns.py $(DEMO_OUT)/demo $(DEMO_OUT)/returns
+	$(BIN)/python scripts/make_demo_returns.py $(DEMO_OUT)/demo $(DEMO_OUT)/returns $(DEMO_OUT)/demo.key
 	$(BIN)/mne-workbook consolidate sample_plans/demo.yaml $(DEMO_OUT)/returns --period 2026-Q3 \
 		--as-of 2026-11-28 --out $(DEMO_OUT)/consolidated-2026-Q3.xlsx --csv $(DEMO_OUT)/csv \
 		--json $(DEMO_OUT)/consolidated-2026-Q3.json --overwrite --key-file $(DEMO_OUT)/demo.key \

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .arrival import arrival_of, arrived_by, show
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
@@ -75,6 +75,8 @@ class ReportingRate:
     on_time: int
     file: str = ""
     saved_at: str = ""
+    arrived_at: str = ""
+    arrival_source: str = ""
 
     @property
     def reporting_rate(self) -> float | None:
@@ -129,12 +131,6 @@ def active(plan: Plan, act: Activity, period: Period) -> bool:
     return period.overlaps(start, end)
 
 
-def _saved(sub: Submission) -> dt.datetime:
-    if sub.saved_at is not None:
-        return sub.saved_at.replace(tzinfo=None)
-    return dt.datetime.fromtimestamp(os.stat(sub.path).st_mtime)
-
-
 def pick_returns(
     submissions: Iterable[Submission],
 ) -> tuple[dict[str, Submission], list[Flag], dict[str, str]]:
@@ -151,10 +147,15 @@ def _flag(f: RuleFlag, points: dict[dt.date, str] | None = None) -> Flag:
     return Flag(f.code, f.message, f.institution, "", f.activity, f.indicator, f.file, f.cell, fld)
 
 
-def sender_of(name: str, plan: Plan, period: Period) -> str:
-    """The institution whose generated file name (``KP_2026-Q3.xlsx``) ``name`` keeps,
-    or "". Used only to say whose file was refused, never to read a file."""
-    stem = name.rsplit(".", 1)[0].casefold()
+def sender_of(sub: Submission, plan: Plan, period: Period) -> str:
+    """The institution a refused file came from: the e-mail's sender address when it is
+    one of an institution's, else the generated file name (``KP_2026-Q3.xlsx``) it
+    keeps, else "". Used only to say whose file was refused, never to read a file."""
+    address = sub.sender.strip().lower()
+    for inst in plan.institutions:
+        if address and address in {a.lower() for a in (*inst.emails, *inst.sender_emails)}:
+            return inst.id
+    stem = sub.name.rsplit(".", 1)[0].casefold()
     for inst in plan.institutions:
         for short in {inst.short_name, inst.id}:
             head = f"{short}_{period.label}".casefold()
@@ -208,7 +209,7 @@ def consolidate(
                 else (p.location.sheet or "")
             )
             on_act, on_ind, on_fld = at.get(cell, ("", "", ""))
-            who = s.institution or s.sender
+            who = s.institution or s.refused_for
             flags.append(Flag(p.code, p.message, who, "", on_act, on_ind, s.name, cell, on_fld))
 
     expected_insts: list[str] = []
@@ -221,9 +222,9 @@ def consolidate(
     refused_by_inst: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.refused:
-            s.sender = s.institution or s.sender or sender_of(s.name, plan, period)
-            if s.sender:
-                refused_by_inst[s.sender].append(s)
+            s.refused_for = s.institution or s.refused_for or sender_of(s, plan, period)
+            if s.refused_for:
+                refused_by_inst[s.refused_for].append(s)
 
     for inst in expected_insts:
         if inst in used:
@@ -317,15 +318,16 @@ def consolidate(
     rates = []
     for inst in expected_insts:
         sub = used.get(inst)
-        # on time when a return whose answers count was saved by the due date
+        # on time when a return whose answers count arrived by the due date
         counted = set(sub.merged_from or [sub.name]) if sub is not None else set()
         on_time = int(
             any(
-                _saved(s).date() <= due
+                bool(arrived_by(s, due))
                 for s in submissions
                 if s.accepted and s.institution == inst and s.name in counted and answered(s)
             )
         )
+        arrived = arrival_of(sub) if sub else None
         rates.append(
             ReportingRate(
                 inst,
@@ -334,7 +336,9 @@ def consolidate(
                 int(sub is not None),
                 on_time,
                 sub.name if sub else "",
-                _saved(sub).isoformat(timespec="minutes") if sub else "",
+                show(sub.saved_at) if sub else "",
+                show(arrived.at) if arrived else "",
+                str(arrived.source) if arrived else "",
             )
         )
     return Consolidation(

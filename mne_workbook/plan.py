@@ -35,6 +35,8 @@ class Institution:
     note: str | None = None
     #: The source does not name this institution: its carrier role is assigned for illustration.
     illustrative: bool = False
+    #: other addresses its returns may come from (a focal point's own address, ...)
+    sender_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,13 @@ class Plan:
 
     @cached_property
     def fingerprint(self) -> str:
-        """Hash of the plan's content: changes whenever anything in the plan changes."""
-        canonical = json.dumps(plan_to_dict(self), sort_keys=True, ensure_ascii=False)
+        """Hash of the plan's content: changes whenever anything in the plan changes,
+        except the addresses returns may be sent from (``sender_emails``), which ONATC
+        may add during a round without making its workbooks an older version."""
+        data = plan_to_dict(self)
+        for inst in data.get("institutions") or ():
+            inst.pop("sender_emails", None)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -242,6 +249,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
                 emails,
                 i.get("note"),
                 bool(i.get("illustrative", False)),
+                tuple(i.get("sender_emails") or ()),
             )
         )
     return Plan(
@@ -367,6 +375,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                         "name": i.name,
                         "short_name": i.short_name,
                         "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
+                        "sender_emails": list(i.sender_emails),
                         "note": i.note,
                         "illustrative": i.illustrative or None,
                     }

@@ -107,11 +107,6 @@ class Submission:
     sha256: str = ""
     identity: Identity | None = None
     saved_at: dt.datetime | None = None
-    #: when it arrived (e-mail, upload, first seen), when known; orders returns first
-    arrival: dt.datetime | None = None
-    #: who sent it when known from outside the file (e-mail sender, a generated file
-    #: name); only used to say whose file was refused, never to read it
-    sender: str = ""
     problems: list[Problem] = field(default_factory=list)
     values: list[ReportedValue] = field(default_factory=list)
     activities: dict[str, ActivityReport] = field(default_factory=dict)
@@ -121,7 +116,15 @@ class Submission:
     file_name: str = ""  # the name it was received under, when ``path`` is an archive copy
     #: a master workbook's ONATC fields: (activity, indicator, column id) -> (raw value, cell)
     plan_fields: dict[tuple[str, str, str], tuple[object, CellRef]] = field(default_factory=dict)
+    #: when it arrived (aware) and where that time comes from (see :mod:`arrival`)
+    arrived_at: dt.datetime | None = None
+    arrival_source: str = ""
+    sender: str = ""  # the e-mail's From: address, when it came as an attachment
+    subject: str = ""  # the e-mail's Subject:
     merged_from: list[str] = field(default_factory=list)  # files whose answers it holds
+    #: the institution a refused file is attributed to (e-mail sender or its generated
+    #: file name); only to say whose file was refused, never to read it
+    refused_for: str = ""
 
     @property
     def accepted(self) -> bool:

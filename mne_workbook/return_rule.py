@@ -21,22 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import arrival
 from .errors import Severity
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
 
-_MIN = dt.datetime.min
-
-
-def _naive(t: dt.datetime | None) -> dt.datetime:
-    if t is None:
-        return _MIN
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
-
 
 def order_key(sub: Submission) -> tuple[dt.datetime, dt.datetime]:
-    """Newer sorts higher: the arrival time (e-mail, upload, first seen) when known,
-    then the workbook's own last-saved time. Equal keys: the order cannot be told."""
-    return (_naive(sub.arrival), _naive(sub.saved_at))
+    """The one order of returns (newer sorts higher): :func:`arrival.order_key`, the
+    arrival time first, then a plausible saved time."""
+    return arrival.order_key(sub)
 
 
 def answered(sub: Submission) -> bool:
@@ -77,13 +70,11 @@ class Choice:
     sources: dict[tuple[str, str, str, object], str] = field(default_factory=dict)
 
 
-def _when(sub: Submission) -> str:
-    key = order_key(sub)
-    parts = []
-    if sub.arrival is not None:
-        parts.append(f"arrived {key[0]:%Y-%m-%d %H:%M}")
-    parts.append(f"saved {key[1]:%Y-%m-%d %H:%M}" if sub.saved_at else "no saved time")
-    return ", ".join(parts)
+def when(sub: Submission) -> str:
+    """Arrival (and saved time) of a return, for messages."""
+    arrived = arrival.arrival_of(sub)
+    text = f"arrived {arrived.describe()}" if arrived else "arrival unknown"
+    return text + (f", saved {arrival.show(sub.saved_at)}" if sub.saved_at else "")
 
 
 def _error_cells(sub: Submission) -> set[tuple[str | None, int | None, str | None]]:
@@ -99,6 +90,7 @@ def choose(submissions: Iterable[Submission]) -> Choice:
     by_inst: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.accepted and s.institution:
+            arrival.complete_arrival(s)  # the inbox file time when nothing better is known
             by_inst[s.institution].append(s)
     out = Choice()
     for inst, subs in by_inst.items():
@@ -108,7 +100,7 @@ def choose(submissions: Iterable[Submission]) -> Choice:
                 out.flags.append(
                     RuleFlag(
                         "empty-return",
-                        f"{s.name} ({_when(s)}) has no answer in it; not counted as received",
+                        f"{s.name} ({when(s)}) has no answer in it; not counted as received",
                         inst,
                         s.name,
                     )
@@ -153,10 +145,20 @@ def _record_sources(out: Choice, inst: str, sub: Submission) -> None:
 
 def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
     """Per-cell merge of ``subs`` (newest first, distinct contents)."""
-    groups: list[list[Submission]] = []
+    groups: list[list[Submission]] = []  # returns whose order cannot be told
     for s in subs:
-        if groups and order_key(groups[-1][0]) == order_key(s):
+        if groups and arrival.tied(groups[-1][0], s):
             groups[-1].append(s)
+            out.flags.append(
+                RuleFlag(
+                    "return-order-tie",
+                    f"{s.name} and {groups[-1][0].name} differ, and neither their arrival"
+                    f" ({when(s)}) nor a plausible saved time tells which is newer; where"
+                    " they give different answers, neither is used (return-conflict)",
+                    inst,
+                    s.name,
+                )
+            )
         else:
             groups.append([s])
     # every answered cell: key -> {sub index: (value, cell)}
@@ -202,8 +204,8 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
             out.flags.append(
                 RuleFlag(
                     "return-conflict",
-                    f"{label}: {said}; both {_when(subs[min(chosen)])}, so which is newer"
-                    " cannot be told; no value used",
+                    f"{label}: {said}; which is newer cannot be told ({when(subs[min(chosen)])});"
+                    " no value used",
                     inst,
                     ", ".join(subs[i].name for i in chosen),
                     str(ref or ""),
@@ -244,7 +246,7 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
         out.flags.append(
             RuleFlag(
                 "answer-blanked",
-                f"{subs[j].name} ({_when(subs[j])}) leaves blank {len(lost)} answer(s) given"
+                f"{subs[j].name} ({when(subs[j])}) leaves blank {len(lost)} answer(s) given"
                 f" in an older return: {shown}; the older answers are used",
                 inst,
                 subs[j].name,
@@ -270,7 +272,7 @@ def _superseded(out: Choice, inst: str, sub: Submission, newest: Submission) -> 
     out.flags.append(
         RuleFlag(
             "superseded-return",
-            f"{sub.name} ({_when(sub)}) is replaced by {newest.name} ({_when(newest)}):"
+            f"{sub.name} ({when(sub)}) is replaced by {newest.name} ({when(newest)}):"
             " none of its answers is used",
             inst,
             sub.name,
