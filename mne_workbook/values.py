@@ -133,7 +133,7 @@ def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
 
 
 def _clean(x: float) -> int | float:
-    x = round(x, 10)
+    x = round(float(x), 10)
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 

@@ -132,6 +132,7 @@ def test_plausibility_warnings_keep_the_value() -> None:
     r = read_value(0.45, Measure.PERCENTAGE)
     assert r.value == 0.45 and [w[0] for w in r.warnings] == ["percentage-as-fraction"]
     assert read_value(0, Measure.PERCENTAGE).warnings == ()  # zero percent is a real answer
+    assert read_value(1, Measure.PERCENTAGE).warnings[0][0] == "percentage-as-fraction"
     assert read_value(2.5, Measure.NUMBER, counted=False).warnings == ()
 
 
