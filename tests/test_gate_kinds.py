@@ -4,6 +4,7 @@ with what it is (judged by its bytes, whatever its name) and what to do."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ def _zip(p: Path, members: dict[str, bytes]) -> None:
             zf.writestr(name, data)
 
 
-CASES = {
+CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
     "return.zip": (
         lambda p: _zip(p, {"KP_2026-Q3.xlsx": b"PK..."}),
         "zip-archive",

@@ -31,7 +31,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, dict[str, Pat
 
 def _kp(setup: Any, name: str, entries: dict[Any, Any], saved: dt.datetime) -> Path:
     _plan, gen, d = setup
-    out = d / name
+    out: Path = d / name
     fill_return(gen["kp"], out, entries, saved)
     return out
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ XLSX, ODS, XLS, CSV = (
 )
 NOTE = "Prepared by: A. Berisha / Approved by: the Director"
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.needs("soffice")
 
 
 def _addr(path: Path, sheet: str, act: str, ind: str, field: str) -> str:
@@ -157,12 +158,12 @@ def calc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     fill_return(
         gen["mest"],
         mest,
-        random_entries(plan, PERIOD, "mest", __import__("random").Random(3)),
+        random_entries(plan, PERIOD, "mest", random.Random(3)),
         ON_TIME,
     )
     inbox = work / "inbox"
     inbox.mkdir()
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {"src": str(kp), "ops": kp_ops, "save": [[str(work / "kp.xlsx"), XLSX]]},
         {"src": str(mlsw), "ops": mlsw_ops, "save": [[str(work / "mlsw.xlsx"), XLSX]]},
         {

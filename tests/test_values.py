@@ -29,7 +29,7 @@ def _render(value: int, decimals: str, group: str | None, dec: str) -> str:
     """``value`` (the whole part) and ``decimals`` written with separators."""
     digits = str(value)
     if group:
-        parts = []
+        parts: list[str] = []
         while digits:
             parts.insert(0, digits[-3:])
             digits = digits[:-3]
@@ -67,6 +67,7 @@ def test_any_text_is_read_one_way_or_flagged(text: str) -> None:
     readings = number_readings(text.removesuffix("%"))
     value, err = parse_number(text, percent_ok=True)
     if err is None and value is not None:
+        assert isinstance(value, int | float)
         assert len(readings) == 1 and float(value) == pytest.approx(readings.pop())
         # the reading written back with ten decimals (never ambiguous) reads the same
         again = parse_number(f"{float(value):.10f}", percent_ok=True)[0]
@@ -187,8 +188,9 @@ def test_a_code_with_a_label_is_read_only_when_they_agree(
 def test_a_number_is_a_code_only_when_whole_and_in_range(raw: object) -> None:
     value, err = parse_code(raw, "status")
     if err is None and value is not None:
-        assert value in CODED_VOCABULARIES["status"]
-        readings = number_readings(str(raw)) if isinstance(raw, str) else {float(raw)}
+        assert isinstance(value, int) and value in CODED_VOCABULARIES["status"]
+        assert isinstance(raw, str | int | float)
+        readings = number_readings(raw) if isinstance(raw, str) else {float(raw)}
         assert readings == {float(value)}
 
 
