@@ -164,8 +164,14 @@ def test_a_later_different_return_supersedes_the_earlier(
 def test_combined_status_is_the_least_advanced() -> None:
     assert combined_status([4, 2, 3]) == 3
     assert combined_status([4, 2]) == 2
-    assert combined_status([None, 4]) == 4
     assert combined_status([None]) is None
+
+
+def test_combined_status_is_never_completed_while_a_carrier_has_not_reported() -> None:
+    assert combined_status([4, 4], carriers=2) == 4
+    assert combined_status([4], carriers=2) is None  # the second carrier sent nothing
+    assert combined_status([None, 4]) is None  # a carrier left the status blank
+    assert combined_status([3], carriers=2) == 3  # less advanced than completed anyway
 
 
 def test_ratings_due_are_flagged_when_missing_or_unexplained(demo: Plan, tmp_path: Path) -> None:
