@@ -282,11 +282,11 @@ def consolidate(
                 row["combined_status"] = comb
             _, end = plan.activity_span(act)
             if act.timeline_end is not None and end < as_of and comb != Status.COMPLETED:
+                state = "not reported by every carrier" if comb is None else f"at status {comb}"
                 flags.append(
                     Flag(
                         "activity-overdue",
-                        f"{act.code} ended {end.isoformat()} and is"
-                        f" {'not reported by every carrier' if comb is None else f'at status {comb}'}",
+                        f"{act.code} ended {end.isoformat()} and is {state}",
                         ", ".join(act.carriers),
                         so.code,
                         act.code,
