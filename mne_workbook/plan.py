@@ -112,6 +112,7 @@ class ReportingCalendar:
     cycle: Frequency = Frequency.QUARTERLY
     grace_days: int = 15
     send_to: str | None = None
+    contact: str | None = None  # who to ask, shown on the cover
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
             grace_days=int(rep.get("grace_days", 15)),
             send_to=rep.get("send_to"),
+            contact=rep.get("contact"),
         ),
         institutions=tuple(institutions),
         strategic_objectives=tuple(
@@ -356,6 +358,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                     "cycle": plan.reporting.cycle.plan_name,
                     "grace_days": plan.reporting.grace_days,
                     "send_to": plan.reporting.send_to,
+                    "contact": plan.reporting.contact,
                 }
             ),
             "institutions": [

@@ -6,8 +6,8 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import re
 import random
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -201,7 +201,15 @@ def test_ratings_due_are_flagged_when_missing_or_unexplained(demo: Plan, tmp_pat
 def test_consolidated_workbook_writes_received_text_as_text(con: Any, tmp_path: Path) -> None:
     out = write_consolidated(con, tmp_path / "c.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Meeting", "Summary", "SO1", "SO2", "Flags", "Submissions", "Plan gaps"]
+    assert wb.sheetnames == [
+        "Meeting",
+        "Summary",
+        "SO1",
+        "SO2",
+        "Flags",
+        "Submissions",
+        "Plan gaps",
+    ]
     assert wb["Plan gaps"].sheet_state == "hidden"
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == EVIL]
     assert cells and all(c.data_type == "s" for c in cells)
