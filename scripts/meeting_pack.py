@@ -30,7 +30,7 @@ AS_OF = dt.date(2020, 2, 10)
 
 def build(out: Path) -> tuple[Path, Path]:
     """The consolidated workbook and the yearly report of the realistic case."""
-    keys = load_keys(None, create=False)
+    keys = load_keys(out / "demo.key", create=True)  # a throw-away signing key
     case = realistic_case(PLAN, "2019-Q4", out, keys=keys)
     subs = [
         read_return(p, case.plan, case.period, keys=keys) for p in sorted(case.returns.iterdir())
@@ -56,6 +56,7 @@ def pages(pdf: Path) -> int:
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
     for xlsx in build(out):
         print(xlsx)
         if "--pdf" in sys.argv:
