@@ -41,7 +41,5 @@ def build(out: Path) -> MeetingCase:
     store = Store(f"sqlite:///{out / 'mne.sqlite'}")
     for sub in subs:
         store.ingest(sub)
-    yearly = write_yearly(
-        year_figures(store, case.plan, 2019), case.plan, out / "yearly-2019.xlsx"
-    )
+    yearly = write_yearly(year_figures(store, case.plan, 2019), case.plan, out / "yearly-2019.xlsx")
     return MeetingCase(case, con, consolidated, yearly)

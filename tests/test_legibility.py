@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from pathlib import Path
 
 import pytest
 from legibility import Page, missing_texts, overprints, pages, require_pdftotext, smallest_text_pt
