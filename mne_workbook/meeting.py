@@ -20,9 +20,9 @@ from .report import (
     STATUS_FILL,
     Fill,
     Styles,
+    arrived_text,
     code_text,
     days_late,
-    iso_time,
     legend,
     names_of,
     return_state,
@@ -106,7 +106,7 @@ def meeting_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     rows = [
         [
             rate.name,
-            f"received {iso_time(rate.saved_at)}",
+            f"arrived {arrived_text(rate.arrived_at, rate.arrival_source)}",
             f"due {con.due_date}",
             days_late(con, rate.institution),
         ]

@@ -21,6 +21,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from .arrival import SOURCE_TEXT, Source, arrival_of, arrived_by, show
 from .consolidate import Consolidation, Flag
 from .errors import CATALOG, Location, UsageError, fail
 from .locales import catalog
@@ -130,11 +131,6 @@ class Styles:
 def formats(wb: Any) -> Styles:
     """The cell formats of the consolidated and yearly workbooks."""
     return Styles(wb)
-
-
-def iso_time(stamp: str) -> str:
-    """``2020-01-13T11:00`` as ``2020-01-13 11:00``."""
-    return stamp.replace("T", " ")
 
 
 def cell_text(value: object) -> str:
@@ -312,15 +308,16 @@ def return_state(con: Consolidation, inst: str) -> tuple[str, Fill]:
 
 
 def days_late(con: Consolidation, inst: str) -> int:
+    """Days between the due date and the return's arrival (or today, when none arrived)."""
     rate = next(r for r in con.rates if r.institution == inst)
-    if not rate.saved_at:
+    if not rate.arrived_at:
         return (con.as_of - con.due_date).days
-    return (dt.date.fromisoformat(rate.saved_at[:10]) - con.due_date).days
+    return (dt.date.fromisoformat(rate.arrived_at[:10]) - con.due_date).days
 
 
 def _summary(wb: Any, con: Consolidation, f: Styles) -> None:
     ws = wb.add_worksheet("Summary")
-    widths = [44, 10, 10, 10, 20, 16, 20]
+    widths = [44, 10, 10, 10, 20, 24, 20]
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     title_row(ws, 0, f"Consolidated M&E matrix: {con.plan.title}", widths, f)
@@ -351,13 +348,29 @@ def _summary(wb: Any, con: Consolidation, f: Styles) -> None:
     for x in con.rates:
         state, fill = return_state(con, x.institution)
         rates.append(
-            [x.name, x.expected, x.received, x.on_time, state, iso_time(x.saved_at), x.file]
+            [
+                x.name,
+                x.expected,
+                x.received,
+                x.on_time,
+                state,
+                arrived_text(x.arrived_at, x.arrival_source),
+                x.file,
+            ]
         )
         fills.append([fill, None, None, None, fill, None, None])
     o = con.overall
     rates.append(["All institutions", o.expected, o.received, o.on_time, "", "", ""])
     fills.append([None] * 7)
-    heads = ["Institution", "Expected", "Received", "On time", "Return", "Saved at", "File"]
+    heads = [
+        "Institution",
+        "Expected",
+        "Received",
+        "On time (arrived)",
+        "Return",
+        "Arrived at",
+        "File",
+    ]
     end = table(ws, r + 1, heads, rates, f, widths, fills)
     ws.write_string(end + 1, 0, "Reporting rate (%)", f.label)
     put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f.cell(num="0.0"))
@@ -857,31 +870,21 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
         "File",
         "Institution",
         "Period",
+        "Arrived at",
+        "Arrival from",
         "Saved at",
         "On time",
+        "Sender",
         "Status",
         "Problems",
         "First problem",
         "SHA-256",
     ]
-    widths = [28, 30, 9, 16, 8, 24, 9, 70, 66]
+    widths = [28, 26, 9, 17, 20, 17, 8, 22, 20, 9, 56, 66]
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     rows = submission_rows(con)
-    data = [
-        [
-            r["File"],
-            names_of(con, r["Institution"]),
-            r["Period"],
-            iso_time(r["Saved at"]),
-            r["On time"],
-            r["Status"],
-            r["Problems"],
-            r["First problem"],
-            r["SHA-256"],
-        ]
-        for r in rows
-    ]
+    data = [[names_of(con, r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
     end = table(ws, 0, heads, data, f, widths)
     ws.freeze_panes(1, 0)
     # the SHA-256 is kept for the record but not printed
@@ -893,6 +896,11 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
         repeat=1,
         as_of=con.as_of,
     )
+
+
+def arrived_text(at: str, source: str) -> str:
+    """An arrival time with where it came from, for a table cell."""
+    return f"{at} ({SOURCE_TEXT[Source(source)]})" if at else ""
 
 
 def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
@@ -909,18 +917,22 @@ def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
             state = "used"
         else:
             state = con.notes.get(s.path, "not used")
-        saved = s.saved_at.isoformat(timespec="minutes") if s.saved_at else ""
+        arrived = arrival_of(s)
         on_time = ""
-        if s.saved_at is not None and not s.refused:
-            on_time = "yes" if s.saved_at.date() <= con.due_date else "no"
+        if arrived is not None and not s.refused:
+            on_time = "yes" if arrived_by(s, con.due_date) else "no"
         out.append(
             {
                 "File": s.name,
                 "SHA-256": s.sha256,
                 "Institution": s.institution or "",
                 "Period": s.identity.period if s.identity else "",
-                "Saved at": saved,
+                "Arrived at": show(arrived.at) if arrived else "",
+                "Arrival from": SOURCE_TEXT[arrived.source] if arrived else "",
+                "Saved at": show(s.saved_at),
                 "On time": on_time,
+                "Sender": s.sender,
+                "Subject": s.subject,
                 "Status": state,
                 "Problems": len(s.problems),
                 "First problem": f"[{first.code}] {first.message}" if first else "",
@@ -966,6 +978,8 @@ def to_json(con: Consolidation) -> dict[str, Any]:
                     "on_time": r.on_time,
                     "file": r.file,
                     "saved_at": r.saved_at,
+                    "arrived_at": r.arrived_at,
+                    "arrival_source": r.arrival_source,
                 }
                 for r in con.rates
             ],

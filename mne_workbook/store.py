@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from .arrival import Source, complete_arrival, show, utc
 from .errors import Location, Problem, Severity
 from .identity import Identity
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
@@ -64,6 +65,24 @@ returns = Table(
     Column("ingested_at", DateTime, nullable=False),
     Column("accepted", Boolean, nullable=False),
     Column("archive", Text, nullable=False),  # path of the archived bytes, relative to the store
+    # schema 2 (issue 13): when it arrived and from where; the e-mail that carried it
+    Column("arrived_at", DateTime),  # UTC
+    Column("arrival_source", String(32)),
+    Column("sender", Text),
+    Column("subject", Text),
+)
+#: every reading of a stored return: the first at ingest, later ones when a refusal
+#: reason went away (a key supplied, a limit raised) or on ``ingest --recheck``
+evaluations_t = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False, index=True),
+    Column("evaluated_at", DateTime, nullable=False),
+    Column("trigger", String(32), nullable=False),  # ingest | recheck | key-now-known | ...
+    Column("accepted", Boolean, nullable=False),
+    Column("code", String(48)),  # the refusal's code, when refused
+    Column("message", Text),
 )
 values_t = Table(
     "reported_values",
@@ -106,8 +125,46 @@ def _v1(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
+def _v2(engine: Engine) -> None:
+    """Arrival time, sender and subject on returns; the evaluations table (issue 13).
+
+    Existing returns get the time the store first saw them as their arrival, and their
+    first evaluation from what was recorded at ingest."""
+    from sqlalchemy import inspect
+
+    have = {c["name"] for c in inspect(engine).get_columns("returns")}
+    added = {
+        "arrived_at": "TIMESTAMP",
+        "arrival_source": "VARCHAR(32)",
+        "sender": "TEXT",
+        "subject": "TEXT",
+    }
+    with engine.begin() as conn:
+        for name, kind in added.items():
+            if name not in have:
+                conn.exec_driver_sql(f"ALTER TABLE returns ADD COLUMN {name} {kind}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            returns.update()
+            .where(returns.c.arrived_at.is_(None))
+            .values(arrived_at=returns.c.ingested_at, arrival_source=str(Source.STORE))
+        )
+        known = {r[0] for r in conn.execute(select(evaluations_t.c.return_id))}
+        for r in conn.execute(select(returns.c.id, returns.c.ingested_at, returns.c.accepted)):
+            if r.id not in known:
+                conn.execute(
+                    insert(evaluations_t).values(
+                        return_id=r.id,
+                        evaluated_at=r.ingested_at,
+                        trigger="ingest",
+                        accepted=r.accepted,
+                    )
+                )
+
+
 #: version -> migration that brings a store from version-1 to version.
-MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1, 2: _v2}
 
 
 def default_url(plan_path: str | Path) -> str:
@@ -127,6 +184,8 @@ class IngestResult:
     accepted: bool
     institution: str
     period: str
+    arrived_at: str = ""  # as shown (see arrival.show); the stored one for known bytes
+    arrival_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +203,9 @@ class ReturnRow:
     accepted: bool
     archive: str
     superseded_by: str = ""  # file name of the newer return, when there is one
+    arrived_at: dt.datetime | None = None  # UTC
+    arrival_source: str = ""
+    sender: str = ""
 
 
 class Store:
@@ -202,7 +264,11 @@ class Store:
         return str(Path("mne-archive") / rel)
 
     def ingest(self, sub: Submission, now: dt.datetime | None = None) -> IngestResult:
-        """Record one read return (and archive its bytes); a known file is a no-op."""
+        """Record one read return (and archive its bytes); a known file is a no-op.
+
+        Its arrival is the e-mail's when it came as an attachment, else the inbox file's
+        time; the store keeps it, so the same bytes seen again keep their first arrival."""
+        complete_arrival(sub, now)
         data = Path(sub.path).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         ident = sub.identity
@@ -213,10 +279,22 @@ class Store:
             sub.accepted,
             ident.institution if ident else "",
             ident.period if ident else "",
+            show(sub.arrived_at),
+            sub.arrival_source,
         )
         with self.engine.connect() as conn:
-            if conn.execute(select(returns.c.id).where(returns.c.sha256 == sha)).first():
-                return IngestResult(**{**result.__dict__, "new": False})
+            known = conn.execute(
+                select(returns.c.arrived_at, returns.c.arrival_source).where(
+                    returns.c.sha256 == sha
+                )
+            ).first()
+            if known:
+                return replace(
+                    result,
+                    new=False,
+                    arrived_at=show(known[0]),
+                    arrival_source=known[1] or str(Source.STORE),
+                )
         archive = self.archive(data, sha)
         try:
             with self.engine.begin() as conn:
@@ -235,10 +313,15 @@ class Store:
                         ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
                         accepted=sub.accepted,
                         archive=archive,
+                        arrived_at=_naive(sub.arrived_at),
+                        arrival_source=sub.arrival_source or None,
+                        sender=sub.sender or None,
+                        subject=sub.subject or None,
                     )
                 ).inserted_primary_key
                 assert inserted is not None
                 rid = inserted[0]
+                _evaluation(conn, rid, sub, "ingest", now)
                 if sub.values:
                     conn.execute(
                         insert(values_t),
@@ -324,6 +407,9 @@ class Store:
                     bool(r["accepted"]),
                     r["archive"],
                     sup,
+                    r["arrived_at"],
+                    r["arrival_source"] or "",
+                    r["sender"] or "",
                 )
             )
         return out
@@ -374,6 +460,10 @@ class Store:
                 saved_at=r["saved_at"],
                 refused=not r["accepted"],
                 file_name=r["file_name"],
+                arrived_at=utc(r["arrived_at"] or r["ingested_at"]),
+                arrival_source=r["arrival_source"] or str(Source.STORE),
+                sender=r["sender"] or "",
+                subject=r["subject"] or "",
             )
             for v in (v for v in vals if v["return_id"] == r["id"]):
                 sheet, _, ref = (v["cell"] or "!").partition("!")
@@ -438,15 +528,40 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _rank(r: Any) -> tuple[dt.datetime, dt.datetime, int]:
+    """Arrival, then saved time (as :func:`arrival.order_key` orders Submissions)."""
+    return (r["arrived_at"] or r["ingested_at"], r["saved_at"] or dt.datetime.min, r["id"])
+
+
 def _latest(rows: Iterable[Any]) -> list[Any]:
-    """The accepted return that counts per (institution, period): the latest saved."""
+    """The accepted return that counts per (institution, period): the latest arrived."""
     best: dict[tuple[str, str], Any] = {}
     for r in rows:
         if not r["accepted"]:
             continue
         key = (r["institution"], r["period"])
-        rank = (r["saved_at"] or dt.datetime.min, r["id"])
         cur = best.get(key)
-        if cur is None or rank > (cur["saved_at"] or dt.datetime.min, cur["id"]):
+        if cur is None or _rank(r) > _rank(cur):
             best[key] = r
     return list(best.values())
+
+
+def _naive(when: dt.datetime | None) -> dt.datetime | None:
+    """UTC without a zone, as the DateTime columns keep it."""
+    return utc(when).replace(tzinfo=None) if when is not None else None
+
+
+def _evaluation(
+    conn: Any, rid: int, sub: Submission, trigger: str, now: dt.datetime | None
+) -> None:
+    reason = sub.refusal()
+    conn.execute(
+        insert(evaluations_t).values(
+            return_id=rid,
+            evaluated_at=_naive(now or dt.datetime.now(dt.UTC)),
+            trigger=trigger,
+            accepted=sub.accepted,
+            code=reason.code if reason else None,
+            message=reason.message if reason else None,
+        )
+    )

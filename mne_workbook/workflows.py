@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from .errors import Location, UsageError, fail
 if TYPE_CHECKING:
     from .consolidate import Consolidation
     from .generate import GeneratedWorkbook
+    from .intake import Inputs
     from .mail import MailResult, SmtpSettings
     from .periods import Period
     from .plan import Plan
@@ -57,10 +59,24 @@ class ReadSettings:
         period: Period | None,
         progress: Callable[[int], Any] | None = None,
     ) -> list[Submission]:
-        from .parallel import Bounds, read_many
+        """Read workbooks and saved e-mails' attachments (whose extracted copies are
+        gone when this returns; use :meth:`reading` to keep them, e.g. to ingest)."""
+        with self.reading(files, plan, period, progress) as got:
+            return got.submissions
+
+    def reading(
+        self,
+        files: Sequence[Path],
+        plan: Plan,
+        period: Period | None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> AbstractContextManager[Inputs]:
+        """:func:`intake.read_inputs` with these settings (a ``with`` block)."""
+        from .intake import read_inputs
+        from .parallel import Bounds
         from .safety import Limits
 
-        return read_many(
+        return read_inputs(
             files,
             plan,
             period,
@@ -74,16 +90,21 @@ class ReadSettings:
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files; each once."""
+    """Files as given; directories searched (recursively) for .xlsx files and saved
+    e-mails (.eml, .msg, .mbox; an X.mbox folder is one mailbox); each once."""
+    from .mail_input import MAIL_SUFFIXES
+
+    wanted = (".xlsx", *MAIL_SUFFIXES)
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        if p.is_dir() and p.suffix.lower() != ".mbox":
             out += sorted(
                 q
                 for q in p.rglob("*")
-                if q.is_file()
-                and q.suffix.lower() == ".xlsx"
+                if (q.is_file() or q.suffix.lower() == ".mbox")
+                and q.suffix.lower() in wanted
                 and not q.name.startswith(("~$", ".~"))
+                and not any(d.suffix.lower() == ".mbox" for d in q.relative_to(p).parents)
             )
         else:
             out.append(p)
@@ -271,6 +292,7 @@ class ConsolidationRun:
     consolidation: Consolidation
     read: list[Submission]  # the files given in this run, accepted or refused
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # e-mail parts not read, and why
 
     @property
     def refused(self) -> list[Submission]:
@@ -293,16 +315,18 @@ def consolidate_returns(
     from .history import build_history
 
     started = time.perf_counter()
-    subs = reading.read(files, plan, period, progress)
+    with reading.reading(files, plan, period, progress) as got:
+        subs = got.submissions
+        if store is not None:
+            for sub in subs:
+                store.ingest(sub)
     if store is None:
         con = consolidate(plan, subs, period, as_of)
     else:
-        for sub in subs:
-            store.ingest(sub)
         stored = store.submissions(plan.id, period.label)
         con = consolidate(plan, stored, period, as_of, store.last_reported(plan.id, period.end))
         con.history = build_history(store, plan, period, as_of)
-    return ConsolidationRun(con, subs, time.perf_counter() - started)
+    return ConsolidationRun(con, subs, time.perf_counter() - started, got.skipped)
 
 
 @dataclass
@@ -373,6 +397,9 @@ class IngestRow:
     refusal: str  # the refusal's code, "" when accepted
     institution: str
     period: str
+    arrived_at: str = ""  # the stored arrival (the first one, for bytes already stored)
+    arrival_source: str = ""
+    kept: bool = True  # False: nothing to keep (an empty .mbox folder)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -382,27 +409,37 @@ class IngestRow:
             "refusal": self.refusal or None,
             "institution": self.institution or None,
             "period": self.period or None,
+            "arrived_at": self.arrived_at or None,
+            "arrival_source": self.arrival_source or None,
         }
 
 
 def ingest_files(
     plan: Plan, store: Store, files: Sequence[Path], reading: ReadSettings
 ) -> list[IngestRow]:
-    """Read every file and keep it (accepted or refused) in the store."""
+    """Read every file (saved e-mails: their attachments) and keep it, accepted or
+    refused, in the store."""
     rows = []
-    for sub in reading.read(files, plan, None):
-        res = store.ingest(sub)
-        reason = sub.refusal()
-        rows.append(
-            IngestRow(
-                sub.name,
-                res.new,
-                sub.accepted,
-                reason.code if reason else "",
-                res.institution,
-                res.period,
+    with reading.reading(files, plan, None) as got:
+        for sub in got.submissions:
+            reason = sub.refusal()
+            code = reason.code if reason else ""
+            if not Path(sub.path).is_file():  # an empty .mbox folder: listed, not kept
+                rows.append(IngestRow(sub.name, False, False, code, "", "", kept=False))
+                continue
+            res = store.ingest(sub)
+            rows.append(
+                IngestRow(
+                    sub.name,
+                    res.new,
+                    sub.accepted,
+                    code,
+                    res.institution,
+                    res.period,
+                    res.arrived_at,
+                    res.arrival_source,
+                )
             )
-        )
     return rows
 
 
