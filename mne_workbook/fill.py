@@ -234,7 +234,10 @@ def realistic_case(
     out = Path(out_dir)
     generated, returns = out / "generated", out / "returns"
     returns.mkdir(parents=True, exist_ok=True)
-    made = generate(plan, period, generated, master=False, overwrite=True, keys=keys)
+    sent_out = dt.datetime.combine(period.end, dt.time(9, 0), dt.UTC) - dt.timedelta(days=10)
+    made = generate(
+        plan, period, generated, master=False, overwrite=True, keys=keys, generated_at=sent_out
+    )
     rng = random.Random(seed)
     due = period.due_date(plan.reporting.grace_days)
     comments: dict[tuple[str, str], str] = {}

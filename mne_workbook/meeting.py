@@ -12,7 +12,7 @@ from typing import Any
 from .consolidate import Consolidation
 from .errors import CATALOG
 from .printing import header, setup
-from .report import (
+from .report_style import (
     FLAG_FILL,
     NOT_REPORTED_FILL,
     PLAN_GAP_PREFIX,

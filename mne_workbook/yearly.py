@@ -10,7 +10,7 @@ from .generate import atomic_write
 from .history import YearFigures
 from .plan import Plan
 from .printing import header, setup
-from .report import (
+from .report_style import (
     NOT_REPORTED_CHART,
     NOT_REPORTED_FILL,
     RATING_FILL,

@@ -11,7 +11,13 @@ import openpyxl
 import pytest
 from meeting_case import MISSING, MeetingCase, build
 
-from mne_workbook.report import BODY_PT, ONE_LINE, STATUS_CHART
+from mne_workbook.report_style import (
+    BODY_PT,
+    NOT_REPORTED_FILL,
+    ONE_LINE,
+    STATUS_CHART,
+    STATUS_FILL,
+)
 from mne_workbook.textmetrics import MAX_ROW_PT
 from mne_workbook.vocab import Status
 
@@ -137,3 +143,19 @@ def test_the_case_leaves_out_the_two_missing_institutions(pack: MeetingCase) -> 
     sent = {Path(p).name for p in pack.case.returns.iterdir()}
     carriers = {c for a in pack.case.plan.iter_activities() for c in a.activity.carriers}
     assert len(sent) == len(carriers) - 2 and not any(n.startswith(("MOH", "MFA")) for n in sent)
+
+
+def test_summary_status_counts_are_coloured_by_status(wb: Any) -> None:
+    ws = wb["Summary"]
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Strategic objective")
+    labels = [ws.cell(head, c).value for c in range(2, 7)]
+    assert labels[-1] == "Not reported" and labels[0].startswith("1 ")  # least advanced first
+    want = [STATUS_FILL[s].lstrip("#") for s in (1, 3, 2, 4)] + [NOT_REPORTED_FILL.lstrip("#")]
+    for r in range(head + 1, head + 5):
+        assert ws.cell(r, 1).value.startswith("SO")
+        got = [ws.cell(r, c).fill.fgColor.rgb[-6:] for c in range(2, 7)]
+        assert got == want, (r, got)
+
+
+def test_no_return_is_flagged_with_an_impossible_saved_time(pack: MeetingCase) -> None:
+    assert "implausible-saved-time" not in pack.con.flags_by_code()
