@@ -352,6 +352,13 @@ def generate(
 @click.option("--pdf", is_flag=True, help="Also print the workbook to PDF with LibreOffice.")
 @overwrite_option
 @reading_options
+@click.option(
+    "--older-plan",
+    "older_plans",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier version of the plan (repeatable): returns made from it name what changed.",
+)
 def consolidate(
     plan_path: Path,
     inputs: tuple[Path, ...],
@@ -364,6 +371,7 @@ def consolidate(
     pdf: bool,
     overwrite: bool,
     reading: Any,
+    older_plans: tuple[Path, ...],
 ) -> int:
     """Read returned workbooks, consolidate them and flag gaps and overdue indicators.
 
@@ -395,13 +403,14 @@ def consolidate(
     p = plan_period(plan, period)
     store = open_store(db, plan_path, create=bool(files)) if db else None
     quiet = json_out == "-"
+    older = [_load_plan(o) for o in older_plans]
     if len(files) > 10 and not quiet:
         with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
             run = consolidate_returns(
-                plan, p, files, reading, store=store, as_of=as_of, progress=bar.update
+                plan, p, files, reading, store=store, as_of=as_of, progress=bar.update, older=older
             )
     else:
-        run = consolidate_returns(plan, p, files, reading, store=store, as_of=as_of)
+        run = consolidate_returns(plan, p, files, reading, store=store, as_of=as_of, older=older)
     out = write_consolidation(
         run.consolidation, out_path, csv_dir=csv_dir, json_file=json_file, pdf=pdf
     )
@@ -666,3 +675,6 @@ def update_plan(
         f" {result.new_plan.version} ({result.new_plan.fingerprint}) written to {out_path}"
     )
     return EXIT_OK
+
+
+main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)

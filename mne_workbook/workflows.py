@@ -308,15 +308,19 @@ def consolidate_returns(
     store: Store | None = None,
     as_of: dt.date | None = None,
     progress: Callable[[int], Any] | None = None,
+    older: Sequence[Plan] = (),
 ) -> ConsolidationRun:
     """Read ``files`` and consolidate the period; with ``store``, the files are ingested
-    first and the consolidation uses every stored return and the history."""
+    first and the consolidation uses every stored return and the history. A return made
+    from one of the ``older`` plan versions is told what changed since (plan diff)."""
     from .consolidate import consolidate
     from .history import build_history
+    from .plan_diff import name_plan_changes
 
     started = time.perf_counter()
     with reading.reading(files, plan, period, progress) as got:
         subs = got.submissions
+        name_plan_changes(subs, plan, older)
         if store is not None:
             for sub in subs:
                 store.ingest(sub)
