@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
-import pytest
-
-PDFTOTEXT = shutil.which("pdftotext")
-
-
-def require_pdftotext() -> str:
-    """poppler-utils must be there in CI (.ci/run installs it); elsewhere the test skips."""
-    if PDFTOTEXT:
-        return PDFTOTEXT
-    if os.environ.get("CI"):
-        pytest.fail("pdftotext (poppler-utils) is not installed: .ci/run must install it")
-    pytest.skip("pdftotext (poppler-utils) not installed on this machine")
+from programs import require
 
 
 @dataclass(frozen=True)
@@ -53,7 +40,7 @@ _WORD = re.compile(
 
 def pages(pdf: Path) -> list[Page]:
     out = subprocess.run(
-        [require_pdftotext(), "-bbox", str(pdf), "-"],
+        [require("pdftotext"), "-bbox", str(pdf), "-"],
         capture_output=True,
         text=True,
         check=True,

@@ -11,19 +11,18 @@ import subprocess
 import tempfile
 
 import pytest
-from legibility import Page, missing_texts, overprints, pages, require_pdftotext, smallest_text_pt
-from lo import require_soffice
+from legibility import Page, missing_texts, overprints, pages, smallest_text_pt
 from meeting_case import MISSING, MeetingCase, build
+from programs import require
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.needs("soffice", "pdftotext")
 
 INSTITUTION = "mlsw"  # the carrier with the most activities
 
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[MeetingCase, dict[str, list[Page]]]:
-    soffice = require_soffice()
-    require_pdftotext()
+    soffice = require("soffice")
     out = tmp_path_factory.mktemp("legible")
     pack = build(out)
     filled = next(p for p in pack.case.returns.iterdir() if p.name.startswith("MLSW"))
