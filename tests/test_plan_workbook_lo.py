@@ -14,7 +14,7 @@ from mne_workbook.plan import load_plan
 from mne_workbook.plan_sheets import LEVELS
 from mne_workbook.plan_workbook import import_plan, write_plan_workbook
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.needs("soffice")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
 
@@ -71,7 +71,7 @@ def test_a_new_user_builds_a_plan_from_the_template_and_generates_a_round(
     book = tmp_path / "plan.xlsx"
     assert run(main, ["plan", "template", "--out", str(book)]).exit_code == 0
     wb = openpyxl.load_workbook(book)
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         "Plan": {
             "id": "small",
             "title": "Small plan",
