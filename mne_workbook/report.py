@@ -158,7 +158,7 @@ def _summary(wb: Any, con: Consolidation, f: Styles) -> None:
                 x.received,
                 x.on_time,
                 state,
-                arrived_text(x.arrived_at, x.arrival_source),
+                x.arrived_at[:10],  # the day (ONATC's time); the Submissions sheet has the rest
                 x.file,
             ]
         )
@@ -172,7 +172,7 @@ def _summary(wb: Any, con: Consolidation, f: Styles) -> None:
         "Received",
         "On time (arrived)",
         "Return",
-        "Arrived at",
+        "Arrived",
         "File",
     ]
     end = table(ws, r + 1, heads, rates, f, widths, fills)
