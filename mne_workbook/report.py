@@ -41,7 +41,6 @@ from .report_style import (
     Fill,
     Styles,
     cell_text,
-    code_text,
     count_axis,
     flag_legend,
     formats,
@@ -56,7 +55,10 @@ from .report_style import (
     table,
     title_row,
 )
-from .report_style import arrived_text as arrived_text  # re-exported: the CLI shows it
+
+# re-exported: the CLI and the web desk use them
+from .report_style import arrived_text as arrived_text
+from .report_style import code_text as code_text
 from .textmetrics import PRINT, row_height, split_to_fit
 from .vocab import Status
 
