@@ -184,8 +184,19 @@ class Plan:
         data = plan_to_dict(self)
         for inst in data.get("institutions") or ():
             inst.pop("sender_emails", None)
-        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        canonical = json.dumps(_no_negative_zero(data), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _no_negative_zero(value: Any) -> Any:
+    """``value`` with every -0.0 as 0.0: the same number, which a spreadsheet stores as 0."""
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _no_negative_zero(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_negative_zero(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- dict <-> model
