@@ -241,29 +241,19 @@ def generate(
     )
 
 
-def _collect(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found = sorted(
-                q
-                for q in p.rglob("*")
-                if q.is_file()
-                and q.suffix.lower() == ".xlsx"
-                and not q.name.startswith(("~$", ".~"))
-            )
-            out += found
-        else:
-            out.append(p)
-    seen: set[Path] = set()
-    unique = []
-    for p in out:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+def _collect(paths: tuple[Path, ...], exclude: tuple[Path, ...] = ()) -> Any:
+    """Discovery of every entry under ``paths``; lists (on stderr) what is not read."""
+    from .discovery import discover
+
+    found = discover(paths, exclude=exclude)
+    for s in found.skipped:
+        pr = s.problem()
+        colour = {"error": "red", "warning": "yellow"}.get(str(pr.severity))
+        click.echo(
+            click.style(f"  not read {pr.location.file}: [{pr.code}] {pr.message}", fg=colour),
+            err=True,
+        )
+    return found
 
 
 @main.command()
@@ -397,8 +387,9 @@ def consolidate(
                 "give returned files or folders, or --db",
                 Location(path="FILES_OR_DIRS"),
             )
-        files = _collect(inputs)
-        inputs_set = {f.resolve() for f in files}
+        found = _collect(inputs, tuple(targets))
+        files = found.inputs
+        inputs_set = {f.path.resolve() for f in files} | {i.resolve() for i in inputs}
         clash = [t for t in targets if t.resolve() in inputs_set]
         if clash:
             raise fail(
@@ -430,7 +421,7 @@ def consolidate(
     else:
         subs = read_many(files, plan, p, **options)
     as_of_date = as_of.date() if as_of else None
-    refused_now = any(s.refused for s in subs)
+    refused_now = any(s.refused for s in subs) or found.has_errors
     if db:
         from .history import build_history
         from .store import Store
@@ -612,8 +603,9 @@ def remind(
     plan = _load_plan_or_exit(plan_path)
     try:
         p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
+        found = _collect(inputs)
         subs = read_many(
-            _collect(inputs),
+            found.inputs,
             plan,
             p,
             keys=load_keys(key_file),
@@ -696,9 +688,9 @@ def ingest(
 
     plan = _load_plan_or_exit(plan_path)
     store = _store(db, plan_path)
-    files = _collect(inputs)
+    found = _collect(inputs)
     subs = read_many(
-        files,
+        found.inputs,
         plan,
         None,
         keys=load_keys(key_file),
@@ -724,7 +716,8 @@ def ingest(
         f"{sum(1 for r in rows if r[1] == 'new')} new, "
         f"{sum(1 for r in rows if r[1] != 'new')} already stored, in {store.url}"
     )
-    sys.exit(EXIT_PROBLEMS if any(s.refused for s in subs) else EXIT_OK)
+    failed = any(s.refused for s in subs) or found.has_errors
+    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
 
 
 @main.command()

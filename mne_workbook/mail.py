@@ -19,9 +19,9 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from .atomic import atomic_write
 from .consolidate import Consolidation
 from .errors import CATALOG, Location, UsageError, fail
-from .generate import atomic_write
 from .locales import Catalog, catalog
 from .periods import Period
 from .plan import Institution, Plan

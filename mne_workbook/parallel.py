@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
@@ -84,8 +85,14 @@ def _refused(path: Path, code: str, message: str) -> Submission:
     return sub
 
 
+def _named(sub: Submission, item: Input) -> Submission:
+    """The name a file was handed to us under, shown safely, on its Submission."""
+    sub.file_name = item.shown
+    return sub
+
+
 def read_many(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path | Input],
     plan: Plan,
     period: Period | None = None,
     *,
@@ -96,14 +103,18 @@ def read_many(
     bounds: Bounds | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> list[Submission]:
-    """Read ``paths`` in bounded child processes; one Submission per path, in order."""
+    """Read ``paths`` in bounded child processes; one Submission per path, in order.
+
+    An :class:`Input` (from :func:`discovery.discover`) gives its safe name to the
+    Submission (``file_name``); a plain path is shown by its own name."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
     _prewarm()
     workers = max(1, workers or os.cpu_count() or 1)
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
-    pending = list(enumerate(Path(p) for p in paths))
+    items = [p if isinstance(p, Input) else Input(Path(p)) for p in paths]
+    pending = [(i, item.path) for i, item in enumerate(items)]
     running: dict[Connection, tuple[int, Path, Any, float]] = {}
     while pending or running:
         while pending and len(running) < workers:
@@ -158,4 +169,4 @@ def read_many(
                 )
                 if progress:
                     progress(1)
-    return [r for r in results if r is not None]
+    return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

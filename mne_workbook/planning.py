@@ -119,7 +119,7 @@ def apply_updates(plan: Plan, changes: list[PlanChange], version: str | None = N
 
 def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
     """Write a plan as YAML atomically; refuses to replace a file unless asked."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     target = Path(path)
     if target.exists() and not overwrite:

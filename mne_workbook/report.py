@@ -77,7 +77,7 @@ def _hf(text: str) -> str:
 
 def write_consolidated(con: Consolidation, path: str | Path) -> Path:
     """Write the consolidated workbook atomically; returns its path."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -615,7 +615,7 @@ def json_text(con: Consolidation) -> str:
 
 
 def write_json(con: Consolidation, target: str | Path) -> Path:
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     text = json_text(con)
     p = Path(target)
@@ -626,7 +626,7 @@ def write_json(con: Consolidation, target: str | Path) -> Path:
 
 def write_csv(con: Consolidation, out_dir: str | Path) -> list[Path]:
     """matrix.csv, flags.csv, submissions.csv and reporting.csv, injection-safe."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .generate import atomic_write
+from .atomic import atomic_write
 from .history import YearFigures
 from .plan import Plan
 from .report import code_text, formats, new_workbook, print_setup, table
