@@ -655,6 +655,9 @@ def write_csv(con: Consolidation, out_dir: str | Path) -> list[Path]:
 
 def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
     """Print a workbook to PDF with LibreOffice (raises UsageError when it is missing)."""
+    from .atomic import atomic_copy
+    from .childenv import scrubbed_env
+
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     src = Path(xlsx)
     if soffice is None:
@@ -678,6 +681,7 @@ def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
                 check=True,
                 capture_output=True,
                 timeout=300,
+                env=scrubbed_env(),
             )
         except (subprocess.SubprocessError, OSError) as exc:
             raise fail(UsageError, "pdf-failed", str(exc)[:200], Location(file=str(src))) from None
@@ -687,5 +691,5 @@ def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
                 UsageError, "pdf-failed", "LibreOffice wrote no PDF", Location(file=str(src))
             )
         target = out / made.name
-        shutil.move(str(made), target)
+        atomic_copy(made, target)  # another filesystem: never a half PDF under its name
     return target
