@@ -1,49 +1,151 @@
-"""Command-line interface: parse options, call the library, render, set the exit code.
+"""Command-line interface: parse options, call one library function, render, exit.
 
-Exit codes: 0 success; 1 problems in the input (errors, or warnings under --strict);
-2 usage errors (bad options or arguments).
+Every workflow lives in :mod:`mne_workbook.workflows` (or the library modules it
+calls); options shared between commands live in :mod:`mne_workbook.cli_options`.
+
+Errors: commands never catch exceptions. The one error boundary is :class:`MneGroup`
+(``main``): our :class:`~mne_workbook.errors.MneError` hierarchy, ``OSError`` and
+database errors become a coded message with what to do, never a traceback.
+
+Exit codes: 0 success; 1 the data had problems (a refused return, plan errors,
+warnings under ``--strict``); 2 the command could not run (bad options or arguments,
+a missing or unwritable file, an unreachable store or mail server).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import MneError, Problem, Report, Severity
+from .cli_options import (
+    as_of_option,
+    db_option,
+    json_option,
+    key_file_option,
+    lang_option,
+    mail_options,
+    out_file_option,
+    overwrite_option,
+    period_option,
+    plan_argument,
+    reading_options,
+)
+from .errors import (
+    CATALOG,
+    Location,
+    MneError,
+    PlanError,
+    Problem,
+    Report,
+    Severity,
+    UsageError,
+    fail,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
-def _echo_problem(p: Problem, *, err: bool = False) -> None:
+# --------------------------------------------------------------------------- error boundary
+
+
+def _boundary_error(exc: BaseException) -> MneError | None:
+    """Our error for an exception the boundary handles (None: not ours to handle)."""
+    if isinstance(exc, MneError):
+        return exc
+    if isinstance(exc, click.ClickException):
+        return fail(UsageError, "usage-error", exc.format_message())
+    if isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else None
+        text = exc.strerror or str(exc) or type(exc).__name__
+        return fail(
+            MneError,
+            "file-system-error",
+            f"{name}: {text}" if name else text,
+            Location(file=str(name)) if name else None,
+        )
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError:  # pragma: no cover - a runtime dependency
+        return None
+    if isinstance(exc, SQLAlchemyError):
+        text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return fail(MneError, "store-error", f"{type(exc).__name__}: {text}")
+    return None
+
+
+class MneGroup(click.Group):
+    """The command group whose ``main`` is the CLI's one error boundary."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        except Exception as exc:
+            err = _boundary_error(exc)
+            if err is None:
+                if os.environ.get("MNE_WORKBOOK_DEBUG"):
+                    raise
+                err = fail(MneError, "internal-error", f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+            render_error(err)
+            sys.exit(err.exit_status)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def render_error(exc: MneError) -> None:
+    """An error's problems and, once per code, what to do (stderr)."""
+    if isinstance(exc, PlanError) and exc.report.source and Path(exc.report.source).is_file():
+        src = exc.report.source
+        click.echo(f"{src}: the plan has errors; run `mne-workbook validate {src}`", err=True)
+    for p in exc.report.problems:
+        echo_problem(p, err=True)
+    for code in exc.report.counts():
+        click.echo(f"  -> {code}: {CATALOG[code].hint}", err=True)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def echo_problem(p: Problem, *, err: bool = False) -> None:
     colour = {"error": "red", "warning": "yellow"}.get(str(p.severity))
     where = str(p.location)
     head = click.style(f"{p.severity} [{p.code}]", fg=colour)
     click.echo(f"  {where}: {head} {p.message}" if where else f"  {head} {p.message}", err=err)
 
 
-def _echo_hint_block(report: Report, *, err: bool = False) -> None:
-    from .errors import CATALOG
-
-    for code in report.counts():
-        click.echo(f"  -> {code}: {CATALOG[code].hint}", err=err)
+def echo_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
 
 
-def _die(exc: MneError, code: int) -> NoReturn:
-    """Render an exception's report on stderr and exit with ``code``."""
-    for p in exc.report.problems:
-        _echo_problem(p, err=True)
-    _echo_hint_block(exc.report, err=True)
-    sys.exit(code)
+def echo_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def _render_report(report: Report, show_all: bool, per_code: int = 3) -> None:
-    from .errors import CATALOG
-
     status = click.style("valid", fg="green") if report.valid else click.style("invalid", fg="red")
     click.echo(
         f"{report.source}: {status}, {len(report.errors)} error(s),"
@@ -57,7 +159,7 @@ def _render_report(report: Report, show_all: bool, per_code: int = 3) -> None:
     for p in ordered:
         n = shown.get(p.code, 0)
         if show_all or p.severity == Severity.ERROR or n < per_code:
-            _echo_problem(p)
+            echo_problem(p)
             shown[p.code] = n + 1
         else:
             hidden += 1
@@ -70,56 +172,79 @@ def _render_report(report: Report, show_all: bool, per_code: int = 3) -> None:
         click.echo(f"           what to do: {c.hint}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _render_mail(plan: Any, result: Any, sent: list[str]) -> None:
+    for d in result.drafts:
+        click.echo(f"draft {d.path} -> {', '.join(d.to)}")
+    for inst in result.without_contact:
+        click.echo(
+            click.style(
+                f"no contact address for {plan.institution(inst).name}"
+                f" ({inst}): no draft; add an email to the plan",
+                fg="yellow",
+            )
+        )
+    for line in sent:
+        click.echo(line)
+
+
+def _load_plan(path: Path) -> Any:
+    from .plan import load_plan
+
+    return load_plan(path)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@click.group(cls=MneGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mne-workbook")
 def main() -> None:
-    """Generate and read results-based M&E workbooks (plan -> Excel -> consolidated matrix)."""
+    """Generate and read results-based M&E workbooks (plan -> Excel -> consolidated matrix).
+
+    Every command that needs the plan takes it as its first argument or as --plan PLAN.
+    Exit codes: 0 ok; 1 the data had problems; 2 the command could not run.
+    """
 
 
 @main.command()
-@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("plans", metavar="[PLAN]...", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--plan",
+    "plan_opts",
+    metavar="PLAN",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A plan file to check (repeatable; same as giving it as an argument).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any warning).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON.")
+@json_option('{"valid": bool, "plans": [report, ...]}, one report per plan')
 @click.option("--all", "show_all", is_flag=True, help="List every warning, not 3 per code.")
-def validate(plans: tuple[Path, ...], strict: bool, as_json: bool, show_all: bool) -> None:
+def validate(
+    plans: tuple[Path, ...],
+    plan_opts: tuple[Path, ...],
+    strict: bool,
+    as_json: bool,
+    show_all: bool,
+) -> int:
     """Check plan file(s): syntax, schema, semantics and the framework's quality checks."""
     from .plan import validate_plan
 
-    reports = [validate_plan(p) for p in plans]
+    paths = [*plan_opts, *plans]
+    if not paths:
+        raise fail(UsageError, "usage-error", "give at least one plan file", Location(path="PLAN"))
+    reports = [validate_plan(p) for p in paths]
+    failed = any(not r.valid or (strict and r.warnings) for r in reports)
     if as_json:
-        payload: Any = [r.to_dict() for r in reports]
-        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+        echo_json({"valid": not failed, "plans": [r.to_dict() for r in reports]})
     else:
         for r in reports:
             _render_report(r, show_all)
-    failed = any(not r.valid or (strict and r.warnings) for r in reports)
-    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
-
-
-def _load_plan_or_exit(path: Path) -> Any:
-    from .errors import PlanError
-    from .plan import load_plan
-
-    try:
-        return load_plan(path)
-    except PlanError as exc:
-        click.echo(f"{path}: the plan has errors; run `mne-workbook validate {path}`", err=True)
-        _die(exc, EXIT_PROBLEMS)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    click.echo("  ".join("-" * w for w in widths))
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 @main.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
-@click.option("--period", required=True, help="Reporting period: 2026-Q2, 2026-H1, 2026-05, 2026.")
+@plan_argument()
+@period_option()
 @click.option(
     "--out",
     "out_dir",
@@ -134,38 +259,17 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
     metavar="ID",
     help="Only this institution's workbook (repeatable); the master is still written.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "sq", "sr"]),
-    default=None,
-    help="Language of labels and dropdowns (default: the plan's first language).",
-)
+@lang_option
 @click.option(
     "--password-env",
     metavar="VAR",
     help="Protect sheets with the password held in environment variable VAR.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace workbooks that already exist.")
+@overwrite_option
 @click.option("--no-master", is_flag=True, help="Do not write ONATC's master workbook.")
-@click.option(
-    "--mail",
-    "mail_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Also write one .eml draft per institution, its workbook attached.",
-)
-@click.option(
-    "--smtp",
-    metavar="HOST:PORT",
-    help="Send the drafts (STARTTLS; MNE_SMTP_USER / MNE_SMTP_PASSWORD).",
-)
-@click.option("--no-starttls", is_flag=True, help="With --smtp: do not use STARTTLS.")
-@click.option("--dry-run", is_flag=True, help="With --smtp: show what would be sent.")
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Signing key file (default: $MNE_WORKBOOK_KEY, else"
-    " ~/.config/mne-workbook/signing.key, created on first use).",
-)
+@mail_options(False, "Also write one .eml draft per institution, its workbook attached.")
+@key_file_option
+@json_option('{"period", "due_date", "out", "workbooks": [...], "drafts", "sent"}')
 def generate(
     plan_path: Path,
     period: str,
@@ -176,52 +280,35 @@ def generate(
     overwrite: bool,
     no_master: bool,
     mail_dir: Path | None,
-    smtp: str | None,
-    no_starttls: bool,
+    smtp: Any,
     dry_run: bool,
     key_file: Path | None,
-) -> None:
+    as_json: bool,
+) -> int:
     """Write the period's workbooks: one per carrier institution, plus the master."""
-    import os
-    import time
+    from .workflows import generate_round, password_from_env, plan_period
 
-    from .errors import Location, UsageError, fail
-    from .generate import generate as run
-    from .periods import parse_reporting_period
-
-    plan = _load_plan_or_exit(plan_path)
-    try:
-        password = None
-        if password_env:
-            password = os.environ.get(password_env)
-            if not password:
-                raise fail(
-                    UsageError,
-                    "password-env-missing",
-                    f"environment variable {password_env} is not set or empty",
-                    Location(path="--password-env"),
-                )
-        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
-        started = time.perf_counter()
-        from .signing import load_keys
-
-        keys = load_keys(key_file, create=True)
-        written = run(
-            plan,
-            p,
-            out_dir,
-            keys=keys,
-            institutions=institutions or None,
-            lang=lang,
-            password=password,
-            overwrite=overwrite,
-            master=not no_master,
-        )
-        seconds = time.perf_counter() - started
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
-    if mail_dir is not None:
-        _mail_round(plan, p, written, mail_dir, lang, overwrite, smtp, not no_starttls, dry_run)
+    password = password_from_env(password_env)
+    plan = _load_plan(plan_path)
+    result = generate_round(
+        plan,
+        plan_period(plan, period),
+        out_dir,
+        key_file=key_file,
+        institutions=institutions,
+        lang=lang,
+        password=password,
+        overwrite=overwrite,
+        master=not no_master,
+        mail_dir=mail_dir,
+        smtp=smtp,
+        dry_run=dry_run,
+    )
+    if as_json:
+        echo_json(result.to_dict())
+        return EXIT_OK
+    if result.mail is not None:
+        _render_mail(plan, result.mail, result.sent)
     rows = [
         [
             w.path.name,
@@ -231,62 +318,31 @@ def generate(
             str(w.indicators),
             " ".join(w.sheets),
         ]
-        for w in written
+        for w in result.workbooks
     ]
-    _table(["file", "kind", "institution", "activities", "indicators", "sheets"], rows)
+    echo_table(["file", "kind", "institution", "activities", "indicators", "sheets"], rows)
+    p = result.period
     due = p.due_date(plan.reporting.grace_days).isoformat()
     click.echo(
-        f"{len(written)} workbook(s) for {p.label} (due {due}) in {out_dir}"
-        f" in {seconds:.2f}s; manifest: manifest_{p.label}.json"
+        f"{len(result.workbooks)} workbook(s) for {p.label} (due {due}) in {out_dir}"
+        f" in {result.seconds:.2f}s; manifest: manifest_{p.label}.json"
     )
-
-
-def _collect(paths: tuple[Path, ...], exclude: tuple[Path, ...] = ()) -> Any:
-    """Discovery of every entry under ``paths``; lists (on stderr) what is not read."""
-    from .discovery import discover
-
-    found = discover(paths, exclude=exclude)
-    for s in found.skipped:
-        pr = s.problem()
-        colour = {"error": "red", "warning": "yellow"}.get(str(pr.severity))
-        click.echo(
-            click.style(f"  not read {pr.location.file}: [{pr.code}] {pr.message}", fg=colour),
-            err=True,
-        )
-    return found
+    return EXIT_OK
 
 
 @main.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
-@click.argument(
-    "inputs",
-    metavar="[FILES_OR_DIRS...]",
-    nargs=-1,
-    required=False,
-    type=click.Path(path_type=Path, exists=True),
-)
-@click.option("--period", required=True, help="The reporting period of the returns.")
+@plan_argument("[FILES_OR_DIRS]...")
+@period_option(help="The reporting period of the returns")
+@db_option
+@out_file_option("The consolidated workbook to write (.xlsx).")
+@as_of_option
 @click.option(
-    "--db",
-    metavar="URL",
-    help="Use the store (a path or SQLAlchemy URL): files given are ingested first;"
-    " overdue flags and trends use the history.",
+    "--json",
+    "json_out",
+    metavar="FILE|-",
+    help="Also write the result as JSON to FILE, or only print it on stdout with - (see"
+    " docs/json.md).",
 )
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The consolidated workbook to write (.xlsx).",
-)
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Judge overdue returns as of this date (default: today).",
-)
-@click.option("--json", "json_out", metavar="FILE|-", help="Also write the result as JSON.")
 @click.option(
     "--csv",
     "csv_dir",
@@ -294,174 +350,75 @@ def _collect(paths: tuple[Path, ...], exclude: tuple[Path, ...] = ()) -> Any:
     help="Also write matrix, flags, submissions and reporting rates as CSV.",
 )
 @click.option("--pdf", is_flag=True, help="Also print the workbook to PDF with LibreOffice.")
-@click.option("--overwrite", is_flag=True, help="Replace output files that already exist.")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Files read at once, each in its own bounded process (default: the cores).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.1),
-    default=60.0,
-    show_default=True,
-    help="Seconds one file may take to read; a slower file is refused.",
-)
-@click.option(
-    "--memory-mb",
-    type=click.IntRange(16),
-    default=1024,
-    show_default=True,
-    help="Memory (MB) reading one file may use; a hungrier file is refused.",
-)
-@click.option(
-    "--max-file-mb",
-    type=click.IntRange(1),
-    default=20,
-    show_default=True,
-    help="Largest returned file accepted (MB).",
-)
-@click.option(
-    "--allow-unsigned",
-    is_flag=True,
-    help="Read unsigned or unverifiable workbooks (they are flagged).",
-)
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Key file to verify signatures (default as for generate).",
-)
+@overwrite_option
+@reading_options
 def consolidate(
     plan_path: Path,
     inputs: tuple[Path, ...],
     period: str,
+    db: str | None,
     out_path: Path,
     as_of: Any,
     json_out: str | None,
     csv_dir: Path | None,
     pdf: bool,
     overwrite: bool,
-    workers: int | None,
-    timeout: float,
-    memory_mb: int,
-    max_file_mb: int,
-    allow_unsigned: bool,
-    key_file: Path | None,
-    db: str | None,
-) -> None:
-    """Read returned workbooks, consolidate them and flag gaps and overdue indicators."""
-    import time
+    reading: Any,
+) -> int:
+    """Read returned workbooks, consolidate them and flag gaps and overdue indicators.
 
-    from .consolidate import consolidate as run
-    from .errors import Location, UsageError, fail
-    from .parallel import Bounds, read_many
-    from .periods import parse_reporting_period
-    from .report import json_text, to_pdf, write_consolidated, write_csv, write_json
-    from .safety import Limits
+    With --db, the files given (if any) are ingested first and the consolidation uses
+    every return stored for the period, with overdue days and trends from the history.
+    """
+    from .report import json_text
+    from .workflows import (
+        check_outputs,
+        collect_files,
+        consolidate_returns,
+        consolidation_targets,
+        open_store,
+        plan_period,
+        write_consolidation,
+    )
 
-    plan = _load_plan_or_exit(plan_path)
-    try:
-        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
-        targets = [out_path]
-        if pdf:
-            targets.append(out_path.with_suffix(".pdf"))
-        if json_out and json_out != "-":
-            targets.append(Path(json_out))
-        if csv_dir:
-            targets += [
-                csv_dir / n for n in ("matrix.csv", "flags.csv", "submissions.csv", "reporting.csv")
-            ]
-        existing = [t for t in targets if t.exists()]
-        if existing and not overwrite:
-            raise fail(
-                UsageError,
-                "output-exists",
-                f"{existing[0]} already exists",
-                Location(file=str(existing[0])),
-            )
-        if not inputs and not db:
-            raise fail(
-                UsageError,
-                "usage-error",
-                "give returned files or folders, or --db",
-                Location(path="FILES_OR_DIRS"),
-            )
-        found = _collect(inputs, tuple(targets))
-        files = found.inputs
-        inputs_set = {f.path.resolve() for f in files} | {i.resolve() for i in inputs}
-        clash = [t for t in targets if t.resolve() in inputs_set]
-        if clash:
-            raise fail(
-                UsageError,
-                "output-exists",
-                f"{clash[0]} is one of the inputs",
-                Location(file=str(clash[0])),
-            )
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
-    from .signing import load_keys
-
-    keys = load_keys(key_file, create=False)
+    if not inputs and not db:
+        raise fail(
+            UsageError,
+            "usage-error",
+            "give returned files or folders, or --db",
+            Location(path="FILES_OR_DIRS"),
+        )
+    json_file = Path(json_out) if json_out and json_out != "-" else None
+    files = collect_files(inputs)
+    check_outputs(consolidation_targets(out_path, csv_dir, json_file, pdf), overwrite, files)
+    plan = _load_plan(plan_path)
+    p = plan_period(plan, period)
+    store = open_store(db, plan_path, create=bool(files)) if db else None
     quiet = json_out == "-"
-    started = time.perf_counter()
-    require = not allow_unsigned
-    limits = Limits(max_file_bytes=max_file_mb * 1024 * 1024)
-    bounds = Bounds(timeout=timeout, memory_mb=memory_mb)
-    options: dict[str, Any] = {
-        "keys": keys,
-        "require_signature": require,
-        "workers": workers,
-        "limits": limits,
-        "bounds": bounds,
-    }
     if len(files) > 10 and not quiet:
         with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
-            subs = read_many(files, plan, p, progress=bar.update, **options)
+            run = consolidate_returns(
+                plan, p, files, reading, store=store, as_of=as_of, progress=bar.update
+            )
     else:
-        subs = read_many(files, plan, p, **options)
-    as_of_date = as_of.date() if as_of else None
-    refused_now = any(s.refused for s in subs) or found.has_errors
-    if db:
-        from .history import build_history
-        from .store import Store
-
-        store = Store(db)
-        for sub in subs:
-            store.ingest(sub)
-        subs = store.submissions(plan.id, p.label)
-        con = run(plan, subs, p, as_of_date, store.last_reported(plan.id, p.end))
-        con.history = build_history(store, plan, p, as_of_date)
-    else:
-        con = run(plan, subs, p, as_of_date)
-    write_consolidated(con, out_path)
-    written = [str(out_path)]
-    if csv_dir:
-        written += [str(x) for x in write_csv(con, csv_dir)]
-    if json_out and json_out != "-":
-        written.append(str(write_json(con, json_out)))
-    pdf_note = ""
-    if pdf:
-        try:
-            written.append(str(to_pdf(out_path)))
-        except UsageError as exc:
-            pdf_note = "; ".join(str(pr) for pr in exc.report.problems)
-    seconds = time.perf_counter() - started
+        run = consolidate_returns(plan, p, files, reading, store=store, as_of=as_of)
+    out = write_consolidation(
+        run.consolidation, out_path, csv_dir=csv_dir, json_file=json_file, pdf=pdf
+    )
     if quiet:
-        click.echo(json_text(con))
+        click.echo(json_text(run.consolidation))
     else:
-        _render_consolidation(con, subs, written, seconds)
-    if pdf_note:
-        click.echo(f"PDF not written: {pdf_note}", err=True)
-    sys.exit(EXIT_PROBLEMS if refused_now or pdf_note else EXIT_OK)
+        _render_consolidation(run, [str(w) for w in out.written])
+    if out.pdf_note:
+        click.echo(f"PDF not written: {out.pdf_note}", err=True)
+    return EXIT_PROBLEMS if run.refused or out.pdf_note else EXIT_OK
 
 
-def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds: float) -> None:
-    from .errors import CATALOG
-
-    refused = [s for s in subs if s.refused]
+def _render_consolidation(run: Any, written: list[str]) -> None:
+    con, subs = run.consolidation, run.read
+    refused = run.refused
     click.echo(
-        f"Read {len(subs)} file(s) in {seconds:.2f}s: {len(subs) - len(refused)}"
+        f"Read {len(subs)} file(s) in {run.seconds:.2f}s: {len(subs) - len(refused)}"
         f" accepted, {len(refused)} refused"
     )
     for s in refused:
@@ -487,381 +444,212 @@ def _render_consolidation(con: Any, subs: list[Any], written: list[str], seconds
         for code, n in counts.items():
             c = CATALOG[code]
             click.echo(f"  {n:5d}  {c.severity:<7} {code:<26} {c.title}")
-    click.echo(f"Wrote {', '.join(written)} in {seconds:.2f}s")
-
-
-def _report_mail(plan: Any, result: Any, smtp: str | None, starttls: bool, dry_run: bool) -> None:
-    from .mail import SmtpSettings, send
-
-    for d in result.drafts:
-        click.echo(f"draft {d.path} -> {', '.join(d.to)}")
-    for inst in result.without_contact:
-        click.echo(
-            click.style(
-                f"no contact address for {plan.institution(inst).name}"
-                f" ({inst}): no draft; add an email to the plan",
-                fg="yellow",
-            )
-        )
-    if smtp:
-        settings = SmtpSettings.parse(smtp, starttls)
-        try:
-            for line in send(result.drafts, settings, dry_run):
-                click.echo(line)
-        except Exception as exc:  # smtplib and sockets raise many kinds
-            click.echo(f"sending failed: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(EXIT_PROBLEMS)
-
-
-def _mail_round(
-    plan: Any,
-    period: Any,
-    written: list[Any],
-    mail_dir: Path,
-    lang: str | None,
-    overwrite: bool,
-    smtp: str | None,
-    starttls: bool,
-    dry_run: bool,
-) -> None:
-    from .errors import UsageError
-    from .mail import write_round_drafts
-
-    pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
-    try:
-        result = write_round_drafts(
-            plan, period, pairs, mail_dir, lang or plan.languages[0], overwrite
-        )
-        _report_mail(plan, result, smtp, starttls, dry_run)
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
+    click.echo(f"Wrote {', '.join(written)}")
 
 
 @main.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
-@click.argument(
-    "inputs",
-    metavar="FILES_OR_DIRS...",
-    nargs=-1,
-    required=True,
-    type=click.Path(path_type=Path, exists=True),
-)
-@click.option("--period", required=True, help="The reporting period of the returns.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Judge overdue returns as of this date (default: today).",
-)
-@click.option(
-    "--mail",
-    "mail_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Where to write the reminder drafts (and the fresh workbooks).",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "sq", "sr"]),
-    default=None,
-    help="Language of the reminders and workbooks (default: the plan's first).",
-)
-@click.option("--smtp", metavar="HOST:PORT", help="Send the reminders (see generate).")
-@click.option("--no-starttls", is_flag=True, help="With --smtp: do not use STARTTLS.")
-@click.option("--dry-run", is_flag=True, help="With --smtp: show what would be sent.")
-@click.option("--allow-unsigned", is_flag=True, help="Read unsigned workbooks (flagged).")
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Signing key file (as for generate).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace drafts that already exist.")
+@plan_argument("FILES_OR_DIRS...", inputs_required=True)
+@period_option(help="The reporting period of the returns")
+@as_of_option
+@mail_options(True, "Where to write the reminder drafts (and the fresh workbooks).")
+@lang_option
+@overwrite_option
+@reading_options
+@json_option('{"period", "due_date", "as_of", "reminded": [...], "drafts", "sent"}')
 def remind(
     plan_path: Path,
     inputs: tuple[Path, ...],
     period: str,
     as_of: Any,
     mail_dir: Path,
-    lang: str | None,
-    smtp: str | None,
-    no_starttls: bool,
+    smtp: Any,
     dry_run: bool,
-    allow_unsigned: bool,
-    key_file: Path | None,
+    lang: str | None,
     overwrite: bool,
-) -> None:
+    reading: Any,
+    as_json: bool,
+) -> int:
     """Reminder drafts for institutions whose return is overdue, refused or flagged."""
-    from .consolidate import consolidate as run
-    from .errors import UsageError
-    from .generate import generate as gen
-    from .mail import reminder_reasons, write_reminders
-    from .parallel import read_many
-    from .periods import parse_reporting_period
-    from .signing import load_keys
+    from .workflows import collect_files, plan_period, reminder_round
 
-    plan = _load_plan_or_exit(plan_path)
-    try:
-        p = parse_reporting_period(period, plan.reporting.cycle, plan.start_year, plan.end_year)
-        found = _collect(inputs)
-        subs = read_many(
-            found.inputs,
-            plan,
-            p,
-            keys=load_keys(key_file),
-            require_signature=not allow_unsigned,
-        )
-        con = run(plan, subs, p, as_of.date() if as_of else None)
-        who = list(reminder_reasons(con))
-        fresh = {}
-        if who:
-            keys = load_keys(key_file, create=True)
-            made = gen(
-                plan,
-                p,
-                mail_dir / "workbooks",
-                institutions=who,
-                lang=lang,
-                keys=keys,
-                overwrite=True,
-                master=False,
-            )
-            fresh = {w.institution: w.path for w in made}
-        result = write_reminders(con, fresh, mail_dir, lang or plan.languages[0], overwrite)
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
-    click.echo(
-        f"{len(who)} institution(s) to remind for {p.label} (due {con.due_date}, as of {con.as_of})"
-    )
-    _report_mail(plan, result, smtp, not no_starttls, dry_run)
-
-
-def _store(db: str | None, plan_path: Path) -> Any:
-    from .store import Store, default_url
-
-    return Store(db or default_url(plan_path))
-
-
-@main.command()
-@click.argument(
-    "inputs",
-    metavar="FILES_OR_DIRS...",
-    nargs=-1,
-    required=True,
-    type=click.Path(path_type=Path, exists=True),
-)
-@click.option(
-    "--plan",
-    "plan_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The plan the returns belong to.",
-)
-@click.option(
-    "--db",
-    metavar="URL",
-    help="Store: a path or SQLAlchemy URL (default: <plan>.mne.sqlite next to the plan).",
-)
-@click.option("--allow-unsigned", is_flag=True, help="Keep unsigned workbooks (flagged).")
-@click.option(
-    "--key-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Key file to verify signatures.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Files read at once (default: the cores).",
-)
-def ingest(
-    inputs: tuple[Path, ...],
-    plan_path: Path,
-    db: str | None,
-    allow_unsigned: bool,
-    key_file: Path | None,
-    workers: int | None,
-) -> None:
-    """Keep every returned file (accepted or refused) in the history store."""
-    from .parallel import read_many
-    from .signing import load_keys
-
-    plan = _load_plan_or_exit(plan_path)
-    store = _store(db, plan_path)
-    found = _collect(inputs)
-    subs = read_many(
-        found.inputs,
+    plan = _load_plan(plan_path)
+    result = reminder_round(
         plan,
-        None,
-        keys=load_keys(key_file),
-        require_signature=not allow_unsigned,
-        workers=workers,
+        plan_period(plan, period),
+        collect_files(inputs),
+        reading,
+        mail_dir,
+        lang=lang,
+        as_of=as_of,
+        overwrite=overwrite,
+        smtp=smtp,
+        dry_run=dry_run,
     )
-    rows = []
-    for sub in subs:
-        res = store.ingest(sub)
-        reason = sub.refusal()
-        why = f"[{reason.code}]" if reason else ""
-        rows.append(
-            [
-                sub.name,
-                "new" if res.new else "already stored",
-                "accepted" if sub.accepted else f"refused {why}",
-                res.institution or "-",
-                res.period or "-",
-            ]
-        )
-    _table(["file", "store", "status", "institution", "period"], rows)
+    if as_json:
+        echo_json(result.to_dict())
+        return EXIT_OK
+    con = result.consolidation
     click.echo(
-        f"{sum(1 for r in rows if r[1] == 'new')} new, "
-        f"{sum(1 for r in rows if r[1] != 'new')} already stored, in {store.url}"
+        f"{len(result.reasons)} institution(s) to remind for {con.period.label}"
+        f" (due {con.due_date}, as of {con.as_of})"
     )
-    failed = any(s.refused for s in subs) or found.has_errors
-    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
+    _render_mail(plan, result.mail, result.sent)
+    return EXIT_OK
 
 
 @main.command()
-@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
-@click.option("--db", metavar="URL", help="Store (default: next to the plan).")
-@click.option("--period", help="One period (default: every stored period).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
-def status(plan_path: Path, db: str | None, period: str | None, as_of: Any) -> None:
-    """Who has returned what, what is overdue, and what is flagged."""
-    from .consolidate import consolidate as run
-    from .errors import UsageError
-    from .periods import Period, parse_reporting_period
+@plan_argument("FILES_OR_DIRS...", inputs_required=True)
+@db_option
+@reading_options
+@json_option('{"store", "files": [{"file", "new", "accepted", "refusal", ...}]}')
+def ingest(
+    plan_path: Path, inputs: tuple[Path, ...], db: str | None, reading: Any, as_json: bool
+) -> int:
+    """Keep every returned file (accepted or refused) in the history store."""
+    from .workflows import collect_files, ingest_files, open_store
 
-    plan = _load_plan_or_exit(plan_path)
-    store = _store(db, plan_path)
-    try:
-        labels = (
+    plan = _load_plan(plan_path)
+    store = open_store(db, plan_path, create=True)
+    rows = ingest_files(plan, store, collect_files(inputs), reading)
+    code = EXIT_PROBLEMS if any(not r.accepted for r in rows) else EXIT_OK
+    if as_json:
+        echo_json({"store": store.url, "files": [r.to_dict() for r in rows]})
+        return code
+    echo_table(
+        ["file", "store", "status", "institution", "period"],
+        [
             [
-                parse_reporting_period(
-                    period, plan.reporting.cycle, plan.start_year, plan.end_year
-                ).label
+                r.name,
+                "new" if r.new else "already stored",
+                "accepted" if r.accepted else f"refused [{r.refusal}]",
+                r.institution or "-",
+                r.period or "-",
             ]
-            if period
-            else store.periods(plan.id)
-        )
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
-    if not labels:
-        click.echo(f"no returns stored yet in {store.url}")
-        return
-    cons = {
-        lb: run(
-            plan,
-            store.submissions(plan.id, lb),
-            Period.parse(lb),
-            as_of.date() if as_of else None,
-            store.last_reported(plan.id, Period.parse(lb).end),
-        )
-        for lb in labels
-    }
-    head = ["institution", *labels]
-    rows = []
-    for inst in plan.carriers():
-        cells = []
-        for lb in labels:
-            rate = next((r for r in cons[lb].rates if r.institution == inst.id), None)
-            if rate is None:
-                cells.append("-")
-            elif rate.received:
-                cells.append("on time" if rate.on_time else "late")
-            else:
-                refused = any(s.refused and s.institution == inst.id for s in cons[lb].submissions)
-                overdue = cons[lb].as_of > cons[lb].due_date
-                cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
-        rows.append([inst.short_name, *cells])
-    _table(head, rows)
-    for lb in labels:
-        counts = {k: v for k, v in cons[lb].flags_by_code().items() if not k.startswith("plan-gap")}
+            for r in rows
+        ],
+    )
+    new = sum(1 for r in rows if r.new)
+    click.echo(f"{new} new, {len(rows) - new} already stored, in {store.url}")
+    return code
+
+
+@main.command()
+@plan_argument()
+@db_option
+@period_option(required=False, help="One period (default: every stored period)")
+@as_of_option
+@json_option('{"store", "periods", "institutions": [{"institution", "states"}], "flags"}')
+def status(plan_path: Path, db: str | None, period: str | None, as_of: Any, as_json: bool) -> int:
+    """Who has returned what, what is overdue, and what is flagged."""
+    from .workflows import open_store, plan_period, status_table
+
+    plan = _load_plan(plan_path)
+    p = plan_period(plan, period) if period else None
+    table = status_table(plan, open_store(db, plan_path, create=False), p, as_of)
+    if as_json:
+        echo_json(table.to_dict())
+        return EXIT_OK
+    if not table.periods:
+        click.echo(f"no returns stored yet in {table.store}")
+        return EXIT_OK
+    echo_table(["institution", *table.periods], [[n, *s] for _, n, s in table.rows])
+    for lb, counts in table.flags.items():
         text = ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
         click.echo(f"{lb} flags: {text}")
+    return EXIT_OK
 
 
 @main.command()
-@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
-@click.option("--db", metavar="URL", help="Store (default: next to the plan).")
-@click.option("--year", type=int, required=True)
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@plan_argument()
+@db_option
+@click.option("--year", type=int, required=True, help="The calendar year reported on.")
+@out_file_option("The yearly report workbook to write (.xlsx).")
 @click.option("--pdf", is_flag=True, help="Also print it to PDF with LibreOffice.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@overwrite_option
+@json_option('{"written": [paths], "pdf_note"}')
 def report(
-    plan_path: Path, db: str | None, year: int, out_path: Path, pdf: bool, overwrite: bool
-) -> None:
+    plan_path: Path,
+    db: str | None,
+    year: int,
+    out_path: Path,
+    pdf: bool,
+    overwrite: bool,
+    as_json: bool,
+) -> int:
     """The yearly report: activities realized, indicators on track, ratings, reporting."""
-    from .errors import Location, UsageError, fail
-    from .history import year_figures
-    from .report import to_pdf
-    from .yearly import write_yearly
+    from .workflows import check_outputs, check_year, open_store, yearly_report
 
-    plan = _load_plan_or_exit(plan_path)
-    try:
-        if out_path.exists() and not overwrite:
-            raise fail(
-                UsageError,
-                "output-exists",
-                f"{out_path} already exists",
-                Location(file=str(out_path)),
-            )
-        if not plan.start_year <= year <= plan.end_year:
-            raise fail(
-                UsageError,
-                "period-outside-strategy",
-                f"{year} is outside {plan.start_year}-{plan.end_year}",
-                Location(path="--year"),
-            )
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
-    fig = year_figures(_store(db, plan_path), plan, year)
-    written = [str(write_yearly(fig, plan, out_path))]
-    if pdf:
-        try:
-            written.append(str(to_pdf(out_path)))
-        except UsageError as exc:
-            click.echo("PDF not written: " + "; ".join(map(str, exc.report.problems)), err=True)
-            sys.exit(EXIT_PROBLEMS)
-    click.echo("Wrote " + ", ".join(written))
+    targets = [out_path, out_path.with_suffix(".pdf")] if pdf else [out_path]
+    check_outputs(targets, overwrite)
+    plan = _load_plan(plan_path)
+    check_year(plan, year)
+    out = yearly_report(plan, open_store(db, plan_path, create=False), year, out_path, pdf)
+    code = EXIT_PROBLEMS if out.pdf_note else EXIT_OK
+    if as_json:
+        echo_json({"written": [str(w) for w in out.written], "pdf_note": out.pdf_note or None})
+        return code
+    if out.pdf_note:
+        click.echo(f"PDF not written: {out.pdf_note}", err=True)
+    click.echo("Wrote " + ", ".join(str(w) for w in out.written))
+    return code
 
 
 @main.command("update-plan")
-@click.argument("master", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@plan_argument("MASTER", inputs_required=True)
+@out_file_option("The new plan file to write (YAML).")
 @click.option("--version", "new_version", help="Version label of the new plan.")
+@key_file_option
 @click.option("--allow-unsigned", is_flag=True, help="Read an unsigned master workbook.")
-@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--overwrite", is_flag=True, help="Replace an existing output plan.")
+@overwrite_option
+@json_option('{"ok", "problems", "changes": [...], "version", "fingerprint", "out"}')
 def update_plan(
-    master: Path,
     plan_path: Path,
+    inputs: tuple[Path, ...],
     out_path: Path,
     new_version: str | None,
-    allow_unsigned: bool,
     key_file: Path | None,
+    allow_unsigned: bool,
     overwrite: bool,
-) -> None:
-    """Read ONATC's fields from the master workbook and write a new plan version."""
-    from .errors import UsageError
-    from .planning import apply_updates, read_plan_updates, write_plan
-    from .signing import load_keys
+    as_json: bool,
+) -> int:
+    """Read ONATC's fields from the master workbook and write a new plan version.
 
-    plan = _load_plan_or_exit(plan_path)
-    update = read_plan_updates(master, plan, load_keys(key_file), not allow_unsigned)
-    for p in [*update.submission.problems, *update.problems]:
-        _echo_problem(p, err=True)
-    if not update.ok:
+    The old form `update-plan MASTER --plan PLAN` still works.
+    """
+    from .workflows import check_outputs
+    from .workflows import update_plan as run
+
+    if len(inputs) != 1:
+        raise fail(
+            UsageError,
+            "usage-error",
+            f"give one master workbook, not {len(inputs)}",
+            Location(path="MASTER"),
+        )
+    check_outputs([out_path], overwrite, inputs)
+    plan = _load_plan(plan_path)
+    result = run(
+        plan,
+        inputs[0],
+        out_path,
+        key_file=key_file,
+        require_signature=not allow_unsigned,
+        new_version=new_version,
+        overwrite=overwrite,
+    )
+    if as_json:
+        echo_json(result.to_dict())
+        return EXIT_OK if result.new_plan else EXIT_PROBLEMS
+    update = result.update
+    for pr in [*update.submission.problems, *update.problems]:
+        echo_problem(pr, err=True)
+    if result.new_plan is None:
         click.echo("no new plan written: fix the problems above in the master workbook", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    new = apply_updates(plan, update.changes, new_version)
-    try:
-        write_plan(new, out_path, overwrite)
-    except UsageError as exc:
-        _die(exc, EXIT_USAGE)
+        return EXIT_PROBLEMS
     for ch in update.changes:
         click.echo(f"  {ch}")
     click.echo(
         f"{len(update.changes)} change(s); plan {plan.version} ({plan.fingerprint}) ->"
-        f" {new.version} ({new.fingerprint}) written to {out_path}"
+        f" {result.new_plan.version} ({result.new_plan.fingerprint}) written to {out_path}"
     )
+    return EXIT_OK

@@ -163,6 +163,13 @@ CATALOG: dict[str, Code] = {
             "one-time activity on a multi-year timeline",
             "A publication, launch or signing is an event: give it the year it happens in.",
         ),
+        # -- issue 16: the framework's critique, 'resources are also vaguely defined'
+        _c(
+            "activity-no-inputs",
+            W,
+            "activity without stated inputs",
+            "State the human, material and financial resources the activity uses (field 'inputs').",
+        ),
         _c(
             "frequency-unassigned",
             W,
@@ -689,6 +696,41 @@ CATALOG: dict[str, Code] = {
             "spreadsheet format limit exceeded",
             "Shorten the text named (Excel limits titles and messages).",
         ),
+        # -- issue 14: the command-line error boundary ----------------------------
+        _c(
+            "file-system-error",
+            E,
+            "a file or folder could not be read or written",
+            "Check that the path named exists, that you may write to its folder,"
+            " and that the disk is not full; then run the command again.",
+        ),
+        _c(
+            "store-error",
+            E,
+            "the history store could not be opened or used",
+            "Check --db: a SQLite file's folder must exist and be writable; a database URL"
+            " needs its server running and its driver installed.",
+        ),
+        _c(
+            "store-not-found",
+            E,
+            "no history store there",
+            "Run `mne-workbook ingest` first to create the store, or pass --db with the"
+            " path of the existing store.",
+        ),
+        _c(
+            "mail-send-failed",
+            E,
+            "the drafts could not be sent",
+            "Check --smtp HOST:PORT, STARTTLS and MNE_SMTP_USER / MNE_SMTP_PASSWORD; the"
+            " drafts are written and can also be sent by hand.",
+        ),
+        _c(
+            "internal-error",
+            E,
+            "unexpected internal error (a bug)",
+            "Report it with the command you ran; MNE_WORKBOOK_DEBUG=1 shows the traceback.",
+        ),
     ]
 }
 
@@ -808,7 +850,13 @@ class Report:
 
 
 class MneError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    ``exit_status`` is the command-line exit code it ends in: 2 when the command could
+    not run (arguments, environment), 1 when the data given had problems.
+    """
+
+    exit_status = 2
 
     def __init__(self, report: Report) -> None:
         self.report = report
@@ -818,6 +866,8 @@ class MneError(Exception):
 
 class PlanError(MneError):
     """A plan file could not be loaded (see ``report``)."""
+
+    exit_status = 1
 
 
 class UsageError(MneError):
@@ -830,6 +880,8 @@ class StoreError(MneError):
 
 class GenerationError(MneError):
     """A workbook could not be generated (a format limit was hit)."""
+
+    exit_status = 1
 
 
 class SigningKeyError(UsageError):

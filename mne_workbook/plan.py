@@ -31,6 +31,8 @@ class Institution:
     short_name: str
     emails: tuple[str, ...] = ()
     note: str | None = None
+    #: The source does not name this institution: its carrier role is assigned for illustration.
+    illustrative: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class Plan:
     description: str | None = None
     languages: tuple[str, ...] = ("en",)
     reporting: ReportingCalendar = field(default_factory=ReportingCalendar)
+    #: Plan-level review notes (for the sample plan: the framework's section V.1 critique).
+    critique: tuple[str, ...] = ()
 
     def institution(self, institution_id: str) -> Institution:
         for inst in self.institutions:
@@ -244,7 +248,14 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
         email = i.get("email")
         emails = (email,) if isinstance(email, str) else tuple(email or ())
         institutions.append(
-            Institution(i["id"], i["name"], i.get("short_name") or i["id"], emails, i.get("note"))
+            Institution(
+                i["id"],
+                i["name"],
+                i.get("short_name") or i["id"],
+                emails,
+                i.get("note"),
+                bool(i.get("illustrative", False)),
+            )
         )
     return Plan(
         id=d["id"],
@@ -255,6 +266,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
         vision=_opt(d, "vision"),
         mission=_opt(d, "mission"),
         description=_opt(d, "description"),
+        critique=tuple(d.get("critique") or ()),
         languages=tuple(d.get("languages") or ("en",)),
         reporting=ReportingCalendar(
             cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
@@ -350,6 +362,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "vision": plan.vision,
             "mission": plan.mission,
             "description": plan.description,
+            "critique": list(plan.critique),
             "languages": list(plan.languages),
             "reporting": _drop_none(
                 {
@@ -366,6 +379,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                         "short_name": i.short_name,
                         "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
                         "note": i.note,
+                        "illustrative": i.illustrative or None,
                     }
                 )
                 for i in plan.institutions

@@ -52,11 +52,19 @@ def _checks(plan: Plan, src: PlanSource | None) -> Iterator[Problem]:
                     yield Problem(
                         "activity-no-indicators", f"{act.code} has no indicators", at(*a_path)
                     )
+                if not (act.inputs or "").strip():
+                    yield Problem(
+                        "activity-no-inputs",
+                        f"{act.code} states no inputs (human, material or financial resources)",
+                        at(*a_path),
+                    )
                 start, end = plan.activity_span(act)
                 if ONE_TIME.search(act.title) and end.year > start.year:
+                    own = act.timeline_start is not None or act.timeline_end is not None
+                    span = f"{start.year}-{end.year}" + ("" if own else " (the strategy period)")
                     yield Problem(
                         "one-time-activity-multi-year",
-                        f"{act.code} reads as a one-time event but runs {start.year}-{end.year}",
+                        f"{act.code} reads as a one-time event but runs {span}",
                         at(*a_path, "title"),
                     )
                 for ri, res in enumerate(act.expected_results):

@@ -590,6 +590,15 @@ def _identity_sheet(wb: Workbook, identity: Identity, guard: _Guard, password: s
     _protect(ws, password)
 
 
+def _institution_note(institution: Institution | None, cat: Catalog) -> list[tuple[str, str]]:
+    """The cover's note on an institution: illustrative carrier role, the plan's own note."""
+    if institution is None:
+        return []
+    parts = [cat.text("institution_illustrative")] if institution.illustrative else []
+    parts += [institution.note] if institution.note else []
+    return [("institution_note", " ".join(parts))] if parts else []
+
+
 def _cover(
     ws: Worksheet,
     fmt: _Formats,
@@ -612,6 +621,7 @@ def _cover(
         ("plan", plan.title),
         ("mission", plan.mission or ""),
         ("institution", institution.name if institution else cat.text("master_institution")),
+        *_institution_note(institution, cat),
         (
             "period",
             f"{period.label} ("

@@ -32,6 +32,7 @@ def activity(
         "code": code,
         "title": f"Activity {code}",
         "carriers": ["kp"],
+        "inputs": "Staff time",
         "expected_results": [
             {
                 "text": "Result",

@@ -102,9 +102,9 @@ def test_legacy_password_hash_matches_known_values() -> None:
 
 def test_sample_plan_generates_for_its_last_period(kosovo_path: Path, tmp_path: Path) -> None:
     code, out = run("generate", str(kosovo_path), "--period", "2019-Q4", "--out", str(tmp_path))
-    assert "12 workbook(s) for 2019-Q4 (due 2020-01-15)" in out
+    assert "14 workbook(s) for 2019-Q4 (due 2020-01-15)" in out
     assert code == 0
     files = sorted(p.name for p in tmp_path.glob("*.xlsx"))
-    assert len(files) == 12  # 11 carrier institutions + master
+    assert len(files) == 14  # 13 carrier institutions + master
     master = open_wb(tmp_path / "MASTER_ks-ath-2015-2019_2019-Q4.xlsx")
     assert [n for n in master.sheetnames if n.startswith("SO")] == ["SO1", "SO2", "SO3", "SO4"]

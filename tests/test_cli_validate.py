@@ -36,8 +36,10 @@ def test_json_report_is_data(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["validate", "--json", str(path)])
     assert r.exit_code == 1
     data = json.loads(r.output)
-    assert data["valid"] is False and data["errors"] == 1
-    [p] = data["problems"]
+    assert data["valid"] is False
+    [report] = data["plans"]  # one shape for one plan or several
+    assert report["valid"] is False and report["errors"] == 1
+    [p] = report["problems"]
     assert p["code"] == "unknown-institution" and p["severity"] == "error"
     assert p["line"] > 0 and p["path"].endswith(".carriers[0]") and p["hint"]
 

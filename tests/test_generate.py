@@ -428,3 +428,20 @@ def test_baseline_and_target_years_show_in_the_number_format_not_the_value(
     base, target = ws.cell(r, col_of(ws, "baseline")), ws.cell(r, col_of(ws, "target"))
     assert (base.value, base.number_format) == (6, 'General" (2024)"')
     assert (target.value, target.number_format) == (12, 'General" (2027)"')
+
+
+def test_cover_says_when_an_institution_is_illustrative(tmp_path: Path) -> None:
+    d = plan(activities=[activity(carriers=["kp", "mlsw"])])
+    d["institutions"][1] |= {"illustrative": True, "note": "Not named in the framework."}
+    written = generate(load_plan(write(tmp_path, d)), Period.parse("2026-Q2"), tmp_path / "out")
+    paths = {w.institution or "master": w.path for w in written}
+    cat = catalog("en")
+
+    def cover(who: str) -> dict[Any, Any]:
+        ws = open_wb(paths[who])["Cover"]
+        return {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+
+    note = cover("mlsw")[cat.text("institution_note")]
+    assert note == cat.text("institution_illustrative") + " Not named in the framework."
+    assert cat.text("institution_note") not in cover("kp")
+    assert cat.text("institution_note") not in cover("master")

@@ -107,3 +107,25 @@ def test_warnings_are_located_by_json_path_and_line(tmp_path: Path) -> None:
         ".expected_results[0].indicators[0]"
     )
     assert "id: A1.1.1-1" in path.read_text("utf-8").splitlines()[w.location.line - 1]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("inputs", [None, "", "   "])
+def test_activity_without_stated_inputs(tmp_path: Path, inputs: str | None) -> None:
+    a = activity()
+    if inputs is None:
+        del a["inputs"]
+    else:
+        a["inputs"] = inputs
+    [(code, msg)] = warnings_of(tmp_path, plan(activities=[a]))
+    assert code == "activity-no-inputs"
+    assert msg.startswith("A1.1.1 ")
+
+
+def test_one_time_warning_says_when_the_span_is_the_strategy_period(tmp_path: Path) -> None:
+    own = activity("A1.1.1", title="Publication of a study", timeline={"start": 2025, "end": 2026})
+    none = activity("A1.1.2", title="Publication of a study")
+    msgs = [m for c, m in warnings_of(tmp_path, plan(activities=[own, none]))]
+    assert msgs == [
+        "A1.1.1 reads as a one-time event but runs 2025-2026",
+        "A1.1.2 reads as a one-time event but runs 2025-2027 (the strategy period)",
+    ]

@@ -1,0 +1,619 @@
+"""The commands' workflows as library functions: paths and objects in, data out.
+
+Each function here is one command's job (a round of workbooks, a consolidation with
+or without the store, the status table, the reminder round, the yearly report, an
+ingest, a plan update); ``cli.py`` only parses, calls one of them, renders the result
+and sets the exit code. None of them prints or exits; problems are raised as
+:class:`~mne_workbook.errors.MneError` subclasses or returned as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import Location, UsageError, fail
+
+if TYPE_CHECKING:
+    from .consolidate import Consolidation
+    from .generate import GeneratedWorkbook
+    from .mail import MailResult, SmtpSettings
+    from .periods import Period
+    from .plan import Plan
+    from .planning import PlanUpdate
+    from .reader import Submission
+    from .signing import KeyRing
+    from .store import Store
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How returned files are read: keys, whether a signature is required, bounds."""
+
+    key_file: Path | None = None
+    require_signature: bool = True
+    workers: int | None = None
+    timeout: float = 60.0
+    memory_mb: int = 1024
+    max_file_mb: int = 20
+
+    def keys(self) -> KeyRing | None:
+        from .signing import load_keys
+
+        return load_keys(self.key_file, create=False)
+
+    def read(
+        self,
+        files: Sequence[Path],
+        plan: Plan,
+        period: Period | None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> list[Submission]:
+        from .parallel import Bounds, read_many
+        from .safety import Limits
+
+        return read_many(
+            files,
+            plan,
+            period,
+            keys=self.keys(),
+            require_signature=self.require_signature,
+            workers=self.workers,
+            limits=Limits(max_file_bytes=self.max_file_mb * 1024 * 1024),
+            bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
+            progress=progress,
+        )
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories searched (recursively) for .xlsx files; each once."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(
+                q
+                for q in p.rglob("*")
+                if q.is_file()
+                and q.suffix.lower() == ".xlsx"
+                and not q.name.startswith(("~$", ".~"))
+            )
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def check_outputs(targets: Iterable[Path], overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse (before anything is read or written) an output that exists without
+    ``overwrite``, or that is one of the inputs."""
+    targets = list(targets)
+    if not overwrite:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            raise fail(
+                UsageError,
+                "output-exists",
+                f"{existing[0]} already exists",
+                Location(file=str(existing[0])),
+            )
+    inputs_set = {f.resolve() for f in inputs}
+    clash = [t for t in targets if t.resolve() in inputs_set]
+    if clash:
+        raise fail(
+            UsageError,
+            "output-exists",
+            f"{clash[0]} is one of the inputs",
+            Location(file=str(clash[0])),
+        )
+
+
+def plan_period(plan: Plan, label: str) -> Period:
+    """A period of the plan's cycle inside its strategy (raises UsageError otherwise)."""
+    from .periods import parse_reporting_period
+
+    return parse_reporting_period(label, plan.reporting.cycle, plan.start_year, plan.end_year)
+
+
+def open_store(db: str | None, plan_path: Path, create: bool) -> Store:
+    """The history store named by ``db`` (default: next to the plan). Without ``create``
+    a SQLite store that does not exist is refused instead of being created empty."""
+    from .store import Store, as_url, default_url
+
+    url = as_url(db) if db else default_url(plan_path)
+    if not create and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise fail(
+                UsageError,
+                "store-not-found",
+                f"no history store at {path}",
+                Location(file=str(path), path="--db"),
+            )
+    return Store(url)
+
+
+def send_drafts(drafts: Sequence[Any], smtp: SmtpSettings, dry_run: bool) -> list[str]:
+    """Send drafts; a refused connection or login becomes ``mail-send-failed``."""
+    import smtplib
+
+    from .mail import send
+
+    try:
+        return send(drafts, smtp, dry_run)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise fail(
+            UsageError,
+            "mail-send-failed",
+            f"{smtp.host}:{smtp.port}: {type(exc).__name__}: {exc}",
+            Location(path="--smtp"),
+        ) from None
+
+
+# --------------------------------------------------------------------------- generate
+
+
+@dataclass
+class Round:
+    """What ``generate`` wrote: the workbooks, and the drafts when asked."""
+
+    plan: Plan
+    period: Period
+    out_dir: Path
+    workbooks: list[GeneratedWorkbook]
+    seconds: float
+    mail: MailResult | None = None
+    sent: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period.label,
+            "due_date": self.period.due_date(self.plan.reporting.grace_days).isoformat(),
+            "out": str(self.out_dir),
+            "workbooks": [w.to_dict() for w in self.workbooks],
+            "drafts": mail_dict(self.mail),
+            "sent": self.sent,
+        }
+
+
+def mail_dict(result: MailResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "drafts": [
+            {"institution": d.institution, "path": str(d.path), "to": list(d.to)}
+            for d in result.drafts
+        ],
+        "without_contact": list(result.without_contact),
+    }
+
+
+def password_from_env(var: str | None) -> str | None:
+    """The sheet password held in environment variable ``var`` (UsageError if unset)."""
+    if not var:
+        return None
+    password = os.environ.get(var)
+    if not password:
+        raise fail(
+            UsageError,
+            "password-env-missing",
+            f"environment variable {var} is not set or empty",
+            Location(path="--password-env"),
+        )
+    return password
+
+
+def generate_round(
+    plan: Plan,
+    period: Period,
+    out_dir: Path,
+    *,
+    key_file: Path | None = None,
+    institutions: Sequence[str] = (),
+    lang: str | None = None,
+    password: str | None = None,
+    overwrite: bool = False,
+    master: bool = True,
+    mail_dir: Path | None = None,
+    smtp: SmtpSettings | None = None,
+    dry_run: bool = False,
+) -> Round:
+    """Write the period's workbooks (signed), the drafts when ``mail_dir``, and send
+    them when ``smtp``."""
+    from .generate import generate
+    from .mail import write_round_drafts
+    from .signing import load_keys
+
+    started = time.perf_counter()
+    keys = load_keys(key_file, create=True)
+    written = generate(
+        plan,
+        period,
+        out_dir,
+        keys=keys,
+        institutions=list(institutions) or None,
+        lang=lang,
+        password=password,
+        overwrite=overwrite,
+        master=master,
+    )
+    result = Round(plan, period, out_dir, written, time.perf_counter() - started)
+    if mail_dir is not None:
+        pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
+        result.mail = write_round_drafts(
+            plan, period, pairs, mail_dir, lang or plan.languages[0], overwrite
+        )
+        if smtp is not None:
+            result.sent = send_drafts(result.mail.drafts, smtp, dry_run)
+    return result
+
+
+# --------------------------------------------------------------------------- consolidate
+
+
+@dataclass
+class ConsolidationRun:
+    """A consolidation and the files read for it in this run."""
+
+    consolidation: Consolidation
+    read: list[Submission]  # the files given in this run, accepted or refused
+    seconds: float = 0.0
+
+    @property
+    def refused(self) -> list[Submission]:
+        return [s for s in self.read if s.refused]
+
+
+def consolidate_returns(
+    plan: Plan,
+    period: Period,
+    files: Sequence[Path],
+    reading: ReadSettings,
+    *,
+    store: Store | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> ConsolidationRun:
+    """Read ``files`` and consolidate the period; with ``store``, the files are ingested
+    first and the consolidation uses every stored return and the history."""
+    from .consolidate import consolidate
+    from .history import build_history
+
+    started = time.perf_counter()
+    subs = reading.read(files, plan, period, progress)
+    if store is None:
+        con = consolidate(plan, subs, period, as_of)
+    else:
+        for sub in subs:
+            store.ingest(sub)
+        stored = store.submissions(plan.id, period.label)
+        con = consolidate(plan, stored, period, as_of, store.last_reported(plan.id, period.end))
+        con.history = build_history(store, plan, period, as_of)
+    return ConsolidationRun(con, subs, time.perf_counter() - started)
+
+
+@dataclass
+class Outputs:
+    """Files written for a result; ``pdf_note`` says why the PDF is missing."""
+
+    written: list[Path]
+    pdf_note: str = ""
+
+
+def pdf_or_note(xlsx: Path) -> tuple[Path | None, str]:
+    """Print ``xlsx`` to PDF; when LibreOffice cannot, the reason instead."""
+    from .report import to_pdf
+
+    try:
+        return to_pdf(xlsx), ""
+    except UsageError as exc:
+        return None, "; ".join(str(p) for p in exc.report.problems)
+
+
+def consolidation_targets(
+    out_path: Path, csv_dir: Path | None, json_file: Path | None, pdf: bool
+) -> list[Path]:
+    targets = [out_path]
+    if pdf:
+        targets.append(out_path.with_suffix(".pdf"))
+    if json_file is not None:
+        targets.append(json_file)
+    if csv_dir is not None:
+        targets += [
+            csv_dir / n for n in ("matrix.csv", "flags.csv", "submissions.csv", "reporting.csv")
+        ]
+    return targets
+
+
+def write_consolidation(
+    con: Consolidation,
+    out_path: Path,
+    *,
+    csv_dir: Path | None = None,
+    json_file: Path | None = None,
+    pdf: bool = False,
+) -> Outputs:
+    """The consolidated workbook, and CSV / JSON / PDF when asked."""
+    from .report import write_consolidated, write_csv, write_json
+
+    write_consolidated(con, out_path)
+    out = Outputs([out_path])
+    if csv_dir is not None:
+        out.written += write_csv(con, csv_dir)
+    if json_file is not None:
+        out.written.append(write_json(con, json_file))
+    if pdf:
+        made, out.pdf_note = pdf_or_note(out_path)
+        if made is not None:
+            out.written.append(made)
+    return out
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+@dataclass(frozen=True)
+class IngestRow:
+    name: str
+    new: bool
+    accepted: bool
+    refusal: str  # the refusal's code, "" when accepted
+    institution: str
+    period: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.name,
+            "new": self.new,
+            "accepted": self.accepted,
+            "refusal": self.refusal or None,
+            "institution": self.institution or None,
+            "period": self.period or None,
+        }
+
+
+def ingest_files(
+    plan: Plan, store: Store, files: Sequence[Path], reading: ReadSettings
+) -> list[IngestRow]:
+    """Read every file and keep it (accepted or refused) in the store."""
+    rows = []
+    for sub in reading.read(files, plan, None):
+        res = store.ingest(sub)
+        reason = sub.refusal()
+        rows.append(
+            IngestRow(
+                sub.name,
+                res.new,
+                sub.accepted,
+                reason.code if reason else "",
+                res.institution,
+                res.period,
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- status
+
+
+@dataclass
+class StatusTable:
+    """Each carrier's state per stored period, and each period's flags by code.
+
+    States: ``on time``, ``late``, ``refused``, ``OVERDUE``, ``pending``, ``-`` (no
+    return expected).
+    """
+
+    store: str
+    periods: list[str]
+    rows: list[tuple[str, str, list[str]]]  # institution id, short name, one state per period
+    flags: dict[str, dict[str, int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "periods": self.periods,
+            "institutions": [
+                {
+                    "institution": i,
+                    "short_name": n,
+                    "states": dict(zip(self.periods, s, strict=True)),
+                }
+                for i, n, s in self.rows
+            ],
+            "flags": self.flags,
+        }
+
+
+def status_table(
+    plan: Plan, store: Store, period: Period | None = None, as_of: dt.date | None = None
+) -> StatusTable:
+    """Who has returned what for ``period`` (default: every stored period)."""
+    from .consolidate import consolidate
+    from .periods import Period
+
+    labels = [period.label] if period else store.periods(plan.id)
+    cons = {}
+    for lb in labels:
+        p = Period.parse(lb)
+        cons[lb] = consolidate(
+            plan, store.submissions(plan.id, lb), p, as_of, store.last_reported(plan.id, p.end)
+        )
+    rows = []
+    for inst in plan.carriers():
+        cells = []
+        for lb in labels:
+            con = cons[lb]
+            rate = next((r for r in con.rates if r.institution == inst.id), None)
+            if rate is None:
+                cells.append("-")
+            elif rate.received:
+                cells.append("on time" if rate.on_time else "late")
+            else:
+                refused = any(s.refused and s.institution == inst.id for s in con.submissions)
+                overdue = con.as_of > con.due_date
+                cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
+        rows.append((inst.id, inst.short_name, cells))
+    flags = {
+        lb: {k: v for k, v in cons[lb].flags_by_code().items() if not k.startswith("plan-gap")}
+        for lb in labels
+    }
+    return StatusTable(store.url, labels, rows, flags)
+
+
+# --------------------------------------------------------------------------- remind
+
+
+@dataclass
+class ReminderRound:
+    """Who is reminded and why, the drafts written, and what was sent."""
+
+    consolidation: Consolidation
+    reasons: dict[str, list[str]]
+    mail: MailResult
+    sent: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        con = self.consolidation
+        return {
+            "period": con.period.label,
+            "due_date": con.due_date.isoformat(),
+            "as_of": con.as_of.isoformat(),
+            "reminded": [{"institution": i, "reason": r[0]} for i, r in self.reasons.items()],
+            "drafts": mail_dict(self.mail),
+            "sent": self.sent,
+        }
+
+
+def reminder_round(
+    plan: Plan,
+    period: Period,
+    files: Sequence[Path],
+    reading: ReadSettings,
+    mail_dir: Path,
+    *,
+    lang: str | None = None,
+    as_of: dt.date | None = None,
+    overwrite: bool = False,
+    smtp: SmtpSettings | None = None,
+    dry_run: bool = False,
+) -> ReminderRound:
+    """Reminder drafts (a fresh workbook attached) for institutions whose return is
+    overdue, refused or flagged; sent when ``smtp``."""
+    from .consolidate import consolidate
+    from .generate import generate
+    from .mail import reminder_reasons, write_reminders
+    from .signing import load_keys
+
+    con = consolidate(plan, reading.read(files, plan, period), period, as_of)
+    reasons = reminder_reasons(con)
+    fresh = {}
+    if reasons:
+        made = generate(
+            plan,
+            period,
+            mail_dir / "workbooks",
+            institutions=list(reasons),
+            lang=lang,
+            keys=load_keys(reading.key_file, create=True),
+            overwrite=True,
+            master=False,
+        )
+        fresh = {w.institution: w.path for w in made}
+    result = write_reminders(con, fresh, mail_dir, lang or plan.languages[0], overwrite)
+    out = ReminderRound(con, reasons, result)
+    if smtp is not None:
+        out.sent = send_drafts(result.drafts, smtp, dry_run)
+    return out
+
+
+# --------------------------------------------------------------------------- yearly report
+
+
+def check_year(plan: Plan, year: int) -> None:
+    if not plan.start_year <= year <= plan.end_year:
+        raise fail(
+            UsageError,
+            "period-outside-strategy",
+            f"{year} is outside {plan.start_year}-{plan.end_year}",
+            Location(path="--year"),
+        )
+
+
+def yearly_report(plan: Plan, store: Store, year: int, out_path: Path, pdf: bool) -> Outputs:
+    """Write the yearly report from the store (and its PDF when asked)."""
+    from .history import year_figures
+    from .yearly import write_yearly
+
+    check_year(plan, year)
+    out = Outputs([write_yearly(year_figures(store, plan, year), plan, out_path)])
+    if pdf:
+        made, out.pdf_note = pdf_or_note(out_path)
+        if made is not None:
+            out.written.append(made)
+    return out
+
+
+# --------------------------------------------------------------------------- update-plan
+
+
+@dataclass
+class PlanUpdateResult:
+    update: PlanUpdate
+    new_plan: Plan | None
+    written: Path | None
+
+    def to_dict(self) -> dict[str, Any]:
+        u = self.update
+        return {
+            "ok": u.ok,
+            "problems": [p.to_dict() for p in [*u.submission.problems, *u.problems]],
+            "changes": [
+                {
+                    "activity": c.activity,
+                    "indicator": c.indicator,
+                    "field": c.field,
+                    "old": c.old,
+                    "new": c.new,
+                    "cell": str(c.cell),
+                }
+                for c in u.changes
+            ],
+            "version": self.new_plan.version if self.new_plan else None,
+            "fingerprint": self.new_plan.fingerprint if self.new_plan else None,
+            "out": str(self.written) if self.written else None,
+        }
+
+
+def update_plan(
+    plan: Plan,
+    master: Path,
+    out_path: Path,
+    *,
+    key_file: Path | None = None,
+    require_signature: bool = True,
+    new_version: str | None = None,
+    overwrite: bool = False,
+) -> PlanUpdateResult:
+    """Read ONATC's fields from the master workbook; write the new plan when it is clean."""
+    from .planning import apply_updates, read_plan_updates, write_plan
+    from .signing import load_keys
+
+    update = read_plan_updates(master, plan, load_keys(key_file), require_signature)
+    if not update.ok:
+        return PlanUpdateResult(update, None, None)
+    new = apply_updates(plan, update.changes, new_version)
+    return PlanUpdateResult(update, new, write_plan(new, out_path, overwrite))
