@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Ingested:
     institution: str
     period: str
     problem: Problem | None = None  # why it was refused (new files only)
+    submission: Submission | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ def ingest_inputs(
             res.institution,
             res.period,
             why,
+            sub,
         )
     return [o for o in out if o is not None]
 

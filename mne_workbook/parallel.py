@@ -25,15 +25,8 @@ from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
 from .reader import Submission, read_return
-from .safety import Limits
+from .safety import DEFAULT_TIMEOUT, Limits
 from .signing import KeyRing
-
-
-#: Default seconds per file. Measured (benchmarks/hardening.py, 2 cores at load 7): the
-#: slowest honest file we can build, the master of a 10,000-indicator plan (1 MB), reads
-#: in 3 s CPU / 5 s wall; a real return in 0.1 s. A stalling file is stopped after 8 s,
-#: so it costs under 10 s.
-DEFAULT_TIMEOUT = 8.0
 
 
 @dataclass(frozen=True)
@@ -60,11 +53,12 @@ def _child(
     keys: KeyRing | None,
     require: bool,
     memory_mb: int,
+    master: bool = False,
 ) -> None:
     try:
         budget = _vm_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
-        sub = read_return(path, plan, period, limits, keys, require)
+        sub = read_return(path, plan, period, limits, keys, require, master)
         conn.send(sub)
     except MemoryError:
         conn.send(None)
@@ -109,6 +103,7 @@ def read_many(
     workers: int | None = None,
     bounds: Bounds | None = None,
     progress: Callable[[int], Any] | None = None,
+    master: bool = False,
 ) -> list[Submission]:
     """Read ``paths`` in bounded child processes; one Submission per path, in order.
 
@@ -138,6 +133,7 @@ def read_many(
                     keys,
                     require_signature,
                     bounds.memory_mb,
+                    master,
                 ),
             )
             proc.start()

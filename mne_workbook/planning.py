@@ -61,6 +61,12 @@ def read_plan_updates(
     sub = read_return(
         master, plan, None, keys=keys, require_signature=require_signature, master=True
     )
+    return plan_updates(sub, plan)
+
+
+def plan_updates(sub: Submission, plan: Plan) -> PlanUpdate:
+    """The changes in a master workbook already read (``read_return(..., master=True)``,
+    or the bounded reader with ``master=True``)."""
     update = PlanUpdate(sub, [], [])
     if sub.refused:
         return update

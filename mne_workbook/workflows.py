@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Location, UsageError, fail
+from .discovery import Discovery, Input
+from .errors import Location, Problem, UsageError, fail
+from .safety import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .consolidate import Consolidation
     from .generate import GeneratedWorkbook
+    from .intake import Ingested
     from .mail import MailResult, SmtpSettings
     from .periods import Period
     from .plan import Plan
@@ -41,22 +44,38 @@ class ReadSettings:
     key_file: Path | None = None
     require_signature: bool = True
     workers: int | None = None
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = 1024
     max_file_mb: int = 20
 
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
     def keys(self) -> KeyRing | None:
+        """The keys that verify returns; ``key-not-found`` when a signature is required
+        and there is no key anywhere (said once, not as a refusal of every return)."""
+        from .signing import keys_for_reading
+
+        return keys_for_reading(self.key_file, self.require_signature)
+
+    def key_warnings(self) -> list[Problem]:
+        """What is wrong with the key file that is not fatal (readable by others)."""
         from .signing import load_keys
 
-        return load_keys(self.key_file, create=False)
+        ring = load_keys(self.key_file, create=False)
+        return list(ring.warnings) if ring else []
 
     def read(
         self,
-        files: Sequence[Path],
+        files: Sequence[Input | Path],
         plan: Plan,
         period: Period | None,
         progress: Callable[[int], Any] | None = None,
+        *,
+        master: bool = False,
     ) -> list[Submission]:
+        """Read through the one bounded path (a child process per file)."""
         from .parallel import Bounds, read_many
         from .safety import Limits
 
@@ -67,34 +86,20 @@ class ReadSettings:
             keys=self.keys(),
             require_signature=self.require_signature,
             workers=self.workers,
-            limits=Limits(max_file_bytes=self.max_file_mb * 1024 * 1024),
+            limits=Limits(max_file_bytes=self.max_file_bytes),
             bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
             progress=progress,
+            master=master,
         )
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files; each once."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out += sorted(
-                q
-                for q in p.rglob("*")
-                if q.is_file()
-                and q.suffix.lower() == ".xlsx"
-                and not q.name.startswith(("~$", ".~"))
-            )
-        else:
-            out.append(p)
-    seen: set[Path] = set()
-    unique = []
-    for p in out:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+def collect_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Discovery:
+    """Every entry under ``paths`` (see :mod:`discovery`): regular files of any
+    extension to read, everything else listed with a reason. ``exclude``: our own files
+    (the store, this command's outputs)."""
+    from .discovery import discover
+
+    return discover(list(paths), exclude=exclude)
 
 
 def check_outputs(targets: Iterable[Path], overwrite: bool, inputs: Iterable[Path] = ()) -> None:
@@ -128,7 +133,7 @@ def plan_period(plan: Plan, label: str) -> Period:
     return parse_reporting_period(label, plan.reporting.cycle, plan.start_year, plan.end_year)
 
 
-def open_store(db: str | None, plan_path: Path, create: bool) -> Store:
+def open_store(db: str | None, plan_path: Path, create: bool, rebuild: bool = False) -> Store:
     """The history store named by ``db`` (default: next to the plan). Without ``create``
     a SQLite store that does not exist is refused instead of being created empty."""
     from .store import Store, as_url, default_url
@@ -143,7 +148,21 @@ def open_store(db: str | None, plan_path: Path, create: bool) -> Store:
                 f"no history store at {path}",
                 Location(file=str(path), path="--db"),
             )
-    return Store(url)
+    return Store(url, rebuild=rebuild)
+
+
+def store_paths(db: str | None, plan_path: Path) -> list[Path]:
+    """The files of the store named by ``db`` (default: next to the plan), without
+    opening it: input discovery never reads them as returns."""
+    from .store import as_url, default_url
+
+    url = as_url(db) if db else default_url(plan_path)
+    if not url.startswith("sqlite:///"):
+        return []
+    path = Path(url.removeprefix("sqlite:///"))
+    return [path.parent / "mne-archive"] + [
+        Path(f"{path}{x}") for x in ("", "-wal", "-shm", "-journal")
+    ]
 
 
 def send_drafts(drafts: Sequence[Any], smtp: SmtpSettings, dry_run: bool) -> list[str]:
@@ -177,6 +196,9 @@ class Round:
     seconds: float
     mail: MailResult | None = None
     sent: list[str] = field(default_factory=list)
+    #: the signing key file this run created (the first generate): back it up
+    key_created: Path | None = None
+    key_warnings: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -251,6 +273,9 @@ def generate_round(
         master=master,
     )
     result = Round(plan, period, out_dir, written, time.perf_counter() - started)
+    if keys is not None:
+        result.key_created = keys.created
+        result.key_warnings = list(keys.warnings)
     if mail_dir is not None:
         pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
         result.mail = write_round_drafts(
@@ -280,7 +305,7 @@ class ConsolidationRun:
 def consolidate_returns(
     plan: Plan,
     period: Period,
-    files: Sequence[Path],
+    files: Sequence[Input | Path],
     reading: ReadSettings,
     *,
     store: Store | None = None,
@@ -293,12 +318,20 @@ def consolidate_returns(
     from .history import build_history
 
     started = time.perf_counter()
-    subs = reading.read(files, plan, period, progress)
     if store is None:
+        subs = reading.read(files, plan, period, progress)
         con = consolidate(plan, subs, period, as_of)
     else:
-        for sub in subs:
-            store.ingest(sub)
+        from .intake import ingest_inputs
+
+        inputs = [f if isinstance(f, Input) else Input(Path(f)) for f in files]
+        rows = ingest_inputs(
+            store,
+            inputs,
+            lambda todo: reading.read(todo, plan, period, progress),
+            max_archive_bytes=reading.max_file_bytes,
+        )
+        subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)
         con = consolidate(plan, stored, period, as_of, store.last_reported(plan.id, period.end))
         con.history = build_history(store, plan, period, as_of)
@@ -365,45 +398,33 @@ def write_consolidation(
 # --------------------------------------------------------------------------- ingest
 
 
-@dataclass(frozen=True)
-class IngestRow:
-    name: str
-    new: bool
-    accepted: bool
-    refusal: str  # the refusal's code, "" when accepted
-    institution: str
-    period: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.name,
-            "new": self.new,
-            "accepted": self.accepted,
-            "refusal": self.refusal or None,
-            "institution": self.institution or None,
-            "period": self.period or None,
-        }
-
-
 def ingest_files(
-    plan: Plan, store: Store, files: Sequence[Path], reading: ReadSettings
-) -> list[IngestRow]:
-    """Read every file and keep it (accepted or refused) in the store."""
-    rows = []
-    for sub in reading.read(files, plan, None):
-        res = store.ingest(sub)
-        reason = sub.refusal()
-        rows.append(
-            IngestRow(
-                sub.name,
-                res.new,
-                sub.accepted,
-                reason.code if reason else "",
-                res.institution,
-                res.period,
-            )
-        )
-    return rows
+    plan: Plan,
+    store: Store,
+    files: Sequence[Input | Path],
+    reading: ReadSettings,
+    progress: Callable[[int], Any] | None = None,
+) -> list[Ingested]:
+    """Keep every file (accepted or refused) in the store; bytes already stored are
+    recognised by their hash and not read again."""
+    from .intake import ingest_inputs
+
+    inputs = [f if isinstance(f, Input) else Input(Path(f)) for f in files]
+    return ingest_inputs(
+        store,
+        inputs,
+        lambda todo: reading.read(todo, plan, None, progress),
+        max_archive_bytes=reading.max_file_bytes,
+    )
+
+
+def rebuild_store(
+    plan: Plan, store: Store, reading: ReadSettings, progress: Callable[[int], Any] | None = None
+) -> list[Ingested]:
+    """Re-read every archived file into the store (after its database was lost)."""
+    from .intake import archived_inputs
+
+    return ingest_files(plan, store, archived_inputs(store), reading, progress)
 
 
 # --------------------------------------------------------------------------- status
@@ -501,7 +522,7 @@ class ReminderRound:
 def reminder_round(
     plan: Plan,
     period: Period,
-    files: Sequence[Path],
+    files: Sequence[Input | Path],
     reading: ReadSettings,
     mail_dir: Path,
     *,
@@ -529,7 +550,7 @@ def reminder_round(
             institutions=list(reasons),
             lang=lang,
             keys=load_keys(reading.key_file, create=True),
-            overwrite=True,
+            overwrite=overwrite,
             master=False,
         )
         fresh = {w.institution: w.path for w in made}
@@ -600,19 +621,26 @@ class PlanUpdateResult:
 
 def update_plan(
     plan: Plan,
-    master: Path,
+    master: Input | Path,
     out_path: Path,
     *,
     key_file: Path | None = None,
     require_signature: bool = True,
     new_version: str | None = None,
     overwrite: bool = False,
+    reading: ReadSettings | None = None,
 ) -> PlanUpdateResult:
-    """Read ONATC's fields from the master workbook; write the new plan when it is clean."""
-    from .planning import apply_updates, read_plan_updates, write_plan
-    from .signing import load_keys
+    """Read ONATC's fields from the master workbook (through the one bounded reading
+    path); write the new plan when it is clean."""
+    from dataclasses import replace
 
-    update = read_plan_updates(master, plan, load_keys(key_file), require_signature)
+    from .planning import apply_updates, plan_updates, write_plan
+
+    reading = replace(
+        reading or ReadSettings(), key_file=key_file, require_signature=require_signature
+    )
+    [sub] = reading.read([master], plan, None, master=True)
+    update = plan_updates(sub, plan)
     if not update.ok:
         return PlanUpdateResult(update, None, None)
     new = apply_updates(plan, update.changes, new_version)
