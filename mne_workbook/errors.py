@@ -640,12 +640,6 @@ CATALOG: dict[str, Code] = {
             "Restore the archive folder (mne-archive) from a backup.",
         ),
         _c(
-            "store-failed",
-            E,
-            "the store could not be used",
-            "Check the database URL, that the server is running, and the message shown.",
-        ),
-        _c(
             "key-file-missing",
             E,
             "the key file does not exist",

@@ -139,7 +139,7 @@ def load_keys(key_file: Path | None = None, create: bool = False) -> KeyRing | N
     return KeyRing(_checked(keys, str(path)), str(path), created, (warn,) if warn else ())
 
 
-def keys_for_reading(key_file: Path | None, require_signature: bool) -> KeyRing | None:
+def keys_for_reading(key_file: Path | None, require_signature: bool) -> KeyRing:
     """The keys that verify returns; when a signature is required and there is no key
     at all, say so (``key-not-found``) instead of refusing every return."""
     ring = load_keys(key_file, create=False)
@@ -150,7 +150,9 @@ def keys_for_reading(key_file: Path | None, require_signature: bool) -> KeyRing 
             f" {default_key_file()}",
             str(key_file or default_key_file()),
         )
-    return ring
+    # With --allow-unsigned and no key, an empty ring still flags every return that
+    # cannot be verified (None would mean: do not verify at all).
+    return ring if ring is not None else KeyRing((), "no key")
 
 
 def new_key(path: Path, rotate: bool = False) -> KeyRing:

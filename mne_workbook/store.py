@@ -151,13 +151,13 @@ _ERRNO_CODES = {
 def store_error(exc: BaseException, where: str) -> StoreError:
     """The coded error for a database or archive failure (what happened, what to do)."""
     text = str(getattr(exc, "orig", None) or exc)
-    code = "store-failed"
+    code = "store-error"
     if isinstance(exc, OSError):
-        code = _ERRNO_CODES.get(exc.errno or 0, "store-failed")
+        code = _ERRNO_CODES.get(exc.errno or 0, "store-error")
         text = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
     else:
         low = text.lower()
-        code = next((c for key, c in _SQLITE_CODES if key in low), "store-failed")
+        code = next((c for key, c in _SQLITE_CODES if key in low), "store-error")
         if code == "store-folder-missing" and Path(where).parent.is_dir():
             code = "store-read-only"
     err = fail(StoreError, code, f"{text.splitlines()[0][:300]}", Location(file=where))
@@ -250,7 +250,7 @@ class Store:
             self.engine = create_engine(self.url, **kwargs)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise fail(
-                StoreError, "store-failed", str(exc)[:300], Location(file=self.where)
+                StoreError, "store-error", str(exc)[:300], Location(file=self.where)
             ) from None
         if self.url.startswith("sqlite"):
             busy_ms = int(lock_timeout * 1000)
@@ -390,7 +390,7 @@ class Store:
             if copied != size or h.hexdigest() != sha:
                 raise fail(
                     StoreError,
-                    "store-failed",
+                    "store-error",
                     "the file changed while it was being read; run the command again",
                     Location(file=source),
                 )

@@ -68,7 +68,7 @@ def test_no_key_at_all_is_said_as_such(no_env_key: Path) -> None:
         keys_for_reading(None, require_signature=True)
     assert code(e) == "key-not-found"
     assert "no signing key found" in e.value.report.problems[0].message
-    assert keys_for_reading(None, require_signature=False) is None
+    assert keys_for_reading(None, require_signature=False).keys == ()  # verifies, flags all
 
 
 def test_short_keys_are_refused(
@@ -98,7 +98,7 @@ def test_a_key_file_others_can_read_is_warned_about_with_the_fix(
 
 
 def test_allow_unsigned_flags_every_unsigned_return_with_or_without_a_key(
-    tmp_path: Path,
+    tmp_path: Path, no_env_key: Path
 ) -> None:
     demo: Plan = load_plan(ROOT / "sample_plans" / "demo.yaml")
     [plain] = generate(demo, PERIOD, tmp_path / "u", institutions=["kp"], master=False)
@@ -106,11 +106,11 @@ def test_allow_unsigned_flags_every_unsigned_return_with_or_without_a_key(
     for src in (plain.path, signed.path):
         dst = tmp_path / f"{src.parent.name}.xlsx"
         fill_return(src, dst, {("A2.1.1", "", "status"): 3}, ON_TIME)
-        for keys in (None, KEYS):
+        for keys in (keys_for_reading(None, require_signature=False), KEYS):
             sub = read_return(dst, demo, PERIOD, keys=keys, require_signature=False)
             assert sub.accepted
             flagged = [p.code for p in sub.problems if p.code == "unsigned-accepted"]
-            verified = keys is not None and src == signed.path
+            verified = keys is KEYS and src == signed.path
             assert flagged == ([] if verified else ["unsigned-accepted"]), (src, keys)
 
 

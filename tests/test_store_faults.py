@@ -130,7 +130,7 @@ def test_a_failed_insert_leaves_no_orphan(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(Store, "_insert", boom)
     with pytest.raises(StoreError) as e:
         store.ingest(refused(files(tmp_path / "in", 1)[0]))
-    assert code_of(e) == "store-failed"
+    assert code_of(e) == "store-error"
     assert archived(tmp_path) == [] and leftovers(tmp_path) == []
 
 
