@@ -450,6 +450,8 @@ def consolidate(
 
 
 def _render_consolidation(run: Any, written: list[str]) -> None:
+    from .report import arrived_text
+
     con, subs = run.consolidation, run.read
     refused = run.refused
     click.echo(
@@ -463,6 +465,8 @@ def _render_consolidation(run: Any, written: list[str]) -> None:
             click.echo(f"          what to do: {pr.hint}")
     for path, note in con.notes.items():
         click.echo(f"  not used {name_of(path)}: {note}")
+    for note in run.skipped:
+        click.echo(f"  not read {note}")
     o = con.overall
     rate = f"{o.reporting_rate:.0f}%" if o.reporting_rate is not None else "-"
     ontime = f"{o.on_time_rate:.0f}%" if o.on_time_rate is not None else "-"
@@ -472,7 +476,12 @@ def _render_consolidation(run: Any, written: list[str]) -> None:
     )
     for r in con.rates:
         state = "on time" if r.on_time else ("late" if r.received else "missing")
-        click.echo(f"  {r.name:<50} {state}")
+        arrived = (
+            f"  {r.file}, arrived {arrived_text(r.arrived_at, r.arrival_source)}"
+            if r.received
+            else ""
+        )
+        click.echo(f"  {r.name:<50} {state:<8}{arrived}")
     counts = con.flags_by_code()
     if counts:
         click.echo("Flags by code:")
@@ -582,21 +591,25 @@ def ingest(
     if as_json:
         echo_json({"store": store.where, "files": [r.to_dict() for r in rows]})
         return code
+    from .report import arrived_text
+
     echo_table(
-        ["file", "store", "status", "institution", "period"],
+        ["file", "store", "status", "institution", "period", "arrived"],
         [
             [
                 r.name,
-                "new" if r.new else "already stored",
+                "new" if r.new else "already stored" if r.kept else "not kept",
                 "accepted" if r.accepted else f"refused [{r.refusal}]" if r.refusal else "refused",
                 r.institution or "-",
                 r.period or "-",
+                arrived_text(r.arrived_at, r.arrival_source),
             ]
             for r in rows
         ],
     )
     new = sum(1 for r in rows if r.new)
-    click.echo(f"{new} new, {len(rows) - new} already stored, in {store.where}")
+    known = sum(1 for r in rows if r.kept and not r.new)
+    click.echo(f"{new} new, {known} already stored, in {store.where}")
     return code
 
 

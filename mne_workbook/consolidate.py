@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .arrival import arrival_of, arrived_by, complete_arrival, order_key, show, tied
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
 from .plan import Activity, Plan
+from .quality import GAPS, indicator_gaps
 from .reader import CellRef, Submission
 from .vocab import Rating, Status
 
@@ -73,6 +74,8 @@ class ReportingRate:
     on_time: int
     file: str = ""
     saved_at: str = ""
+    arrived_at: str = ""
+    arrival_source: str = ""
 
     @property
     def reporting_rate(self) -> float | None:
@@ -127,38 +130,45 @@ def active(plan: Plan, act: Activity, period: Period) -> bool:
     return period.overlaps(start, end)
 
 
-def _saved(sub: Submission) -> dt.datetime:
-    if sub.saved_at is not None:
-        return sub.saved_at.replace(tzinfo=None)
-    return dt.datetime.fromtimestamp(os.stat(sub.path).st_mtime)
+def _when(sub: Submission) -> str:
+    """Arrival (and saved time) of a return, for messages."""
+    arrived = arrival_of(sub)
+    text = f"arrived {arrived.describe()}" if arrived else "arrival unknown"
+    return text + (f", saved {show(sub.saved_at)}" if sub.saved_at else "")
 
 
 def pick_returns(
     submissions: Iterable[Submission],
 ) -> tuple[dict[str, Submission], list[Flag], dict[str, str]]:
-    """One return per institution: identical copies count once, else the latest saved."""
+    """One return per institution: identical copies count once, else the latest arrived
+    (then the latest plausibly saved; see :func:`arrival.order_key`)."""
     by_inst: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.accepted and s.institution:
+            complete_arrival(s)
             by_inst[s.institution].append(s)
     used: dict[str, Submission] = {}
     flags: list[Flag] = []
     notes: dict[str, str] = {}
     for inst, subs in by_inst.items():
-        winner = max(subs, key=lambda s: (_saved(s), s.name))
+        ranked = sorted(subs, key=lambda s: (order_key(s), s.name))
+        winner = ranked[-1]
         used[inst] = winner
-        for s in subs:
-            if s is winner:
-                continue
+        for s in ranked[:-1]:
             if s.content_key() == winner.content_key():
                 msg = f"{s.name} has the same content as {winner.name}; counted once"
                 flags.append(Flag("duplicate-return", msg, inst, file=s.name))
                 notes[s.path] = f"duplicate of {winner.name}"
-            else:
+            elif tied(s, winner):
                 msg = (
-                    f"{s.name} (saved {_saved(s):%Y-%m-%d %H:%M}) is replaced by"
-                    f" {winner.name} (saved {_saved(winner):%Y-%m-%d %H:%M})"
+                    f"{s.name} and {winner.name} differ, and neither their arrival"
+                    f" ({_when(s)}) nor a plausible saved time tells which is newer;"
+                    f" {winner.name} was used (file name order)"
                 )
+                flags.append(Flag("return-order-tie", msg, inst, file=s.name))
+                notes[s.path] = f"tied with {winner.name}; not used"
+            else:
+                msg = f"{s.name} ({_when(s)}) is replaced by {winner.name} ({_when(winner)})"
                 flags.append(Flag("superseded-return", msg, inst, file=s.name))
                 notes[s.path] = f"superseded by {winner.name}"
     return used, flags, notes
@@ -286,7 +296,8 @@ def consolidate(
     rates = []
     for inst in expected_insts:
         sub = used.get(inst)
-        on_time = int(sub is not None and _saved(sub).date() <= due)
+        on_time = int(sub is not None and bool(arrived_by(sub, due)))
+        arrived = arrival_of(sub) if sub else None
         rates.append(
             ReportingRate(
                 inst,
@@ -295,7 +306,9 @@ def consolidate(
                 int(sub is not None),
                 on_time,
                 sub.name if sub else "",
-                _saved(sub).isoformat(timespec="minutes") if sub else "",
+                show(sub.saved_at) if sub else "",
+                show(arrived.at) if arrived else "",
+                str(arrived.source) if arrived else "",
             )
         )
     return Consolidation(
@@ -449,13 +462,7 @@ def _plan_gaps(plan: Plan, period: Period) -> list[Flag]:
             continue
         for ind in ref.activity.indicators:
             base = (ref.strategic.code, ref.activity.code, ind.id)
-            gaps = (
-                ("plan-gap-baseline", ind.baseline is None or ind.baseline.value is None),
-                ("plan-gap-target", ind.target is None or ind.target.value is None),
-                ("plan-gap-frequency", ind.frequency is None),
-                ("plan-gap-responsible", not ind.responsible_person),
-            )
-            for code, missing in gaps:
-                if missing:
-                    flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
+            for gap in indicator_gaps(ind):  # the same rule as validate's warnings
+                code = GAPS[gap][1]
+                flags.append(Flag(code, f"{ind.id}: {CATALOG[code].title}", "", *base))
     return flags

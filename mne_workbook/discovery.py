@@ -193,6 +193,10 @@ class _Walk:
             if resolved is None:
                 return
             target, st = resolved
+        if stat.S_ISDIR(st.st_mode) and path.suffix.lower() == ".mbox":
+            # an X.mbox folder (Apple Mail and other exporters) is one mailbox
+            self.add(Path(os.path.realpath(target)) if target is not path else path, path.name)
+            return
         if stat.S_ISDIR(st.st_mode):
             if stat.S_ISLNK(os.lstat(path).st_mode) and root is not None:
                 self.skip(path, "input-link-folder", "a link to a folder inside it; read there")

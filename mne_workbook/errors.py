@@ -494,6 +494,60 @@ CATALOG: dict[str, Code] = {
             "LibreOffice could not make the PDF",
             "Open the workbook in LibreOffice and export it as PDF by hand.",
         ),
+        # -- issue 13: arrival times, e-mail input, sender check -------------------
+        _c(
+            "implausible-saved-time",
+            W,
+            "the workbook's own saved time cannot be true",
+            "The saved time is the sender's clock and was not used; arrival decides. Ask the"
+            " institution whether the file was edited or copied, and check its values.",
+        ),
+        _c(
+            "return-order-tie",
+            W,
+            "two different returns that nothing orders",
+            "Ask the institution which of the two files is its return and remove the other"
+            " from the inbox.",
+        ),
+        _c(
+            "arrival-from-date-header",
+            W,
+            "arrival time taken from the e-mail's Date: header",
+            "The e-mail has no Received: header (it was saved before it was sent, or by a"
+            " tool that drops headers); save the received e-mail from the inbox again.",
+        ),
+        _c(
+            "sender-not-institution",
+            W,
+            "the e-mail's sender is not the institution's address",
+            "Check that the return is genuine (people forward); if the sender is right, add"
+            " the address to the institution's sender_emails in the plan.",
+        ),
+        _c(
+            "mail-unreadable",
+            E,
+            "the e-mail cannot be read",
+            "Save the e-mail again from the mail program (.eml, .msg or .mbox) or save its"
+            " attachments into the inbox.",
+        ),
+        _c(
+            "mail-too-large",
+            E,
+            "the e-mail or mailbox is over the size limit",
+            "Save the returns' e-mails one by one, or save their attachments into the inbox.",
+        ),
+        _c(
+            "mail-without-attachment",
+            E,
+            "the e-mail carries no attachment",
+            "Ask the sender to attach the workbook; a link or a pasted table is not a return.",
+        ),
+        _c(
+            "mail-too-many-parts",
+            E,
+            "the e-mail has more attachments or nesting than allowed",
+            "Save the returns' attachments into the inbox instead of the whole e-mail.",
+        ),
         # -- command-line usage --------------------------------------------------
         _c("usage-error", E, "invalid command-line usage", "See --help for the options."),
         _c(

@@ -7,6 +7,7 @@ ids and row keys, never by letter.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import re
 import shutil
@@ -30,8 +31,12 @@ def fill_return(
     dst: str | Path,
     entries: Mapping[Entry, object],
     saved_at: dt.datetime | None = None,
+    arrived_at: dt.datetime | None = None,
 ) -> None:
-    """Copy ``src`` to ``dst`` with ``entries`` written into their cells."""
+    """Copy ``src`` to ``dst`` with ``entries`` written into their cells.
+
+    ``saved_at`` sets the workbook's own last-saved time; ``arrived_at`` (default: the
+    saved time) the file's modification time, i.e. when it reached the inbox."""
     import openpyxl
 
     wb = openpyxl.load_workbook(src)
@@ -58,6 +63,16 @@ def fill_return(
     wb.save(dst)
     if saved_at is not None:
         set_saved_at(dst, saved_at)
+    if (arrived_at or saved_at) is not None:
+        set_arrived_at(dst, arrived_at or saved_at)
+
+
+def set_arrived_at(path: str | Path, when: dt.datetime | None) -> None:
+    """Set the file's modification time (a naive time is UTC), as the inbox would show it."""
+    if when is None:
+        return
+    stamp = (when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when).timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def set_saved_at(path: str | Path, when: dt.datetime) -> None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .arrival import arrived_by
 from .consolidate import Consolidation, active, combined_status, consolidate, pick_returns
 from .periods import Period
 from .plan import Indicator, Plan
@@ -179,10 +180,7 @@ def year_figures(store: Store, plan: Plan, year: int) -> YearFigures:
                 sub = used.get(inst)
                 if sub is not None:
                     r["received"] += 1
-                    saved = sub.saved_at
-                    if saved is not None and saved.date() <= period.due_date(
-                        plan.reporting.grace_days
-                    ):
+                    if arrived_by(sub, period.due_date(plan.reporting.grace_days)):
                         r["on_time"] += 1
         for inst, sub in used.items():
             for code, rep in sub.activities.items():

@@ -1,113 +1,119 @@
-"""Keeping returns in the store: known bytes are skipped before any parser runs.
+"""Read what was found in the inbox: workbooks as they are, saved e-mails as attachments.
 
-Each input is hashed in chunks in the parent (a size check first, bounded memory);
-files whose bytes the store already holds are reported as they were stored and
-never read again, so re-ingesting a whole inbox costs one hash per file. The rest
-are read through the one bounded reading path and stored with the exact bytes of
-their names. ``ingest --rebuild`` feeds the archive back through the same path.
+:func:`read_inputs` expands each saved e-mail (:mod:`mail_input`) into its attachments,
+reads everything with the bounded reader (:func:`parallel.read_many`), and gives each
+return its arrival time (:mod:`arrival`), the e-mail's sender and subject, and the
+warnings those call for (``arrival-from-date-header``, ``sender-not-institution``,
+``implausible-saved-time``). Extracted attachments live in a temporary folder that is
+removed when the ``with`` block ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .discovery import Input, hash_file
-from .errors import Problem
+from .arrival import Source, complete_arrival, file_arrival, set_arrival
+from .discovery import Input
+from .errors import Location, Problem
+from .mail_input import Attachment, MailLimits, expand_mail, is_mail
+from .parallel import read_many
+from .periods import Period
+from .plan import Plan
 from .reader import Submission
-from .store import Store
-
-Reader = Callable[[Sequence[Input]], list[Submission]]
 
 
-@dataclass(frozen=True)
-class Ingested:
-    """What became of one input."""
-
-    name: str  # shown safely
-    sha256: str
-    new: bool  # False: the bytes were already stored (then not read again)
-    accepted: bool
-    refusal: str  # code of the refusal, "" when accepted
-    institution: str
-    period: str
-    problem: Problem | None = None  # why it was refused (new files only)
-    submission: Submission | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.name,
-            "sha256": self.sha256,
-            "new": self.new,
-            "accepted": self.accepted,
-            "refusal": self.refusal or None,
-            "institution": self.institution or None,
-            "period": self.period or None,
-        }
+@dataclass
+class Inputs:
+    submissions: list[Submission]
+    skipped: list[str] = field(default_factory=list)  # e-mail parts not read, and why
 
 
-def ingest_inputs(
-    store: Store,
-    inputs: Sequence[Input],
-    read: Reader,
+@contextmanager
+def read_inputs(
+    files: Sequence[Path | Input],
+    plan: Plan,
+    period: Period | None,
     *,
-    max_archive_bytes: int | None = None,
-    ingested_at: dict[Path, dt.datetime] | None = None,
-) -> list[Ingested]:
-    """Store every input (accepted or refused); ``read`` is the bounded reader."""
-    out: list[Ingested | None] = [None] * len(inputs)
-    hashed: list[tuple[int, Input, str]] = []
-    for i, inp in enumerate(inputs):
-        try:
-            _size, sha = hash_file(inp.path)
-        except OSError as exc:
-            p = Problem("input-unreadable", f"cannot read it: {exc.strerror or exc}")
-            out[i] = Ingested(inp.shown, "", False, False, p.code, "", "", p)
-            continue
-        hashed.append((i, inp, sha))
-    known = store.known(sha for _, _, sha in hashed)
-    todo: list[tuple[int, Input]] = []
-    first: dict[str, int] = {}
-    for i, inp, sha in hashed:
-        if sha in known:
-            k = known[sha]
-            out[i] = Ingested(inp.shown, sha, False, k.accepted, "", k.institution, k.period, None)
-        elif sha in first:  # the same bytes twice in this run: read once
-            todo.append((i, inp))
-        else:
-            first[sha] = i
-            todo.append((i, inp))
-    subs = read([inp for _, inp in todo]) if todo else []
-    for (i, inp), sub in zip(todo, subs, strict=True):
-        when = (ingested_at or {}).get(inp.path)
-        res = store.ingest(sub, when, raw_name=inp.raw_name, max_archive_bytes=max_archive_bytes)
-        why = sub.refusal()
-        out[i] = Ingested(
-            inp.shown,
-            res.sha256,
-            res.new,
-            sub.accepted,
-            why.code if why else "",
-            res.institution,
-            res.period,
-            why,
-            sub,
+    mail_limits: MailLimits | None = None,
+    now: dt.datetime | None = None,
+    **read_options: Any,
+) -> Iterator[Inputs]:
+    """Read ``files`` (workbooks and saved e-mails, as paths or as :class:`Input` from
+    :func:`discovery.discover`); one Submission per return or refusal.
+
+    ``read_options`` go to :func:`parallel.read_many` (keys, limits, workers, ...)."""
+    with tempfile.TemporaryDirectory(prefix="mne-mail-") as tmp:
+        paths: list[Path | Input] = []
+        carried: dict[int, tuple[Attachment, Path]] = {}
+        refused: list[Submission] = []
+        skipped: list[str] = []
+        for item in files:
+            f = item.path if isinstance(item, Input) else item
+            if not is_mail(f):
+                paths.append(item)
+                continue
+            got = expand_mail(f, Path(tmp), mail_limits)
+            for att in got.attachments:
+                carried[len(paths)] = (att, f)
+                paths.append(att.path)
+            refused += [_refused(f, r.name, r.code, r.message) for r in got.refusals]
+            skipped += got.skipped
+        subs = read_many(paths, plan, period, **read_options)
+        for i, sub in enumerate(subs):
+            if i in carried:
+                att, mail = carried[i]
+                _from_mail(sub, att, plan)
+                if sub.arrived_at is None:  # no header tells: the e-mail file's own time
+                    set_arrival(sub, file_arrival(mail, now))
+            complete_arrival(sub, now)
+        yield Inputs(subs + refused, skipped)
+
+
+def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
+    sub = Submission(path=str(mail), refused=True, file_name=name)
+    sub.problems.append(Problem(code, message, Location(file=name)))
+    return sub
+
+
+def _from_mail(sub: Submission, att: Attachment, plan: Plan) -> None:
+    """Name the return after its e-mail and give it the e-mail's arrival and sender."""
+    env = att.envelope
+    sub.file_name = att.name
+    sub.problems = [
+        replace(p, location=replace(p.location, file=att.name))
+        if p.location.file == sub.path
+        else p
+        for p in sub.problems
+    ]
+    sub.sender, sub.subject = env.sender, env.subject
+    if env.arrival is not None:
+        set_arrival(sub, env.arrival)
+        if env.arrival.source == Source.MAIL_DATE:
+            sub.problems.append(
+                Problem(
+                    "arrival-from-date-header",
+                    f"{env.mail} has no Received: header; its arrival time is the sender's"
+                    " Date: header",
+                    Location(file=att.name),
+                )
+            )
+    if sub.refused or sub.institution is None:
+        return
+    inst = plan.institution(sub.institution)
+    allowed = {a.lower() for a in (*inst.emails, *inst.sender_emails)}
+    if allowed and env.sender not in allowed:
+        sender = env.sender or "no sender address"
+        sub.problems.append(
+            Problem(
+                "sender-not-institution",
+                f"{att.name} is {inst.name}'s return but came from {sender}, not from"
+                f" {', '.join(sorted(allowed))}",
+                Location(file=att.name),
+            )
         )
-    return [o for o in out if o is not None]
-
-
-def archived_inputs(store: Store) -> list[Input]:
-    """Every file in the store's archive, under the name it was received with."""
-    items = []
-    for f in store.archived_files():
-        side = f.with_suffix(".name")
-        try:
-            name = os.fsdecode(side.read_bytes()) if side.exists() else f.name
-        except OSError:
-            name = f.name
-        items.append(Input(f, name or f.name))
-    return items

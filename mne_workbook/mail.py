@@ -60,12 +60,15 @@ class MailResult:
 
 
 def _sender(plan: Plan) -> str:
+    """Where returns go: ``reporting.send_to``, else the coordinating office's address
+    (``reporting.coordinator``), else a placeholder the user must replace."""
     if plan.reporting.send_to:
         return plan.reporting.send_to
-    for inst in plan.institutions:  # the coordinating office's own address, if listed
-        if inst.id == "onatc" and inst.emails:
+    coordinator = plan.reporting.coordinator
+    for inst in plan.institutions:
+        if coordinator and inst.id == coordinator and inst.emails:
             return inst.emails[0]
-    return "onatc@localhost"
+    return "coordinator@localhost"
 
 
 def _address(name: str, email: str) -> Address:

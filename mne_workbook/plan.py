@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import json
@@ -15,7 +14,10 @@ from typing import Any
 
 import yaml
 
+from .dates import parse_date
 from .errors import Location, PlanError, Report
+from .quality import quality_checks
+from .semantics import check_semantics
 from .vocab import Frequency, Level, Measure
 
 Value = float | int | bool | str
@@ -33,6 +35,8 @@ class Institution:
     note: str | None = None
     #: The source does not name this institution: its carrier role is assigned for illustration.
     illustrative: bool = False
+    #: other addresses its returns may come from (a focal point's own address, ...)
+    sender_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class ReportingCalendar:
     cycle: Frequency = Frequency.QUARTERLY
     grace_days: int = 15
     send_to: str | None = None
+    coordinator: str | None = None  # id of the coordinating office (an institution)
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,13 @@ class Plan:
 
     @cached_property
     def fingerprint(self) -> str:
-        """Hash of the plan's content: changes whenever anything in the plan changes."""
-        canonical = json.dumps(plan_to_dict(self), sort_keys=True, ensure_ascii=False)
+        """Hash of the plan's content: changes whenever anything in the plan changes,
+        except the addresses returns may be sent from (``sender_emails``), which ONATC
+        may add during a round without making its workbooks an older version."""
+        data = plan_to_dict(self)
+        for inst in data.get("institutions") or ():
+            inst.pop("sender_emails", None)
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -180,22 +190,6 @@ class Plan:
 
 def _opt(d: dict[str, Any], key: str) -> Any:
     return d.get(key)
-
-
-def parse_date(value: Any, *, end: bool = False) -> dt.date:
-    """Parse YYYY, YYYY-MM or YYYY-MM-DD; ``end`` picks the last day of a year/month."""
-    text = str(value)
-    parts = text.split("-")
-    year = int(parts[0])
-    if len(parts) == 1:
-        return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-    month = int(parts[1])
-    if len(parts) == 2:
-        if not 1 <= month <= 12:
-            raise ValueError(f"month {month} out of range")
-        day = calendar.monthrange(year, month)[1] if end else 1
-        return dt.date(year, month, day)
-    return dt.date(year, month, int(parts[2]))
 
 
 def _indicator(d: dict[str, Any]) -> Indicator:
@@ -255,6 +249,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
                 emails,
                 i.get("note"),
                 bool(i.get("illustrative", False)),
+                tuple(i.get("sender_emails") or ()),
             )
         )
     return Plan(
@@ -272,6 +267,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
             grace_days=int(rep.get("grace_days", 15)),
             send_to=rep.get("send_to"),
+            coordinator=rep.get("coordinator"),
         ),
         institutions=tuple(institutions),
         strategic_objectives=tuple(
@@ -369,6 +365,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                     "cycle": plan.reporting.cycle.plan_name,
                     "grace_days": plan.reporting.grace_days,
                     "send_to": plan.reporting.send_to,
+                    "coordinator": plan.reporting.coordinator,
                 }
             ),
             "institutions": [
@@ -378,6 +375,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                         "name": i.name,
                         "short_name": i.short_name,
                         "email": list(i.emails) if len(i.emails) > 1 else (i.emails or [None])[0],
+                        "sender_emails": list(i.sender_emails),
                         "note": i.note,
                         "illustrative": i.illustrative or None,
                     }
@@ -532,8 +530,6 @@ def check_plan_data(src: PlanSource, report: Report) -> None:
     """Schema and semantic checks on a parsed plan; problems go into ``report``."""
     import jsonschema
 
-    from .semantics import check_semantics  # local: keeps this module small
-
     validator = jsonschema.Draft202012Validator(plan_schema())
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
         report.add("schema-violation", _schema_message(err), src.where(list(err.absolute_path)))
@@ -557,8 +553,6 @@ def _schema_message(err: Any) -> str:
 
 def validate_plan(path: str | Path) -> Report:
     """Every problem with a plan file: syntax, schema, semantics and quality warnings."""
-    from .quality import quality_checks
-
     report = Report(source=str(path))
     src = read_plan_source(path, report)
     if src is None:

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .errors import Location, Problem
-from .plan import Indicator, Plan, PlanSource
 from .vocab import Level, Measure
+
+if TYPE_CHECKING:  # types only: plan.py imports this module to validate
+    from .plan import Indicator, Plan, PlanSource
 
 #: A quantity in an indicator's wording: '#', '%', 'number of', 'No.', 'No of', 'rate'.
 MEASURABLE = re.compile(r"[#%]|\bnumber\b|\bno\.|\bno\s+(?:and|of)\b|\brate\b|\bshare\b", re.I)
 #: Wording of a one-time event (publication, launch, signing, drafting an action plan).
 ONE_TIME = re.compile(r"\b(?:publication|publishing|launch(?:ing)?|signing|drafting)\b", re.I)
+
+
+#: The plan gaps of an indicator (what the framework leaves "to be completed by ONATC"):
+#: gap -> (the plan's quality warning, the consolidation's flag). One rule for both.
+GAPS: dict[str, tuple[str, str]] = {
+    "target": ("indicator-no-target", "plan-gap-target"),
+    "baseline": ("indicator-no-baseline", "plan-gap-baseline"),
+    "frequency": ("frequency-unassigned", "plan-gap-frequency"),
+    "responsible": ("responsible-unassigned", "plan-gap-responsible"),
+}
+
+
+def indicator_gaps(ind: Indicator) -> list[str]:
+    """Which of :data:`GAPS` an indicator has, in that order."""
+    missing = {
+        "target": ind.target is None or ind.target.value is None,
+        "baseline": ind.baseline is None or ind.baseline.value is None,
+        "frequency": ind.frequency is None,
+        "responsible": not ind.responsible_person,
+    }
+    return [gap for gap in GAPS if missing[gap]]
 
 
 def quality_checks(plan: Plan, src: PlanSource | None = None) -> list[Problem]:
@@ -77,17 +101,17 @@ def _indicator_checks(
     ind: Indicator, code: str, at: Callable[..., Location], i_path: tuple[str | int, ...]
 ) -> Iterator[Problem]:
     label = f"{code} indicator {ind.id}"
-    if ind.target is None or ind.target.value is None:
-        yield Problem("indicator-no-target", f"{label} has no target", at(*i_path))
-    if ind.baseline is None or ind.baseline.value is None:
-        yield Problem("indicator-no-baseline", f"{label} has no baseline", at(*i_path))
+    gaps = indicator_gaps(ind)
+    for gap in ("target", "baseline"):
+        if gap in gaps:
+            yield Problem(GAPS[gap][0], f"{label} has no {gap}", at(*i_path))
     if ind.measure != Measure.YES_NO and not MEASURABLE.search(ind.text):
         yield Problem(
             "indicator-not-measurable",
             f"{label} ({ind.text!r}) names no quantity",
             at(*i_path, "text"),
         )
-    if ind.frequency is None:
-        yield Problem("frequency-unassigned", f"{label} has no frequency", at(*i_path))
-    if not ind.responsible_person:
-        yield Problem("responsible-unassigned", f"{label} has no responsible person", at(*i_path))
+    if "frequency" in gaps:
+        yield Problem(GAPS["frequency"][0], f"{label} has no frequency", at(*i_path))
+    if "responsible" in gaps:
+        yield Problem(GAPS["responsible"][0], f"{label} has no responsible person", at(*i_path))

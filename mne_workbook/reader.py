@@ -33,6 +33,7 @@ from .layout import (
     content_records,
     editable,
     grid_records,
+    norm_cell,
     plan_cell,
     rows_for,
     sheet_name,
@@ -105,6 +106,11 @@ class Submission:
     file_name: str = ""  # the name it was received under, when ``path`` is an archive copy
     #: a master workbook's ONATC fields: (activity, indicator, column id) -> (raw value, cell)
     plan_fields: dict[tuple[str, str, str], tuple[object, CellRef]] = field(default_factory=dict)
+    #: when it arrived (aware) and where that time comes from (see :mod:`arrival`)
+    arrived_at: dt.datetime | None = None
+    arrival_source: str = ""
+    sender: str = ""  # the e-mail's From: address, when it came as an attachment
+    subject: str = ""  # the e-mail's Subject:
 
     @property
     def accepted(self) -> bool:
@@ -454,21 +460,30 @@ def _read_sheets(
             sub, "sheet-unexpected", f"sheet {extra!r} is not part of the workbook", sheet=extra
         )
     missing = [n for n in names if n not in wb.sheetnames]
+    structure_errors = 0
+    changed_plan_cells: list[str] = []
+    sheets = []
     if missing:
-        raise _refuse(
+        _problem(
             sub,
             "sheet-missing",
             f"sheet(s) {', '.join(missing)} missing; the workbook has {', '.join(wb.sheetnames)}",
         )
-    structure_errors = 0
-    changed_plan_cells: list[str] = []
-    sheets = []
-    for so, rows in expected:
-        name = sheet_name(so)
-        grid = grids[name]
-        structure_errors += _check_structure(sub, name, grid, fields, rows, older)
-        sheets.append((name, grid, rows))
+        structure_errors = 1
+    else:
+        for so, rows in expected:
+            name = sheet_name(so)
+            grid = grids[name]
+            structure_errors += _check_structure(sub, name, grid, fields, rows, older)
+            sheets.append((name, grid, rows))
     if structure_errors:
+        if older:  # the rows differ because the plan changed, not because someone edited
+            _problem(
+                sub,
+                "plan-version-mismatch",
+                f"made from plan version {ident.plan_version} ({ident.plan_fingerprint}), whose"
+                f" rows differ from the current plan {plan.version} ({plan.fingerprint})",
+            )
         raise _Refuse()
     for name, grid, rows in sheets:
         changed_plan_cells += _check_plan_cells(
@@ -562,14 +577,6 @@ def _check_structure(
     return max(errors, 1)
 
 
-def _norm(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _check_plan_cells(
     sub: Submission,
     name: str,
@@ -589,7 +596,7 @@ def _check_plan_cells(
             cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
             want, _note = plan_cell(col, rows[a], cat)
             got = _val(cell)
-            if _norm(got) == _norm(want):
+            if norm_cell(got) == norm_cell(want):
                 continue
             ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
             if getattr(cell, "data_type", None) == "f":
@@ -601,7 +608,8 @@ def _check_plan_cells(
                 _problem(
                     sub,
                     "plan-cell-changed",
-                    f"{desc}: expected {_short(_norm(want))!r}, found {_short(_norm(got))!r}",
+                    f"{desc}: expected {_short(norm_cell(want))!r},"
+                    f" found {_short(norm_cell(got))!r}",
                     ref,
                 )
     return changed
@@ -685,7 +693,7 @@ def _read_values(
                 sub,
                 "value-in-locked-cell",
                 f"{col.field} of {act}{'/' + ind if ind and col.span == Span.ROW else ''}"
-                f" is not open this period; found {_short(_norm(raw))!r}",
+                f" is not open this period; found {_short(norm_cell(raw))!r}",
                 ref,
             )
             continue

@@ -20,6 +20,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from .arrival import SOURCE_TEXT, Source, arrival_of, arrived_by, show
 from .consolidate import Consolidation, Flag
 from .errors import CATALOG, Location, UsageError, fail
 from .locales import catalog
@@ -192,12 +193,21 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         ws.write_string(i, 1, v)
     r = 7
     ws.write_string(r, 0, "Returns received and on time", f["label"])
-    rates = [[x.name, x.expected, x.received, x.on_time, x.file, x.saved_at] for x in con.rates]
+    rates = [
+        [
+            x.name,
+            x.expected,
+            x.received,
+            x.on_time,
+            x.file,
+            arrived_text(x.arrived_at, x.arrival_source),
+        ]
+        for x in con.rates
+    ]
     o = con.overall
     rates.append(["All institutions", o.expected, o.received, o.on_time, "", ""])
-    end = table(
-        ws, r + 1, ["Institution", "Expected", "Received", "On time", "File", "Saved at"], rates, f
-    )
+    heads = ["Institution", "Expected", "Received", "On time (arrived)", "File", "Arrived at"]
+    end = table(ws, r + 1, heads, rates, f)
     ws.write_string(end + 1, 0, "Reporting rate (%)", f["label"])
     put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f["pct"])
     ws.write_string(end + 2, 0, "On-time rate (%)", f["label"])
@@ -516,16 +526,25 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         "SHA-256",
         "Institution",
         "Period",
+        "Arrived at",
+        "Arrival from",
         "Saved at",
         "On time",
+        "Sender",
         "Status",
         "Problems",
         "First problem",
     ]
     rows = submission_rows(con)
-    table(ws, 0, heads, [[r[h] for h in heads] for r in rows], f, [28, 20, 12, 9, 17, 8, 24, 9, 70])
+    widths: list[float] = [34, 20, 12, 9, 17, 24, 17, 8, 24, 24, 9, 60]
+    table(ws, 0, heads, [[r[h] for h in heads] for r in rows], f, widths)
     ws.freeze_panes(1, 0)
     print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)
+
+
+def arrived_text(at: str, source: str) -> str:
+    """An arrival time with where it came from, for a table cell."""
+    return f"{at} ({SOURCE_TEXT[Source(source)]})" if at else ""
 
 
 def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
@@ -542,18 +561,22 @@ def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
             state = "used"
         else:
             state = con.notes.get(s.path, "not used")
-        saved = s.saved_at.isoformat(timespec="minutes") if s.saved_at else ""
+        arrived = arrival_of(s)
         on_time = ""
-        if s.saved_at is not None and not s.refused:
-            on_time = "yes" if s.saved_at.date() <= con.due_date else "no"
+        if arrived is not None and not s.refused:
+            on_time = "yes" if arrived_by(s, con.due_date) else "no"
         out.append(
             {
                 "File": s.name,
                 "SHA-256": s.sha256,
                 "Institution": s.institution or "",
                 "Period": s.identity.period if s.identity else "",
-                "Saved at": saved,
+                "Arrived at": show(arrived.at) if arrived else "",
+                "Arrival from": SOURCE_TEXT[arrived.source] if arrived else "",
+                "Saved at": show(s.saved_at),
                 "On time": on_time,
+                "Sender": s.sender,
+                "Subject": s.subject,
                 "Status": state,
                 "Problems": len(s.problems),
                 "First problem": f"[{first.code}] {first.message}" if first else "",
@@ -599,6 +622,8 @@ def to_json(con: Consolidation) -> dict[str, Any]:
                     "on_time": r.on_time,
                     "file": r.file,
                     "saved_at": r.saved_at,
+                    "arrived_at": r.arrived_at,
+                    "arrival_source": r.arrival_source,
                 }
                 for r in con.rates
             ],

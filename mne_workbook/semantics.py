@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from .dates import parse_date
 from .errors import Report
-from .plan import parse_date
 
 if TYPE_CHECKING:
     from .plan import PlanSource
@@ -45,6 +45,15 @@ def check_semantics(src: PlanSource, report: Report) -> None:
     for i, inst in _items(data.get("institutions")):
         unique("institution", inst.get("id"), ("institutions", i, "id"), "institution id")
     known = set(seen["institution"])
+    reporting = data.get("reporting")
+    coordinator = reporting.get("coordinator") if isinstance(reporting, dict) else None
+    if isinstance(coordinator, str) and coordinator not in known:
+        report.add(
+            "unknown-institution",
+            f"reporting.coordinator names {coordinator!r}, which is not in the plan's"
+            f" institutions ({', '.join(sorted(known)) or 'none'})",
+            src.where(("reporting", "coordinator")),
+        )
 
     period = data.get("strategy_period")
     s_year = period.get("start") if isinstance(period, dict) else None

@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from .arrival import Source, complete_arrival, show, utc
 from .atomic import TEMP_PREFIX, fsync_dir, is_temp_name, temp_path
 from .discovery import CHUNK, hash_file, open_regular
 from .errors import Location, Problem, Severity, StoreError, fail
@@ -51,7 +52,7 @@ from .identity import Identity
 from .names import shown
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = MetaData()
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,8 +75,26 @@ returns = Table(
     Column("ingested_at", DateTime, nullable=False),
     Column("accepted", Boolean, nullable=False),
     Column("archive", Text, nullable=False),  # path of the archived bytes, relative to the store
-    # v2 (issue 15): the exact bytes of the name (``file_name`` is it shown safely)
+    # schema 3 (issue 15): the exact bytes of the name (``file_name`` is it shown safely)
     Column("file_name_raw", LargeBinary),
+    # schema 2 (issue 13): when it arrived and from where; the e-mail that carried it
+    Column("arrived_at", DateTime),  # UTC
+    Column("arrival_source", String(32)),
+    Column("sender", Text),
+    Column("subject", Text),
+)
+#: every reading of a stored return: the first at ingest, later ones when a refusal
+#: reason went away (a key supplied, a limit raised) or on ``ingest --recheck``
+evaluations_t = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("return_id", ForeignKey("returns.id"), nullable=False, index=True),
+    Column("evaluated_at", DateTime, nullable=False),
+    Column("trigger", String(32), nullable=False),  # ingest | recheck | key-now-known | ...
+    Column("accepted", Boolean, nullable=False),
+    Column("code", String(48)),  # the refusal's code, when refused
+    Column("message", Text),
 )
 values_t = Table(
     "reported_values",
@@ -118,7 +137,7 @@ def _v1(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
-def _v2(engine: Engine) -> None:
+def _v3(engine: Engine) -> None:
     """The exact bytes of each file's name (names that are not UTF-8 are kept exactly)."""
     cols = {c["name"] for c in inspect(engine).get_columns("returns")}
     if "file_name_raw" not in cols:
@@ -127,8 +146,44 @@ def _v2(engine: Engine) -> None:
             conn.exec_driver_sql(f"ALTER TABLE returns ADD COLUMN file_name_raw {kind}")
 
 
+def _v2(engine: Engine) -> None:
+    """Arrival time, sender and subject on returns; the evaluations table (issue 13).
+
+    Existing returns get the time the store first saw them as their arrival, and their
+    first evaluation from what was recorded at ingest."""
+    have = {c["name"] for c in inspect(engine).get_columns("returns")}
+    added = {
+        "arrived_at": "TIMESTAMP",
+        "arrival_source": "VARCHAR(32)",
+        "sender": "TEXT",
+        "subject": "TEXT",
+    }
+    with engine.begin() as conn:
+        for name, kind in added.items():
+            if name not in have:
+                conn.exec_driver_sql(f"ALTER TABLE returns ADD COLUMN {name} {kind}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            returns.update()
+            .where(returns.c.arrived_at.is_(None))
+            .values(arrived_at=returns.c.ingested_at, arrival_source=str(Source.STORE))
+        )
+        known = {r[0] for r in conn.execute(select(evaluations_t.c.return_id))}
+        for r in conn.execute(select(returns.c.id, returns.c.ingested_at, returns.c.accepted)):
+            if r.id not in known:
+                conn.execute(
+                    insert(evaluations_t).values(
+                        return_id=r.id,
+                        evaluated_at=r.ingested_at,
+                        trigger="ingest",
+                        accepted=r.accepted,
+                    )
+                )
+
+
 #: version -> migration that brings a store from version-1 to version.
-MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 _SQLITE_CODES = (
     ("readonly", "store-read-only"),
@@ -199,6 +254,8 @@ class IngestResult:
     accepted: bool
     institution: str
     period: str
+    arrived_at: str = ""  # as shown (see arrival.show); the stored one for known bytes
+    arrival_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +273,9 @@ class ReturnRow:
     accepted: bool
     archive: str
     superseded_by: str = ""  # file name of the newer return, when there is one
+    arrived_at: dt.datetime | None = None  # UTC
+    arrival_source: str = ""
+    sender: str = ""
 
 
 class Store:
@@ -410,14 +470,18 @@ class Store:
             returns.c.accepted,
             returns.c.institution,
             returns.c.period,
+            returns.c.arrived_at,
+            returns.c.arrival_source,
         )
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
                 part = wanted[i : i + 500]
-                for sha, name, ok, inst, per in conn.execute(
+                for sha, name, ok, inst, per, at, src in conn.execute(
                     select(*cols).where(returns.c.sha256.in_(part))
                 ):
-                    found[sha] = IngestResult(name, sha, False, bool(ok), inst or "", per or "")
+                    found[sha] = IngestResult(
+                        name, sha, False, bool(ok), inst or "", per or "", show(at), src or ""
+                    )
         return found
 
     @_guarded
@@ -435,7 +499,11 @@ class Store:
         file renamed into place inside one transaction, so a failure (full disk, a
         kill) leaves neither a row without its file nor a half-written file under a
         final name. Files larger than ``max_archive_bytes`` (refused as too large) are
-        recorded without their bytes."""
+        recorded without their bytes.
+
+        Its arrival is the e-mail's when it came as an attachment, else the inbox file's
+        time; the store keeps it, so the same bytes seen again keep their first arrival."""
+        complete_arrival(sub, now)
         if sub.sha256 and sub.size:
             size, sha = sub.size, sub.sha256
         else:
@@ -448,9 +516,17 @@ class Store:
             sub.accepted,
             ident.institution if ident else "",
             ident.period if ident else "",
+            show(sub.arrived_at),
+            sub.arrival_source,
         )
-        if sha in self.known([sha]):
-            return IngestResult(**{**result.__dict__, "new": False})
+        known = self.known([sha]).get(sha)
+        if known is not None:
+            return replace(
+                result,
+                new=False,
+                arrived_at=known.arrived_at,
+                arrival_source=known.arrival_source or str(Source.STORE),
+            )
         keep = max_archive_bytes is None or size <= max_archive_bytes
         rel = Path(sha[:2]) / f"{sha}.xlsx"
         staged: Path | None = None
@@ -473,9 +549,9 @@ class Store:
                 )
                 if staged is not None:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    # the name it came under, for `ingest --rebuild` after a lost database
-                    target.with_suffix(".name").write_bytes(
-                        raw_name if raw_name is not None else os.fsencode(sub.name)
+                    # what the bytes cannot tell, for `ingest --rebuild` after a lost database
+                    target.with_suffix(".json").write_text(
+                        json.dumps(_provenance(sub, raw_name, now)), "utf-8"
                     )
                     os.replace(staged, target)
                     staged = None
@@ -514,10 +590,15 @@ class Store:
                 ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
                 accepted=sub.accepted,
                 archive=archive,
+                arrived_at=_naive(sub.arrived_at),
+                arrival_source=sub.arrival_source or None,
+                sender=sub.sender or None,
+                subject=sub.subject or None,
             )
         ).inserted_primary_key
         assert inserted is not None
         rid = inserted[0]
+        _evaluation(conn, rid, sub, "ingest", now)
         if sub.values:
             conn.execute(
                 insert(values_t),
@@ -601,6 +682,9 @@ class Store:
                     bool(r["accepted"]),
                     r["archive"],
                     sup,
+                    r["arrived_at"],
+                    r["arrival_source"] or "",
+                    r["sender"] or "",
                 )
             )
         return out
@@ -653,6 +737,10 @@ class Store:
                 saved_at=r["saved_at"],
                 refused=not r["accepted"],
                 file_name=r["file_name"],
+                arrived_at=utc(r["arrived_at"] or r["ingested_at"]),
+                arrival_source=r["arrival_source"] or str(Source.STORE),
+                sender=r["sender"] or "",
+                subject=r["subject"] or "",
             )
             for v in (v for v in vals if v["return_id"] == r["id"]):
                 sheet, _, ref = (v["cell"] or "!").partition("!")
@@ -718,15 +806,53 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 60000) -> None
     cur.close()
 
 
+def _rank(r: Any) -> tuple[dt.datetime, dt.datetime, int]:
+    """Arrival, then saved time (as :func:`arrival.order_key` orders Submissions)."""
+    return (r["arrived_at"] or r["ingested_at"], r["saved_at"] or dt.datetime.min, r["id"])
+
+
 def _latest(rows: Iterable[Any]) -> list[Any]:
-    """The accepted return that counts per (institution, period): the latest saved."""
+    """The accepted return that counts per (institution, period): the latest arrived."""
     best: dict[tuple[str, str], Any] = {}
     for r in rows:
         if not r["accepted"]:
             continue
         key = (r["institution"], r["period"])
-        rank = (r["saved_at"] or dt.datetime.min, r["id"])
         cur = best.get(key)
-        if cur is None or rank > (cur["saved_at"] or dt.datetime.min, cur["id"]):
+        if cur is None or _rank(r) > _rank(cur):
             best[key] = r
     return list(best.values())
+
+
+def _provenance(sub: Submission, raw_name: bytes | None, now: dt.datetime | None) -> dict[str, Any]:
+    """The archive's sidecar: the name's exact bytes, arrival, sender, first ingest."""
+    name = raw_name if raw_name is not None else os.fsencode(sub.name)
+    return {
+        "name_hex": name.hex(),
+        "arrived_at": utc(sub.arrived_at).isoformat() if sub.arrived_at else None,
+        "arrival_source": sub.arrival_source or None,
+        "sender": sub.sender or None,
+        "subject": sub.subject or None,
+        "ingested_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+    }
+
+
+def _naive(when: dt.datetime | None) -> dt.datetime | None:
+    """UTC without a zone, as the DateTime columns keep it."""
+    return utc(when).replace(tzinfo=None) if when is not None else None
+
+
+def _evaluation(
+    conn: Any, rid: int, sub: Submission, trigger: str, now: dt.datetime | None
+) -> None:
+    reason = sub.refusal()
+    conn.execute(
+        insert(evaluations_t).values(
+            return_id=rid,
+            evaluated_at=_naive(now or dt.datetime.now(dt.UTC)),
+            trigger=trigger,
+            accepted=sub.accepted,
+            code=reason.code if reason else None,
+            message=reason.message if reason else None,
+        )
+    )

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from .safety import DEFAULT_TIMEOUT
 if TYPE_CHECKING:
     from .consolidate import Consolidation
     from .generate import GeneratedWorkbook
-    from .intake import Ingested
+    from .intake import Inputs
     from .mail import MailResult, SmtpSettings
     from .periods import Period
     from .plan import Plan
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .reader import Submission
     from .signing import KeyRing
     from .store import Store
+    from .storing import Ingested
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -75,11 +77,27 @@ class ReadSettings:
         *,
         master: bool = False,
     ) -> list[Submission]:
-        """Read through the one bounded path (a child process per file)."""
-        from .parallel import Bounds, read_many
+        """Read workbooks and saved e-mails' attachments through the one bounded path
+        (the extracted copies are gone when this returns; use :meth:`reading` to keep
+        them, e.g. to ingest)."""
+        with self.reading(files, plan, period, progress, master=master) as got:
+            return got.submissions
+
+    def reading(
+        self,
+        files: Sequence[Input | Path],
+        plan: Plan,
+        period: Period | None,
+        progress: Callable[[int], Any] | None = None,
+        *,
+        master: bool = False,
+    ) -> AbstractContextManager[Inputs]:
+        """:func:`intake.read_inputs` with these settings (a ``with`` block)."""
+        from .intake import read_inputs
+        from .parallel import Bounds
         from .safety import Limits
 
-        return read_many(
+        return read_inputs(
             files,
             plan,
             period,
@@ -296,6 +314,7 @@ class ConsolidationRun:
     consolidation: Consolidation
     read: list[Submission]  # the files given in this run, accepted or refused
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # e-mail parts not read, and why
 
     @property
     def refused(self) -> list[Submission]:
@@ -318,24 +337,27 @@ def consolidate_returns(
     from .history import build_history
 
     started = time.perf_counter()
+    skipped: list[str] = []
     if store is None:
-        subs = reading.read(files, plan, period, progress)
+        with reading.reading(files, plan, period, progress) as got:
+            subs = got.submissions
+            skipped = got.skipped
         con = consolidate(plan, subs, period, as_of)
     else:
-        from .intake import ingest_inputs
+        from .storing import ingest_inputs
 
-        inputs = [f if isinstance(f, Input) else Input(Path(f)) for f in files]
         rows = ingest_inputs(
             store,
-            inputs,
-            lambda todo: reading.read(todo, plan, period, progress),
+            [f if isinstance(f, Input) else Input(Path(f)) for f in files],
+            lambda todo: reading.reading(todo, plan, period, progress),
             max_archive_bytes=reading.max_file_bytes,
+            skipped=skipped,
         )
         subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)
         con = consolidate(plan, stored, period, as_of, store.last_reported(plan.id, period.end))
         con.history = build_history(store, plan, period, as_of)
-    return ConsolidationRun(con, subs, time.perf_counter() - started)
+    return ConsolidationRun(con, subs, time.perf_counter() - started, skipped)
 
 
 @dataclass
@@ -405,15 +427,14 @@ def ingest_files(
     reading: ReadSettings,
     progress: Callable[[int], Any] | None = None,
 ) -> list[Ingested]:
-    """Keep every file (accepted or refused) in the store; bytes already stored are
-    recognised by their hash and not read again."""
-    from .intake import ingest_inputs
+    """Keep every file (saved e-mails: their attachments), accepted or refused, in the
+    store; bytes already stored are recognised by their hash and not read again."""
+    from .storing import ingest_inputs
 
-    inputs = [f if isinstance(f, Input) else Input(Path(f)) for f in files]
     return ingest_inputs(
         store,
-        inputs,
-        lambda todo: reading.read(todo, plan, None, progress),
+        [f if isinstance(f, Input) else Input(Path(f)) for f in files],
+        lambda todo: reading.reading(todo, plan, None, progress),
         max_archive_bytes=reading.max_file_bytes,
     )
 
@@ -422,9 +443,16 @@ def rebuild_store(
     plan: Plan, store: Store, reading: ReadSettings, progress: Callable[[int], Any] | None = None
 ) -> list[Ingested]:
     """Re-read every archived file into the store (after its database was lost)."""
-    from .intake import archived_inputs
+    from .storing import archived_inputs, ingest_inputs
 
-    return ingest_files(plan, store, archived_inputs(store), reading, progress)
+    inputs, sides = archived_inputs(store)
+    return ingest_inputs(
+        store,
+        inputs,
+        lambda todo: reading.reading(todo, plan, None, progress),
+        max_archive_bytes=reading.max_file_bytes,
+        provenance=sides,
+    )
 
 
 # --------------------------------------------------------------------------- status

@@ -9,7 +9,7 @@ from typing import Any
 
 import openpyxl
 
-from mne_workbook.fill import fill_return, set_saved_at
+from mne_workbook.fill import fill_return, set_arrived_at, set_saved_at
 from mne_workbook.generate import generate
 from mne_workbook.periods import Period
 from mne_workbook.plan import Plan
@@ -44,6 +44,7 @@ def edit(src: Path, dst: Path, change: Any, saved_at: dt.datetime | None = ON_TI
     wb.save(dst)
     if saved_at is not None:
         set_saved_at(dst, saved_at)
+        set_arrived_at(dst, saved_at)  # reached the inbox when it was saved
     return dst
 
 

@@ -19,7 +19,7 @@ from returns import KEYS, LATE, ON_TIME, PERIOD, col, copy, edit, generated, row
 
 from mne_workbook.cli import main
 from mne_workbook.consolidate import combined_status, consolidate
-from mne_workbook.fill import fill_return, random_entries, set_saved_at
+from mne_workbook.fill import fill_return, random_entries, set_arrived_at, set_saved_at
 from mne_workbook.plan import Plan, load_plan
 from mne_workbook.reader import read_return
 from mne_workbook.report import csv_safe, to_json, write_consolidated, write_csv
@@ -75,6 +75,8 @@ def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (out / "mlsw-openpyxl.xlsx").unlink()
     set_saved_at(saved, ON_TIME)
     copy(saved, out / "mlsw.xlsx")
+    for f in out.iterdir():  # all reached the inbox on time
+        set_arrived_at(f, ON_TIME)
     return out
 
 
@@ -150,6 +152,7 @@ def test_a_later_different_return_supersedes_the_earlier(
     demo: Plan, returns: Path, tmp_path: Path
 ) -> None:
     early = copy(returns / "kp.xlsx", tmp_path / "kp-early.xlsx")
+    set_arrived_at(early, ON_TIME)
     later = tmp_path / "kp-later.xlsx"
     fill_return(early, later, {("A2.1.1", "D8", "value@2026-09-30"): 13}, LATE)
     subs = [read_return(p, demo, PERIOD) for p in (later, early)]
@@ -158,7 +161,7 @@ def test_a_later_different_return_supersedes_the_earlier(
     [sup] = [f for f in c.flags if f.code == "superseded-return"]
     assert sup.file == "kp-early.xlsx" and "kp-later.xlsx" in sup.message
     assert not [f for f in c.flags if f.code == "indicator-overdue"]
-    assert {r.institution: r.on_time for r in c.rates}["kp"] == 0  # saved after the due date
+    assert {r.institution: r.on_time for r in c.rates}["kp"] == 0  # arrived after the due date
 
 
 def test_combined_status_is_the_least_advanced() -> None:

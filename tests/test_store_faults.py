@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ from mne_workbook import store as store_mod
 from mne_workbook.atomic import TEMP_PREFIX
 from mne_workbook.discovery import Input
 from mne_workbook.errors import Location, Problem, StoreError
-from mne_workbook.intake import archived_inputs, ingest_inputs
+from mne_workbook.intake import Inputs
 from mne_workbook.reader import Submission
 from mne_workbook.store import Store
+from mne_workbook.storing import archived_inputs, ingest_inputs
 
 
 def refused(path: Path) -> Submission:
@@ -24,6 +27,15 @@ def refused(path: Path) -> Submission:
     sub = Submission(path=str(path), refused=True)
     sub.problems.append(Problem("not-a-workbook", "a text file", Location(file=str(path))))
     return sub
+
+
+@contextmanager
+def refusing(items: Any) -> Iterator[Inputs]:
+    """A reader that refuses every input (the store is what these tests are about)."""
+    subs = [refused(i.path) for i in items]
+    for sub, i in zip(subs, items, strict=True):
+        sub.file_name = i.shown  # as the bounded reader names them
+    yield Inputs(subs)
 
 
 def files(folder: Path, n: int, tag: str = "") -> list[Path]:
@@ -172,7 +184,7 @@ def test_a_truncated_database_next_to_its_archive_is_refused_then_rebuilt(
     db = tmp_path / "h.sqlite"
     store = Store(str(db))
     inputs = [Input(p, f"Raporti {i} ë.xlsx") for i, p in enumerate(files(tmp_path / "in", 3))]
-    rows = ingest_inputs(store, inputs, lambda items: [refused(i.path) for i in items])
+    rows = ingest_inputs(store, inputs, refusing)
     assert [r.new for r in rows] == [True, True, True]
     store.engine.dispose()
     db.write_bytes(b"")  # truncated to 0 bytes
@@ -184,9 +196,8 @@ def test_a_truncated_database_next_to_its_archive_is_refused_then_rebuilt(
     with pytest.raises(StoreError):
         Store(str(db))
     rebuilt = Store(str(db), rebuild=True)
-    again = ingest_inputs(
-        rebuilt, archived_inputs(rebuilt), lambda items: [refused(i.path) for i in items]
-    )
+    inputs, sides = archived_inputs(rebuilt)
+    again = ingest_inputs(rebuilt, inputs, refusing, provenance=sides)
     assert sorted(r.name for r in again) == [f"Raporti {i} ë.xlsx" for i in range(3)]
     assert rebuilt.count() == 3
     assert Store(str(db)).count() == 3  # and it opens normally again
@@ -197,9 +208,9 @@ def test_known_bytes_are_not_read_again(tmp_path: Path) -> None:
     inputs = [Input(p) for p in files(tmp_path / "in", 4)]
     reads: list[int] = []
 
-    def read(items: Any) -> list[Submission]:
+    def read(items: Any) -> Any:
         reads.append(len(items))
-        return [refused(i.path) for i in items]
+        return refusing(items)
 
     ingest_inputs(store, inputs[:2], read)
     rows = ingest_inputs(store, inputs, read)
@@ -214,9 +225,7 @@ def test_the_exact_bytes_of_a_name_are_kept(tmp_path: Path) -> None:
     folder.mkdir()
     path = Path(os.fsdecode(os.path.join(os.fsencode(folder), raw_name)))
     path.write_bytes(b"bytes")
-    (row,) = ingest_inputs(
-        store, [Input(path, path.name)], lambda items: [refused(i.path) for i in items]
-    )
+    (row,) = ingest_inputs(store, [Input(path, path.name)], refusing)
     assert row.name == "Polic\ufffd\\e[2J.xlsx"
     with sqlite3.connect(tmp_path / "h.sqlite") as conn:
         shown, kept = conn.execute("SELECT file_name, file_name_raw FROM returns").fetchone()
