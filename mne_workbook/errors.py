@@ -643,12 +643,6 @@ CATALOG: dict[str, Code] = {
             "Nothing to do; it is read once.",
         ),
         _c(
-            "already-stored",
-            Severity.INFO,
-            "these exact bytes are already in the store",
-            "Nothing to do; the file was not read again.",
-        ),
-        _c(
             "store-read-only",
             E,
             "the store cannot be written (read-only file, folder or filesystem)",
@@ -686,12 +680,6 @@ CATALOG: dict[str, Code] = {
             "the database is empty or missing but its archive holds returns",
             "Restore the database from a backup, or run `mne-workbook ingest --rebuild"
             " --plan PLAN` to rebuild the history from the archive.",
-        ),
-        _c(
-            "store-archive-missing",
-            W,
-            "a stored return's archived bytes are missing",
-            "Restore the archive folder (mne-archive) from a backup.",
         ),
         _c(
             "key-file-missing",

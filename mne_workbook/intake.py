@@ -22,6 +22,7 @@ from .arrival import Source, complete_arrival, file_arrival, set_arrival
 from .discovery import Input
 from .errors import Location, Problem
 from .mail_input import Attachment, MailLimits, expand_mail, is_mail
+from .names import shown
 from .parallel import read_many
 from .periods import Period
 from .plan import Plan
@@ -76,7 +77,7 @@ def read_inputs(
 
 
 def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
-    sub = Submission(path=str(mail), refused=True, file_name=name)
+    sub = Submission(path=str(mail), refused=True, file_name=shown(name))
     sub.problems.append(Problem(code, message, Location(file=name)))
     return sub
 
@@ -84,7 +85,7 @@ def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
 def _from_mail(sub: Submission, att: Attachment, plan: Plan) -> None:
     """Name the return after its e-mail and give it the e-mail's arrival and sender."""
     env = att.envelope
-    sub.file_name = att.name
+    sub.file_name = shown(att.name)  # the e-mail file's own name may not be UTF-8
     sub.problems = [
         replace(p, location=replace(p.location, file=att.name))
         if p.location.file == sub.path
