@@ -41,3 +41,13 @@ def kosovo_path() -> Path:
 @pytest.fixture
 def demo_data(demo_path: Path) -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load(demo_path.read_text("utf-8")))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of a ``needs`` test runs: are its programs installed?"""
+    from programs import require
+
+    for mark in item.iter_markers("needs"):
+        for program in mark.args:
+            require(program)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+from programs import require
 
 
 def require_soffice() -> str:
-    """LibreOffice must be there in CI (.ci/run installs it); elsewhere the test is skipped."""
-    if SOFFICE:
-        return SOFFICE
-    if os.environ.get("CI"):
-        pytest.fail("LibreOffice (soffice) is not installed: .ci/run must install it")
-    pytest.skip("LibreOffice (soffice) not installed on this machine")
+    """LibreOffice's path (skips, or fails in CI, when missing: see programs.py)."""
+    return require("soffice")
 
 
 def convert(src: Path, out_dir: Path, target: str) -> Path:
@@ -53,16 +45,9 @@ def resave_xlsx(src: Path, out_dir: Path) -> Path:
     return convert(src, out_dir, "xlsx:Calc MS Excel 2007 XML")
 
 
-SSCONVERT = shutil.which("ssconvert")
-
-
 def require_ssconvert() -> str:
-    """Gnumeric's ssconvert must be there in CI (.ci/run installs it)."""
-    if SSCONVERT:
-        return SSCONVERT
-    if os.environ.get("CI"):
-        pytest.fail("Gnumeric (ssconvert) is not installed: .ci/run must install it")
-    pytest.skip("Gnumeric (ssconvert) not installed on this machine")
+    """Gnumeric's ssconvert (skips, or fails in CI, when missing: see programs.py)."""
+    return require("ssconvert")
 
 
 def gnumeric_resave(src: Path, dst: Path) -> Path:

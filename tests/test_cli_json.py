@@ -90,10 +90,10 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, obj
 
 def test_every_reporting_command_is_documented() -> None:
     commands = {
-        n
-        for n, c in main.commands.items()
-        if any(p.name == "as_json" or p.name == "json_out" for p in c.params)
-    }  # type: ignore[attr-defined]
+        name
+        for name, cmd in main.commands.items()
+        if any(p.name in ("as_json", "json_out") for p in cmd.params)
+    }
     assert commands == set(documented_keys())
 
 

@@ -1,4 +1,8 @@
-"""End to end: generate, fill as ministries would (one through LibreOffice), consolidate."""
+"""End to end: generate, fill as ministries would, consolidate.
+
+The returns here are filled with openpyxl only, so every test runs without LibreOffice;
+the same consolidation over a return re-saved by LibreOffice is in
+test_consolidate_real_clients.py (marked)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from returns import KEYS, LATE, ON_TIME, PERIOD, col, copy, edit, generated, row
 
 from mne_workbook.cli import main
 from mne_workbook.consolidate import combined_status, consolidate
-from mne_workbook.fill import fill_return, random_entries, set_arrived_at, set_saved_at
+from mne_workbook.fill import fill_return, random_entries, set_arrived_at
 from mne_workbook.plan import Plan, load_plan
 from mne_workbook.reader import read_return
 from mne_workbook.report import csv_safe, to_json, write_consolidated, write_csv
@@ -35,10 +39,8 @@ def demo() -> Plan:
 
 @pytest.fixture(scope="module")
 def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder of returns: ONATC (twice, identical), KP (a gap, a planted formula text),
-    MLSW (saved by LibreOffice Calc); nothing from MEST."""
-    from lo import resave_xlsx
-
+    """A folder of plain filled returns: ONATC (twice, identical), KP (a gap, a planted
+    formula text), MLSW (a decimal comma typed as text); nothing from MEST."""
     gen = generated(demo, tmp_path_factory.mktemp("gen"))
     out = tmp_path_factory.mktemp("returns")
     rng = random.Random(7)
@@ -69,12 +71,7 @@ def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
     mlsw = random_entries(demo, PERIOD, "mlsw", rng)
     mlsw[("A2.1.1", "", "status")] = "2 - In continuum"
     mlsw[("A2.2.1", "D11", "value@2026-08-31")] = "7,5"
-    fill_return(gen["mlsw"], out / "mlsw-openpyxl.xlsx", mlsw)
-    lo_dir = tmp_path_factory.mktemp("lo")
-    saved = resave_xlsx(out / "mlsw-openpyxl.xlsx", lo_dir)
-    (out / "mlsw-openpyxl.xlsx").unlink()
-    set_saved_at(saved, ON_TIME)
-    copy(saved, out / "mlsw.xlsx")
+    fill_return(gen["mlsw"], out / "mlsw.xlsx", mlsw, ON_TIME)
     for f in out.iterdir():  # all reached the inbox on time
         set_arrived_at(f, ON_TIME)
     return out
@@ -82,7 +79,7 @@ def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def con(demo: Plan, returns: Path) -> Any:
-    # signatures verified: filled by openpyxl and re-saved by LibreOffice, they still hold
+    # signatures verified: filled as an institution would, they still hold
     subs = [
         read_return(p, demo, PERIOD, keys=KEYS, require_signature=True)
         for p in sorted(returns.iterdir())
@@ -117,29 +114,11 @@ def test_values_and_statuses_are_those_filled(con: Any) -> None:
     assert mlsw_d8.iloc[0]["status"] == 2
     assert set(m[m.activity == "A2.1.1"]["combined_status"]) == {3}  # least advanced
     d11 = m[(m.indicator == "D11") & (m.institution == "mlsw")].iloc[0]
-    assert d11["value 2026-08"] == 7.5  # decimal comma, through LibreOffice
+    assert d11["value 2026-08"] == 7.5  # decimal comma typed as text
     kp_comment = m[(m.activity == "A2.3.2") & (m.institution == "kp")].iloc[0]["comment"]
     assert kp_comment == EVIL
     mest = m[m.institution == "mest"]
     assert not mest.received.any() and mest.status.isna().all()
-
-
-def test_the_libreoffice_saved_return_is_read_exactly(demo: Plan, returns: Path) -> None:
-    sub = read_return(returns / "mlsw.xlsx", demo, PERIOD)
-    rng = random.Random(7)
-    random_entries(demo, PERIOD, "onatc", rng)
-    random_entries(demo, PERIOD, "kp", rng)
-    want = random_entries(demo, PERIOD, "mlsw", rng)
-    want[("A2.1.1", "", "status")] = "2 - In continuum"
-    want[("A2.2.1", "D11", "value@2026-08-31")] = "7,5"
-    got = {
-        (v.activity, v.indicator, f"value@{v.point_end.isoformat()}"): v.value for v in sub.values
-    }
-    for (a, i, f), v in want.items():
-        if f.startswith("value@"):
-            expect = 7.5 if v == "7,5" else (True if v == "Yes" else False if v == "No" else v)
-            assert got[(a, i, f)] == expect, (a, i, f)
-    assert sub.problems == []
 
 
 def test_rates_are_reported_as_dhis2_defines_them(con: Any) -> None:
@@ -317,16 +296,6 @@ def test_cli_consolidate_exit_codes_and_outputs(
         ],
     )
     assert r.exit_code == 2 and "period-wrong-cycle" in r.output
-
-
-def test_consolidated_pdf_prints_through_libreoffice(con: Any, tmp_path: Path) -> None:
-    from lo import require_soffice
-
-    from mne_workbook.report import to_pdf
-
-    require_soffice()
-    pdf = to_pdf(write_consolidated(con, tmp_path / "c.xlsx"))
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
 
 
 def test_unsigned_returns_are_refused_unless_allowed_and_then_flagged(

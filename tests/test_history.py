@@ -36,7 +36,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def _entries(plan: Plan, q: int, inst: str, **override: Any) -> dict[tuple[str, str, str], Any]:
-    e = random_entries(plan, Q[q], inst, random.Random(q * 100 + len(inst)))
+    e: dict[Any, Any] = random_entries(plan, Q[q], inst, random.Random(q * 100 + len(inst)))
     for key in list(e):
         if key[1] == "D1":
             e[key] = 2  # every monthly D1 value is 2: cumulative progress is countable
@@ -281,6 +281,7 @@ def test_update_plan_round_trip(year: dict[str, Any], tmp_path: Path) -> None:
     assert "D5 target: 300 -> 320" in text and "2 change(s)" in text
     new = load_plan(out)
     d5 = next(i for i in new.indicators() if i.id == "D5")
+    assert d5.target is not None
     assert (d5.target.value, d5.responsible_person) == (320, "Mirëlinda Krasniqi")
     assert new.version == "2.0" and new.fingerprint != plan.fingerprint
     # a return made from the old version is recognised as such and still read

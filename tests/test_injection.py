@@ -12,7 +12,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from lo import require_soffice
 from returns import KEYS, ON_TIME, col, edit, generated, row_of
 
 from mne_workbook.consolidate import consolidate
@@ -115,8 +114,8 @@ def test_csv_neutralises_them_and_json_keeps_them_as_data(outputs: dict[str, Any
     assert texts & SEEN == SEEN
 
 
+@pytest.mark.needs("soffice", "pdftotext")
 def test_the_pdf_prints_them_literally(outputs: dict[str, Any]) -> None:
-    require_soffice()
     pdf = to_pdf(outputs["xlsx"])
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True

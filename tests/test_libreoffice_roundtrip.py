@@ -13,7 +13,7 @@ from mne_workbook.generate import generate
 from mne_workbook.periods import Period
 from mne_workbook.plan import load_plan
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.needs("soffice")
 
 
 def facts(path: Path) -> dict[str, Any]:

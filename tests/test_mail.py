@@ -26,6 +26,13 @@ def run(*args: str) -> tuple[int, str]:
     return r.exit_code, r.output
 
 
+def plain(msg: Any) -> str:
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text: str = body.get_content()
+    return text
+
+
 def attachment(msg: Any) -> tuple[str, bytes]:
     [part] = list(msg.iter_attachments())
     return part.get_filename(), part.get_content()
@@ -69,7 +76,7 @@ def test_generate_writes_one_draft_per_institution(
             "mail.subject", plan=demo.title, period="2026-Q3", due="2026-10-15"
         )
         assert msg["X-Unsent"] == "1" and msg["Reply-To"] == demo.reporting.send_to
-        body = msg.get_body(("plain",)).get_content()
+        body = plain(msg)
         assert body.startswith(cat.text("mail.greeting", institution=inst.name))
         assert "2026-10-15" in body
         name, data = attachment(msg)
@@ -135,9 +142,9 @@ def test_remind_drafts_only_for_overdue_refused_or_flagged(
     assert code == 0, out
     drafts = {d.name: read_draft(d) for d in (tmp_path / "r").glob("*.eml")}
     assert sorted(drafts) == ["reminder_MEST_2026-Q3.eml", "reminder_MLSW_2026-Q3.eml"]
-    mest = drafts["reminder_MEST_2026-Q3.eml"].get_body(("plain",)).get_content()
+    mest = plain(drafts["reminder_MEST_2026-Q3.eml"])
     assert "due on 2026-10-15 (17 days ago)" in mest
-    mlsw = drafts["reminder_MLSW_2026-Q3.eml"].get_body(("plain",)).get_content()
+    mlsw = plain(drafts["reminder_MLSW_2026-Q3.eml"])
     assert "The file you sent (mlsw.xlsx) could not be used: the file is for 2026-Q2" in mlsw
     name, data = attachment(drafts["reminder_MLSW_2026-Q3.eml"])
     assert data == (tmp_path / "r" / "workbooks" / name).read_bytes()
@@ -215,4 +222,4 @@ def test_sending_through_a_local_smtp_server(demo_path: Path, tmp_path: Path) ->
         msg = message_from_bytes(e.content, policy=policy.default)
         assert msg["X-Unsent"] is None
         [part] = list(msg.iter_attachments())
-        assert part.get_content() == (tmp_path / "wb" / part.get_filename()).read_bytes()
+        assert part.get_content() == (tmp_path / "wb" / str(part.get_filename())).read_bytes()

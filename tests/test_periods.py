@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -77,7 +78,7 @@ def test_each_cycle_accepts_its_own_periods(text: str, cycle: Frequency) -> None
     assert parse_reporting_period(text, cycle, 2025, 2027).kind == cycle
 
 
-def labels(points: list[Period]) -> list[str]:
+def labels(points: Sequence[Period]) -> list[str]:
     return [p.label for p in points]
 
 

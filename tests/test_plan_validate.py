@@ -152,6 +152,7 @@ def test_json_plans_are_read_and_located_too(tmp_path: Path) -> None:
     path.write_text(json.dumps(d, indent=2), "utf-8")
     [err] = validate_plan(path).errors
     assert err.code == "unknown-institution"
+    assert err.location.line is not None
     assert '"zz"' in path.read_text().splitlines()[err.location.line - 1]
 
 

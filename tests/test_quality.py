@@ -92,7 +92,8 @@ def test_specific_objective_without_activities(tmp_path: Path) -> None:
 def test_one_time_activity_on_multi_year_timeline(
     tmp_path: Path, title: str, timeline: dict[str, Any] | None, warned: bool
 ) -> None:
-    a = activity(title=title, **({"timeline": timeline} if timeline else {}))
+    extra: dict[str, Any] = {"timeline": timeline} if timeline else {}
+    a = activity(title=title, **extra)
     got = [c for c, _ in warnings_of(tmp_path, plan(activities=[a]))]
     assert got == (["one-time-activity-multi-year"] if warned else [])
 

@@ -24,7 +24,13 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
     return plan, d / "mlsw.xlsx"
 
 
-@pytest.mark.parametrize("client", ["libreoffice", "gnumeric"])
+@pytest.mark.parametrize(
+    "client",
+    [
+        pytest.param("libreoffice", marks=pytest.mark.needs("soffice")),
+        pytest.param("gnumeric", marks=pytest.mark.needs("ssconvert")),
+    ],
+)
 def test_a_resaved_return_reads_exactly_and_still_verifies(
     filled: tuple[Plan, Path], tmp_path: Path, client: str
 ) -> None:

@@ -77,16 +77,16 @@ def test_kosovo_plan_explains_every_bracketed_completion(kosovo_path: Path) -> N
             unexplained.append(a.code)
     assert unexplained == []
     # the completions the line-by-line check found are marked, not silently made
-    texts = {r.activity.code: r.activity for r in p.iter_activities()}
-    assert "human [trafficking in] Kosovo and [...]" in texts["A1.2.3"].expected_results[0].text
-    assert "Kosovo [Diplomatic] Academy" in texts["A1.2.4"].expected_results[0].text
-    assert "proactive [investigations]" in texts["A4.3.2"].expected_results[0].text
-    assert "functioning [of] the help line" in texts["A1.1.9"].expected_results[0].text
-    assert texts["A4.3.3"].title.startswith("Law enforce[ment] training")
-    assert "local leve[l]" in texts["A4.4.4"].title
-    assert "se[...]" in texts["A1.2.3"].title
+    acts = {r.activity.code: r.activity for r in p.iter_activities()}
+    assert "human [trafficking in] Kosovo and [...]" in acts["A1.2.3"].expected_results[0].text
+    assert "Kosovo [Diplomatic] Academy" in acts["A1.2.4"].expected_results[0].text
+    assert "proactive [investigations]" in acts["A4.3.2"].expected_results[0].text
+    assert "functioning [of] the help line" in acts["A1.1.9"].expected_results[0].text
+    assert acts["A4.3.3"].title.startswith("Law enforce[ment] training")
+    assert "local leve[l]" in acts["A4.4.4"].title
+    assert "se[...]" in acts["A1.2.3"].title
     for code in ("A4.2.1", "A4.2.2", "A4.2.3"):
-        assert texts[code].expected_results[0].text == "[Expected result not given in the source]"
+        assert acts[code].expected_results[0].text == "[Expected result not given in the source]"
 
 
 def test_kosovo_plan_marks_its_illustrative_carriers(kosovo_path: Path) -> None:
