@@ -85,6 +85,14 @@ def test_short_keys_are_refused(
         load_keys()
 
 
+def test_a_key_file_that_is_not_text_is_named(tmp_path: Path, no_env_key: Path) -> None:
+    path = tmp_path / "k.key"
+    path.write_bytes(b"\xff\xfe binary, not hex keys")
+    with pytest.raises(SigningKeyError) as e:
+        load_keys(path)
+    assert code(e) == "key-file-unreadable"
+
+
 def test_a_key_file_others_can_read_is_warned_about_with_the_fix(
     tmp_path: Path, no_env_key: Path
 ) -> None:

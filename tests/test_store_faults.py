@@ -74,7 +74,8 @@ def test_a_read_only_database_is_named(tmp_path: Path, monkeypatch: pytest.Monke
 
     def read_only(database: str, *a: Any, **kw: Any) -> sqlite3.Connection:
         # the database exactly as a read-only file system or permissions serve it
-        return real(f"file:{database}?mode=ro", *a, **{**kw, "uri": True})
+        conn: sqlite3.Connection = real(f"file:{database}?mode=ro", *a, **{**kw, "uri": True})
+        return conn
 
     monkeypatch.setattr(sqlite3.dbapi2, "connect", read_only)
     with pytest.raises(StoreError) as e:
