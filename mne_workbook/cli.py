@@ -382,6 +382,13 @@ def generate(
 @click.option("--pdf", is_flag=True, help="Also print the workbook to PDF with LibreOffice.")
 @overwrite_option
 @reading_options
+@click.option(
+    "--older-plan",
+    "older_plans",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier version of the plan (repeatable): returns made from it name what changed.",
+)
 def consolidate(
     plan_path: Path,
     inputs: tuple[Path, ...],
@@ -394,6 +401,7 @@ def consolidate(
     pdf: bool,
     overwrite: bool,
     reading: Any,
+    older_plans: tuple[Path, ...],
 ) -> int:
     """Read returned workbooks, consolidate them and flag gaps and overdue indicators.
 
@@ -430,13 +438,14 @@ def consolidate(
     _echo_skipped(found)
     store = open_store(db, plan_path, create=bool(files)) if db else None
     quiet = json_out == "-"
+    older = [_load_plan(o) for o in older_plans]
     if len(files) > 10 and not quiet:
         with click.progressbar(length=len(files), label="Reading returns", file=sys.stderr) as bar:
             run = consolidate_returns(
-                plan, p, files, reading, store=store, as_of=as_of, progress=bar.update
+                plan, p, files, reading, store=store, as_of=as_of, progress=bar.update, older=older
             )
     else:
-        run = consolidate_returns(plan, p, files, reading, store=store, as_of=as_of)
+        run = consolidate_returns(plan, p, files, reading, store=store, as_of=as_of, older=older)
     out = write_consolidation(
         run.consolidation, out_path, csv_dir=csv_dir, json_file=json_file, pdf=pdf
     )
@@ -742,3 +751,4 @@ def update_plan(
 from .cli_keys import key  # noqa: E402  (its own module, registered here)
 
 main.add_command(key)
+main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)

@@ -732,6 +732,58 @@ CATALOG: dict[str, Code] = {
             "spreadsheet format limit exceeded",
             "Shorten the text named (Excel limits titles and messages).",
         ),
+        # -- a plan written in a workbook (issue 19) ----------------------------------
+        _c(
+            "not-a-plan-workbook",
+            E,
+            "not a plan workbook",
+            "Start from `mne-workbook plan template` or `plan export`: a plan workbook has the"
+            " sheets Plan, Institutions, Strategic objectives, Specific objectives, Activities,"
+            " Expected results and Indicators.",
+        ),
+        _c(
+            "plan-column-unknown",
+            E,
+            "a column header that is not a plan field",
+            "Correct the header's spelling (the template's headers are the plan's fields), or"
+            " delete the column.",
+        ),
+        _c(
+            "plan-column-missing",
+            E,
+            "a required column is missing",
+            "Put the column back with its header (copy it from `mne-workbook plan template`).",
+        ),
+        _c(
+            "plan-parent-unknown",
+            E,
+            "the parent named is not in the sheet above",
+            "Choose the parent's code from the dropdown, or add the parent to the sheet above.",
+        ),
+        _c(
+            "plan-cell-invalid",
+            E,
+            "a cell holds a value of the wrong kind",
+            "Format the cell as text and type the value again as the column asks.",
+        ),
+        _c(
+            "plan-rows-ignored",
+            E,
+            "rows that are not read",
+            "The Plan sheet holds one plan in row 2; move or delete the other rows.",
+        ),
+        _c(
+            "plan-sheet-unexpected",
+            W,
+            "a sheet that is not part of the plan",
+            "It was not read; move its content into the plan's sheets if it belongs to the plan.",
+        ),
+        _c(
+            "plan-version-changes",
+            W,
+            "what changed since the plan version a return was made from",
+            "Check the changed items in the return; the values were read against the current plan.",
+        ),
         # -- issue 14: the command-line error boundary ----------------------------
         _c(
             "file-system-error",
@@ -781,6 +833,7 @@ class Location:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+    field: str | None = None  # a plan workbook's column header, e.g. "frequency"
 
     def __post_init__(self) -> None:
         # A file name is data (issue 15): whatever bytes it holds, it is shown safely.
@@ -788,6 +841,9 @@ class Location:
             object.__setattr__(self, "file", shown(self.file))
 
     def __str__(self) -> str:
+        if self.field and self.sheet:  # pyxform style: [Indicators row 14, column "frequency"]
+            where = f'[{self.sheet} row {self.row}, column "{self.field}"]'
+            return f"{self.file}: {where}" if self.file else where
         parts: list[str] = []
         if self.file:
             parts.append(self.file + (f":{self.line}" if self.line else ""))

@@ -15,33 +15,19 @@ import os
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from .bounded import Bounds as Bounds  # re-exported: callers set bounds here
+from .bounded import vm_bytes
 from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
 from .reader import Submission, read_return
-from .safety import DEFAULT_TIMEOUT, Limits
+from .safety import Limits
 from .signing import KeyRing
-
-
-@dataclass(frozen=True)
-class Bounds:
-    timeout: float = DEFAULT_TIMEOUT  # seconds per file
-    memory_mb: int = 1024  # address space a child may add to what it inherits
-
-
-def _vm_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            pages = int(fh.read().split()[0])
-        return pages * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
 
 
 def _child(
@@ -56,7 +42,7 @@ def _child(
     master: bool = False,
 ) -> None:
     try:
-        budget = _vm_bytes() + memory_mb * 1024 * 1024
+        budget = vm_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
         sub = read_return(path, plan, period, limits, keys, require, master)
         conn.send(sub)

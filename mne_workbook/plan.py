@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,9 @@ import yaml
 
 from .dates import parse_date
 from .errors import Location, PlanError, Report
+from .plan_source import PlanSource as PlanSource  # re-exported
+from .plan_source import json_path as json_path
+from .plan_source import plan_schema as plan_schema
 from .quality import quality_checks
 from .semantics import check_semantics
 from .vocab import Frequency, Level, Measure
@@ -446,37 +448,15 @@ def _line_map(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
-def json_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    out = "$"
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
-
-
-@dataclass
-class PlanSource:
-    """A plan file's raw data with what is needed to locate problems in it."""
-
-    path: str
-    data: Any
-    lines: dict[tuple[str | int, ...], int]
-
-    def where(self, path: tuple[str | int, ...] | list[str | int]) -> Location:
-        p = tuple(path)
-        line = None
-        while line is None:
-            line = self.lines.get(p)
-            if not p:
-                break
-            p = p[:-1]
-        return Location(file=self.path, path=json_path(path), line=line)
-
-
 def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
     """Read and parse a plan file; problems go into ``report``."""
     p = Path(path)
     name = str(path)
     loc = Location(file=name)
+    if p.suffix.lower() == ".xlsx":  # a plan written in a workbook (plan template/export)
+        from .plan_import import read_plan_workbook
+
+        return read_plan_workbook(p, report)
     if not p.exists():
         report.add("file-not-found", f"no such file: {name}", loc)
         return None
@@ -519,20 +499,15 @@ def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
     return PlanSource(name, data, _line_map(text))
 
 
-def plan_schema() -> dict[str, Any]:
-    """The plan's JSON Schema (2020-12), as shipped in the package."""
-    text = resources.files("mne_workbook").joinpath("schema/plan.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
 def check_plan_data(src: PlanSource, report: Report) -> None:
     """Schema and semantic checks on a parsed plan; problems go into ``report``."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(plan_schema())
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
-        report.add("schema-violation", _schema_message(err), src.where(list(err.absolute_path)))
+        loc = src.where_error(err)
+        if loc is not None:
+            report.add("schema-violation", _schema_message(err), loc)
     check_semantics(src, report)
 
 

@@ -8,6 +8,7 @@ version; its new fingerprint lets returns made from the old version be recognize
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,9 @@ def apply_updates(plan: Plan, changes: list[PlanChange], version: str | None = N
     return plan_from_dict(data)
 
 
-def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
+def write_plan(
+    plan: Plan, path: str | Path, overwrite: bool = False, by: str = "update-plan"
+) -> Path:
     """Write a plan as YAML atomically; refuses to replace a file unless asked."""
     from .atomic import atomic_write
 
@@ -132,9 +135,12 @@ def write_plan(plan: Plan, path: str | Path, overwrite: bool = False) -> Path:
         raise fail(
             UsageError, "output-exists", f"{target} already exists", Location(file=str(target))
         )
-    text = (
-        "# Written by mne-workbook update-plan; validate with: mne-workbook validate\n"
-        + yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True, width=100)
-    )
+    if target.suffix.lower() == ".json":
+        text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = (
+            f"# Written by mne-workbook {by}; validate with: mne-workbook validate\n"
+            + yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True, width=100)
+        )
     atomic_write(target, lambda tmp: tmp.write_text(text, "utf-8"))
     return target

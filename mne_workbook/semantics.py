@@ -7,21 +7,31 @@ violations: a user sees every problem of a plan file in one run.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from .dates import parse_date
-from .errors import Report
+from .errors import Location, Report
 
 if TYPE_CHECKING:
     from .plan import PlanSource
 
 Path = tuple[str | int, ...]
+#: The forms a date may take (as the schema's pattern says).
+DATE_FORM = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
 def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
     if not isinstance(value, list):
         return []
     return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+
+
+def _short(where: Location) -> str:
+    """Where the first use is: a line in a plan file, a row in a plan workbook."""
+    if where.sheet:
+        return f"{where.sheet} row {where.row}"
+    return f"line {where.line}"
 
 
 def check_semantics(src: PlanSource, report: Report) -> None:
@@ -36,7 +46,7 @@ def check_semantics(src: PlanSource, report: Report) -> None:
             where = src.where(first)
             report.add(
                 "duplicate-code",
-                f"{label} {value!r} is used twice (first at line {where.line})",
+                f"{label} {value!r} is used twice (first at {_short(where)})",
                 src.where(path),
             )
         else:
@@ -133,6 +143,8 @@ def _check_timeline(
     for key in ("start", "end"):
         if key not in tl or not isinstance(tl[key], int | str):
             continue
+        if isinstance(tl[key], str) and not DATE_FORM.fullmatch(tl[key]):
+            continue  # the schema reports the form; one message per mistake
         try:
             dates[key] = parse_date(tl[key], end=key == "end")
         except ValueError as exc:

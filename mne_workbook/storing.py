@@ -70,10 +70,12 @@ def ingest_inputs(
     max_archive_bytes: int | None = None,
     skipped: list[str] | None = None,
     provenance: dict[str, dict[str, Any]] | None = None,
+    prepare: Callable[[list[Submission]], object] | None = None,
 ) -> list[Ingested]:
     """Store every input (accepted or refused); ``read`` is the bounded reader.
     E-mail parts that were not read are appended to ``skipped``. ``provenance`` (path ->
-    archive sidecar) restores arrival, sender and first ingest when rebuilding."""
+    archive sidecar) restores arrival, sender and first ingest when rebuilding;
+    ``prepare`` sees the new submissions before they are stored."""
     out: list[Ingested] = []
     hashed: list[tuple[Input, str]] = []
     for inp in inputs:
@@ -113,6 +115,8 @@ def ingest_inputs(
     with read(todo) as got:
         if skipped is not None:
             skipped += got.skipped
+        if prepare is not None:
+            prepare(got.submissions)
         for sub in got.submissions:
             why = sub.refusal()
             code = why.code if why else ""

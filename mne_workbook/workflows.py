@@ -330,11 +330,14 @@ def consolidate_returns(
     store: Store | None = None,
     as_of: dt.date | None = None,
     progress: Callable[[int], Any] | None = None,
+    older: Sequence[Plan] = (),
 ) -> ConsolidationRun:
     """Read ``files`` and consolidate the period; with ``store``, the files are ingested
-    first and the consolidation uses every stored return and the history."""
+    first and the consolidation uses every stored return and the history. A return made
+    from one of the ``older`` plan versions is told what changed since (plan diff)."""
     from .consolidate import consolidate
     from .history import build_history
+    from .plan_diff import name_plan_changes
 
     started = time.perf_counter()
     skipped: list[str] = []
@@ -342,6 +345,7 @@ def consolidate_returns(
         with reading.reading(files, plan, period, progress) as got:
             subs = got.submissions
             skipped = got.skipped
+        name_plan_changes(subs, plan, older)
         con = consolidate(plan, subs, period, as_of)
     else:
         from .storing import ingest_inputs
@@ -352,6 +356,7 @@ def consolidate_returns(
             lambda todo: reading.reading(todo, plan, period, progress),
             max_archive_bytes=reading.max_file_bytes,
             skipped=skipped,
+            prepare=lambda read: name_plan_changes(read, plan, older),
         )
         subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)
