@@ -27,7 +27,8 @@ def export(tmp_path: Path, data: dict[str, Any], name: str = "plan.xlsx") -> Pat
 
 
 def header_col(ws: Any, header: str) -> int:
-    return int(next(c.column for c in ws[1] if c.value == header))
+    col: int = next(c.column for c in ws[1] if c.value == header)
+    return col
 
 
 def row_where(ws: Any, header: str, value: Any) -> int:
@@ -421,3 +422,16 @@ def test_commands_that_take_a_plan_take_the_workbook(tmp_path: Path) -> None:
     assert load_plan(tmp_path / "back.yaml") == load_plan(yaml_path)
     again = run(main, ["plan", "import", str(book), "--out", str(tmp_path / "back.yaml")])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_extra_rows_on_the_plan_sheet_and_extra_sheets_are_named(tmp_path: Path) -> None:
+    book = export(tmp_path, _group_plan())
+    wb = openpyxl.load_workbook(book)
+    put(wb["Plan"], 3, "title", "A second plan")
+    wb.create_sheet("Budget")["A1"] = "EUR"
+    wb.save(book)
+    report = validate_plan(book)
+    got = {(p.code, p.location.sheet, p.location.row) for p in report.problems}
+    assert ("plan-rows-ignored", "Plan", 3) in got
+    assert ("plan-sheet-unexpected", "Budget", None) in got
+    assert [p.code for p in report.errors] == ["plan-rows-ignored"]

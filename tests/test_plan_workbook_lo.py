@@ -14,7 +14,7 @@ from mne_workbook.plan import load_plan
 from mne_workbook.plan_sheets import LEVELS
 from mne_workbook.plan_workbook import import_plan, write_plan_workbook
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.needs("soffice")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
 
