@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-png bench clean
+.PHONY: demo test lint typecheck unit docs docs-png docs-plan-png bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output
+
+# The plan-workbook picture in the README: the demo plan's Activities sheet as LibreOffice prints it.
+docs-plan-png: $(STAMP)
+	rm -rf $(DEMO_OUT)/plan-png && mkdir -p $(DEMO_OUT)/plan-png
+	$(BIN)/mne-workbook plan export sample_plans/demo.yaml --out $(DEMO_OUT)/plan-png/demo-plan.xlsx
+	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/plan-png $(DEMO_OUT)/plan-png/demo-plan.xlsx
+	pdftoppm -r 80 -f 7 -l 7 -x 0 -y 30 -W 1130 -H 330 -png -singlefile $(DEMO_OUT)/plan-png/demo-plan.pdf docs/plan-workbook-activities

@@ -48,8 +48,21 @@ class Change:
         if self.kind == "re-coded":
             return f"{self.item} {code} re-coded"
         if self.kind == "re-worded":
-            return f"{self.item} {code} re-worded: {_short(self.old)!r} -> {_short(self.new)!r}"
+            old, new = _from_difference(self.old or "", self.new or "")
+            return f"{self.item} {code} re-worded: {_short(old)!r} -> {_short(new)!r}"
         return f"{self.item} {code} {self.kind}: {self.old or '-'} -> {self.new or '-'}"
+
+
+def _from_difference(a: str, b: str, context: int = 20) -> tuple[str, str]:
+    """Both texts from a little before where they first differ ('…' marks a cut)."""
+    a, b = " ".join(a.split()), " ".join(b.split())
+    same = 0
+    while same < min(len(a), len(b)) and a[same] == b[same]:
+        same += 1
+    start = max(0, same - context)
+    if start == 0:
+        return a, b
+    return "…" + a[start:], "…" + b[start:]
 
 
 def _short(text: str | None, n: int = 70) -> str:

@@ -124,3 +124,15 @@ def test_consolidate_with_older_plan_reports_the_changes(tmp_path: Path) -> None
     assert res.exit_code in (0, 1), res.output
     text = (tmp_path / "c.json").read_text("utf-8")
     assert "plan-version-changes" in text and "indicator I1 unit changed: - -> cases" in text
+
+
+def test_a_reworded_long_text_is_shown_from_where_it_changes() -> None:
+    from mne_workbook.plan_diff import Change
+
+    old = "Awareness, education and information on the overall issue of trafficking in schools"
+    new = "Awareness, education and information on trafficking in schools"
+    text = str(Change("re-worded", "specific objective", "1.1", old, new))
+    assert text == (
+        "specific objective 1.1 re-worded: '…and information on the overall issue of trafficking"
+        " in schools' -> '…and information on trafficking in schools'"
+    )

@@ -87,6 +87,8 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             inst["email"] = emails[0] if len(emails) == 1 else emails
         if draw(st.booleans()):
             inst["note"] = draw(TEXT)
+        if draw(st.booleans()):
+            inst["illustrative"] = True
         institutions.append(inst)
     ind_ids = iter(draw(st.lists(IDENT, min_size=30, max_size=30, unique=True)))
 
@@ -187,6 +189,9 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     }
     for key in ("vision", "mission", "description"):
         maybe(data, key, TEXT)
+    critique = draw(st.lists(TEXT, max_size=5))  # more items than the default columns
+    if critique:
+        data["critique"] = critique
     maybe(data["reporting"], "send_to", TEXT)
     return data
 
