@@ -565,40 +565,52 @@ def remind(
     " every archived file is read again and stored under the name it came with.",
 )
 @reading_options
-@json_option('{"store", "files": [{"file", "new", "accepted", "refusal", ...}]}')
+@click.option(
+    "--recheck",
+    is_flag=True,
+    help="Also read again every stored return refused for a reason that can go away"
+    " (key, limits, time, --allow-unsigned); those whose reason went away are read"
+    " again on every ingest.",
+)
+@json_option('{"store", "files": [{"file", "new", ...}], "rechecked": [{"file", ...}]}')
 def ingest(
     plan_path: Path,
     inputs: tuple[Path, ...],
     db: str | None,
     rebuild: bool,
     reading: Any,
+    recheck: bool,
     as_json: bool,
 ) -> int:
     """Keep every returned file (accepted or refused) in the history store.
 
     Files whose exact bytes are already stored are recognised by their SHA-256 and not
-    read again.
+    read again. Stored returns refused only because the signing key was missing or a
+    limit was lower are read again once the key is given or the limit raised; the audit
+    trail keeps both outcomes.
     """
-    from .workflows import collect_files, ingest_files, open_store, rebuild_store
+    from .workflows import collect_files, ingest_and_recheck, open_store
 
-    if not inputs and not rebuild:
+    if not inputs and not recheck and not rebuild:
         raise fail(
             UsageError,
             "usage-error",
-            "give returned files or folders after the plan (or --rebuild)",
+            "give returned files or folders after the plan, or --recheck or --rebuild",
             Location(path="FILES_OR_DIRS"),
         )
     plan = _load_plan(plan_path)
-    store = open_store(db, plan_path, create=True, rebuild=rebuild)
+    store = open_store(db, plan_path, create=bool(inputs) or rebuild, rebuild=rebuild)
     _echo_key_warnings(reading.key_warnings())
     found = collect_files(inputs, store.own_files())
     _echo_skipped(found)
-    rows = rebuild_store(plan, store, reading) if rebuild else []
-    rows += ingest_files(plan, store, found.inputs, reading)
-    failed = any(not r.accepted for r in rows if r.new) or found.has_errors
-    code = EXIT_PROBLEMS if failed else EXIT_OK
+    result = ingest_and_recheck(plan, store, found.inputs, reading, recheck, rebuild=rebuild)
+    rows = result.rows
+    code = EXIT_PROBLEMS if result.refused or found.has_errors else EXIT_OK
     if as_json:
-        echo_json({"store": store.where, "files": [r.to_dict() for r in rows]})
+        echo_json({"store": store.where, **result.to_dict()})
+        return code
+    _render_rechecked(result.rechecked, recheck)
+    if not rows:
         return code
     from .report import arrived_text
 
@@ -620,6 +632,24 @@ def ingest(
     known = sum(1 for r in rows if r.kept and not r.new)
     click.echo(f"{new} new, {known} already stored, in {store.where}")
     return code
+
+
+_WHY = {
+    "key-now-known": "its signing key is now known",
+    "limit-raised": "it is within the size limit now",
+    "recheck": "--recheck",
+}
+
+
+def _render_rechecked(rechecked: list[Any], asked: bool) -> None:
+    if not rechecked:
+        if asked:
+            click.echo("no stored return is refused for a reason that can go away")
+        return
+    click.echo(f"Read {len(rechecked)} stored return(s) again:")
+    for r in rechecked:
+        now = "accepted" if r.accepted else f"refused [{r.after}]"
+        click.echo(f"  {r.name}: refused [{r.before}] -> {now} ({_WHY.get(r.trigger, r.trigger)})")
 
 
 @main.command()

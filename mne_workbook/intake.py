@@ -4,13 +4,15 @@
 reads everything with the bounded reader (:func:`parallel.read_many`), and gives each
 return its arrival time (:mod:`arrival`), the e-mail's sender and subject, and the
 warnings those call for (``arrival-from-date-header``, ``sender-not-institution``,
-``implausible-saved-time``). Extracted attachments live in a temporary folder that is
-removed when the ``with`` block ends.
+``implausible-saved-time``). Each e-mail is opened in a child process with the same time and memory
+bounds as a workbook; extracted attachments live in a temporary folder that is removed
+when the ``with`` block ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from .arrival import Source, complete_arrival, file_arrival, set_arrival
+from .bounded import Bounds, Refused, run_bounded
 from .discovery import Input
 from .errors import Location, Problem
-from .mail_input import Attachment, MailLimits, expand_mail, is_mail
+from .mail_input import Attachment, MailContents, MailLimits, expand_mail, is_mail
 from .names import shown
 from .parallel import read_many
 from .periods import Period
@@ -59,7 +62,14 @@ def read_inputs(
             if not is_mail(f):
                 paths.append(item)
                 continue
-            got = expand_mail(f, Path(tmp), mail_limits)
+            got = run_bounded(
+                functools.partial(_expand, Path(tmp), mail_limits),
+                str(f),
+                read_options.get("bounds") or Bounds(),
+            )
+            if isinstance(got, Refused):  # the e-mail stalled or ate the parser's memory
+                refused.append(_refused(f, f.name, got.code, got.message))
+                continue
             for att in got.attachments:
                 carried[len(paths)] = (att, f)
                 paths.append(att.path)
@@ -74,6 +84,10 @@ def read_inputs(
                     set_arrival(sub, file_arrival(mail, now))
             complete_arrival(sub, now)
         yield Inputs(subs + refused, skipped)
+
+
+def _expand(workdir: Path, limits: MailLimits | None, path: str) -> MailContents:
+    return expand_mail(Path(path), workdir, limits)
 
 
 def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
@@ -104,17 +118,23 @@ def _from_mail(sub: Submission, att: Attachment, plan: Plan) -> None:
                     Location(file=att.name),
                 )
             )
+    check_sender(sub, plan, att.name)
+
+
+def check_sender(sub: Submission, plan: Plan, name: str) -> None:
+    """``sender-not-institution`` when the e-mail's sender is not one of the return's
+    institution's addresses in the plan (``email`` or ``sender_emails``)."""
     if sub.refused or sub.institution is None:
         return
     inst = plan.institution(sub.institution)
     allowed = {a.lower() for a in (*inst.emails, *inst.sender_emails)}
-    if allowed and env.sender not in allowed:
-        sender = env.sender or "no sender address"
+    if allowed and sub.sender not in allowed:
+        sender = sub.sender or "no sender address"
         sub.problems.append(
             Problem(
                 "sender-not-institution",
-                f"{att.name} is {inst.name}'s return but came from {sender}, not from"
+                f"{name} is {inst.name}'s return but came from {sender}, not from"
                 f" {', '.join(sorted(allowed))}",
-                Location(file=att.name),
+                Location(file=name),
             )
         )

@@ -259,6 +259,33 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class StoredRefusal:
+    """A refused return in the store, as re-evaluation needs it."""
+
+    id: int
+    file_name: str
+    archive: Path
+    code: str  # why it was refused
+    size: int
+    key_id: str  # the signing key its identity names ("" when unknown)
+    arrived_at: dt.datetime
+    arrival_source: str
+    sender: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One reading of a stored return (the audit trail of refusals and re-readings)."""
+
+    at: dt.datetime
+    trigger: str  # ingest | recheck | key-now-known | limit-raised
+    accepted: bool
+    code: str  # the refusal's code ("" when accepted)
+    message: str
+
+
+@dataclass(frozen=True)
 class ReturnRow:
     """One received file, as the audit trail shows it."""
 
@@ -599,54 +626,7 @@ class Store:
         assert inserted is not None
         rid = inserted[0]
         _evaluation(conn, rid, sub, "ingest", now)
-        if sub.values:
-            conn.execute(
-                insert(values_t),
-                [
-                    {
-                        "return_id": rid,
-                        "activity": v.activity,
-                        "indicator": v.indicator,
-                        "point_end": v.point_end,
-                        "point": v.point,
-                        "value": json.dumps(v.value),
-                        "cell": str(v.cell),
-                    }
-                    for v in sub.values
-                ],
-            )
-        reports = list(sub.activities.values())
-        if reports:
-            conn.execute(
-                insert(activities_t),
-                [
-                    {
-                        "return_id": rid,
-                        "activity": a.activity,
-                        "status": a.status,
-                        "rating_hy": a.rating_hy,
-                        "rating_y": a.rating_y,
-                        "comment": a.comment,
-                    }
-                    for a in reports
-                ],
-            )
-        if sub.problems:
-            conn.execute(
-                insert(problems_t),
-                [
-                    {
-                        "return_id": rid,
-                        "code": p.code,
-                        "severity": str(p.severity),
-                        "message": p.message,
-                        "sheet": p.location.sheet,
-                        "row": p.location.row,
-                        "col": p.location.column,
-                    }
-                    for p in sub.problems
-                ],
-            )
+        _contents(conn, rid, sub)
 
     # -- reading -------------------------------------------------------------------
 
@@ -777,6 +757,89 @@ class Store:
             out.append(sub)
         return out
 
+    # -- re-evaluation (issue 13) ----------------------------------------------------
+
+    def refused_returns(self) -> list[StoredRefusal]:
+        """Every stored return that is refused now, with the code of its refusal."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(returns).where(returns.c.accepted.is_(False))).mappings()
+            out = []
+            for r in rows.all():
+                last = conn.execute(
+                    select(evaluations_t.c.code)
+                    .where(evaluations_t.c.return_id == r["id"])
+                    .order_by(evaluations_t.c.id.desc())
+                ).first()
+                code = last[0] if last and last[0] else None
+                if code is None:  # a return stored before schema 2: its last error
+                    err = conn.execute(
+                        select(problems_t.c.code)
+                        .where(problems_t.c.return_id == r["id"], problems_t.c.severity == "error")
+                        .order_by(problems_t.c.id.desc())
+                    ).first()
+                    code = err[0] if err else ""
+                ident = json.loads(r["identity"]) if r["identity"] else {}
+                out.append(
+                    StoredRefusal(
+                        r["id"],
+                        r["file_name"],
+                        self.root / r["archive"],
+                        code,
+                        r["size"],
+                        str(ident.get("key_id") or ""),
+                        utc(r["arrived_at"] or r["ingested_at"]),
+                        r["arrival_source"] or str(Source.STORE),
+                        r["sender"] or "",
+                        r["subject"] or "",
+                    )
+                )
+        return out
+
+    def reevaluate(
+        self, rid: int, sub: Submission, trigger: str, now: dt.datetime | None = None
+    ) -> None:
+        """Record a new reading of stored return ``rid``: its row now says what this
+        reading found (values, problems, identity); the evaluations table keeps both."""
+        ident = sub.identity
+        with self.engine.begin() as conn:
+            for table in (values_t, activities_t, problems_t):
+                conn.execute(table.delete().where(table.c.return_id == rid))
+            conn.execute(
+                returns.update()
+                .where(returns.c.id == rid)
+                .values(
+                    accepted=sub.accepted,
+                    plan_id=ident.plan_id if ident else None,
+                    plan_version=ident.plan_version if ident else None,
+                    plan_fingerprint=ident.plan_fingerprint if ident else None,
+                    institution=ident.institution if ident else None,
+                    period=ident.period if ident else None,
+                    identity=json.dumps(dict(ident.pairs())) if ident else None,
+                    saved_at=_naive(sub.saved_at),
+                )
+            )
+            _contents(conn, rid, sub)
+            _evaluation(conn, rid, sub, trigger, now)
+
+    def evaluations(self, rid: int) -> list[Evaluation]:
+        """Every reading of stored return ``rid``, oldest first (the audit trail)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(evaluations_t)
+                .where(evaluations_t.c.return_id == rid)
+                .order_by(evaluations_t.c.id)
+            ).mappings()
+            return [
+                Evaluation(
+                    r["evaluated_at"],
+                    r["trigger"],
+                    bool(r["accepted"]),
+                    r["code"] or "",
+                    r["message"] or "",
+                )
+                for r in rows.all()
+            ]
+
     @_guarded
     def last_reported(
         self, plan_id: str, before: dt.date | None = None
@@ -840,6 +903,58 @@ def _provenance(sub: Submission, raw_name: bytes | None, now: dt.datetime | None
 def _naive(when: dt.datetime | None) -> dt.datetime | None:
     """UTC without a zone, as the DateTime columns keep it."""
     return utc(when).replace(tzinfo=None) if when is not None else None
+
+
+def _contents(conn: Any, rid: int, sub: Submission) -> None:
+    """Insert what a reading of return ``rid`` found: values, activity reports, problems."""
+    if sub.values:
+        conn.execute(
+            insert(values_t),
+            [
+                {
+                    "return_id": rid,
+                    "activity": v.activity,
+                    "indicator": v.indicator,
+                    "point_end": v.point_end,
+                    "point": v.point,
+                    "value": json.dumps(v.value),
+                    "cell": str(v.cell),
+                }
+                for v in sub.values
+            ],
+        )
+    reports = [a for a in sub.activities.values()]
+    if reports:
+        conn.execute(
+            insert(activities_t),
+            [
+                {
+                    "return_id": rid,
+                    "activity": a.activity,
+                    "status": a.status,
+                    "rating_hy": a.rating_hy,
+                    "rating_y": a.rating_y,
+                    "comment": a.comment,
+                }
+                for a in reports
+            ],
+        )
+    if sub.problems:
+        conn.execute(
+            insert(problems_t),
+            [
+                {
+                    "return_id": rid,
+                    "code": p.code,
+                    "severity": str(p.severity),
+                    "message": p.message,
+                    "sheet": p.location.sheet,
+                    "row": p.location.row,
+                    "col": p.location.column,
+                }
+                for p in sub.problems
+            ],
+        )
 
 
 def _evaluation(

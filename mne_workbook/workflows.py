@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .plan import Plan
     from .planning import PlanUpdate
     from .reader import Submission
+    from .recheck import Rechecked
     from .signing import KeyRing
     from .store import Store
     from .storing import Ingested
@@ -82,6 +83,22 @@ class ReadSettings:
         them, e.g. to ingest)."""
         with self.reading(files, plan, period, progress, master=master) as got:
             return got.submissions
+
+    def read_workbooks(self, files: Sequence[Path], plan: Plan) -> list[Submission]:
+        """Read workbooks only (no e-mails, no arrival): for re-reading stored returns."""
+        from .parallel import Bounds, read_many
+        from .safety import Limits
+
+        return read_many(
+            files,
+            plan,
+            None,
+            keys=self.keys(),
+            require_signature=self.require_signature,
+            workers=self.workers,
+            limits=Limits(max_file_bytes=self.max_file_mb * 1024 * 1024),
+            bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
+        )
 
     def reading(
         self,
@@ -458,6 +475,62 @@ def rebuild_store(
         max_archive_bytes=reading.max_file_bytes,
         provenance=sides,
     )
+
+
+@dataclass
+class IngestRun:
+    """The files kept in this run, and the stored returns read again."""
+
+    rows: list[Ingested]
+    rechecked: list[Rechecked] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return any(not r.accepted for r in self.rows) or any(not r.accepted for r in self.rechecked)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": [r.to_dict() for r in self.rows],
+            "rechecked": [
+                {
+                    "file": r.name,
+                    "trigger": r.trigger,
+                    "before": r.before,
+                    "accepted": r.accepted,
+                    "refusal": r.after or None,
+                    "institution": r.institution or None,
+                    "period": r.period or None,
+                }
+                for r in self.rechecked
+            ],
+        }
+
+
+def ingest_and_recheck(
+    plan: Plan,
+    store: Store,
+    files: Sequence[Input | Path],
+    reading: ReadSettings,
+    recheck_all: bool = False,
+    *,
+    rebuild: bool = False,
+) -> IngestRun:
+    """Keep ``files`` in the store, then read again every stored return refused for a
+    reason that no longer holds (with ``recheck_all``: every one refused for a reason
+    that can go away; see :mod:`recheck`)."""
+    from .recheck import recheck
+
+    again = recheck(  # first, so that files given again meet the store's new verdict
+        plan,
+        store,
+        reading.keys(),
+        reading.max_file_mb * 1024 * 1024,
+        lambda paths: reading.read_workbooks(paths, plan),
+        everything=recheck_all,
+    )
+    rows = rebuild_store(plan, store, reading) if rebuild else []
+    rows += ingest_files(plan, store, files, reading) if files else []
+    return IngestRun(rows, again)
 
 
 # --------------------------------------------------------------------------- status

@@ -261,3 +261,35 @@ def test_clean_names_carry_no_control_or_path_characters(text: str) -> None:
     out = clean(text)
     assert len(out) <= 120 and "/" not in out and "\\" not in out
     assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in out)
+
+
+def test_an_email_that_stalls_the_parser_is_refused_in_time(
+    demo: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from mne_workbook import intake
+    from mne_workbook.bounded import Bounds
+
+    def stall(path: Path, workdir: Path, limits: Any = None) -> Any:
+        time.sleep(30)
+
+    monkeypatch.setattr(intake, "expand_mail", stall)  # the forked child inherits it
+    write_eml(message("a@b.example", "x", {"a.xlsx": b"PK"}, ARRIVED), tmp_path / "slow.eml")
+    started = time.monotonic()
+    with read_inputs([tmp_path / "slow.eml"], demo, PERIOD, bounds=Bounds(timeout=0.5)) as got:
+        [sub] = got.submissions
+    assert time.monotonic() - started < 10
+    assert sub.refused and sub.name == "slow.eml"
+    assert [p.code for p in sub.problems] == ["parse-timeout"]
+
+
+def test_an_outlook_msg_forwarded_as_an_attachment_is_opened(tmp_path: Path) -> None:
+    inner = message("thb.unit@kp.example", "KP", {"kp.xlsx": b"PK\x03\x04data"}, None)
+    fwd = write_msg(forward("assistant@gmail.example", inner, ARRIVED), tmp_path / "fwd.msg")
+    got = expand_mail(fwd, tmp_path)
+    [att] = got.attachments
+    assert att.name.startswith("fwd.msg!") and att.name.endswith("!kp.xlsx")
+    assert att.path.read_bytes() == b"PK\x03\x04data"
+    assert att.envelope.sender == "assistant@gmail.example"  # the forwarder: flagged later
+    assert att.envelope.arrival is not None and att.envelope.arrival.at == ARRIVED
