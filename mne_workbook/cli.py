@@ -782,3 +782,4 @@ from .cli_keys import key  # noqa: E402  (its own module, registered here)
 
 main.add_command(key)
 main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)
+__import__("mne_workbook.cli_web", fromlist=["register"]).register(main)  # serve, user
