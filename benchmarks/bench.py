@@ -10,12 +10,15 @@ compare like with like on this machine. Prints a table and writes benchmarks/res
    workbooks) against python-calamine and openpyxl read-only reading the same files' values.
 3. Peak memory (RSS) of consolidation at each N, in a fresh process.
 4. Start-up: `mne-workbook --help` against `python -c pass`.
+5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
+   against libyaml's bare `yaml.load` (CSafeLoader, collector paused) of the same text.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import yaml
 
 from mne_workbook.consolidate import consolidate
 from mne_workbook.fill import fill_return, random_entries
@@ -46,7 +50,7 @@ from mne_workbook.layout import (
 from mne_workbook.locales import catalog
 from mne_workbook.parallel import read_many
 from mne_workbook.periods import Period
-from mne_workbook.plan import Plan, load_plan, plan_from_dict
+from mne_workbook.plan import Plan, load_plan, plan_from_dict, plan_to_dict
 from mne_workbook.report import to_json, write_consolidated
 from mne_workbook.signing import KeyRing
 
@@ -258,6 +262,29 @@ print(own, kids)
     return {"parent_mb": float(out[0]), "child_mb": float(out[1])}
 
 
+def bench_plan_loading(plan: Plan, runs: int, tmp: Path) -> dict[str, Any]:
+    path = tmp / "synthetic.yaml"
+    path.write_text(yaml.safe_dump(plan_to_dict(plan), sort_keys=False), "utf-8")
+    ours, _ = median_time(lambda: load_plan(path), runs)
+    text = path.read_text("utf-8")
+
+    def floor_load() -> None:  # the fastest bare parse: libyaml, garbage collector paused
+        gc.disable()
+        try:
+            yaml.load(text, Loader=yaml.CSafeLoader)
+        finally:
+            gc.enable()
+
+    floor, _ = median_time(floor_load, runs)
+    return {
+        "indicators": len(plan.indicators()),
+        "mb": path.stat().st_size / 1e6,
+        "ours_s": ours,
+        "libyaml_load_s": floor,
+        "ratio": ours / floor,
+    }
+
+
 def startup(runs: int) -> dict[str, float]:
     exe = str(Path(sys.executable).with_name("mne-workbook"))
 
@@ -298,6 +325,7 @@ def main() -> None:
             )
         )
         results["generation"] = gen
+        results["plan_loading"] = bench_plan_loading(synthetic_plan(), args.runs, tmp)
         reading = []
         for n in sizes:
             files = make_returns(kosovo, q4_2019, tmp, n)
@@ -342,6 +370,11 @@ def print_table(r: dict[str, Any]) -> None:
             f"  {g['plan']:<28}{g['indicators']:>10}{g['workbooks']:>11}{g['ours_s']:>10.2f}"
             f"{g['floor_s']:>15.2f}{g['ratio']:>7.2f}x"
         )
+    pl = r["plan_loading"]
+    print(
+        f"\nPlan loading: {pl['indicators']} indicators ({pl['mb']:.1f} MB of YAML): load_plan "
+        f"{pl['ours_s']:.2f}s, bare libyaml load {pl['libyaml_load_s']:.2f}s ({pl['ratio']:.1f}x)"
+    )
     print(
         "\nReading + consolidation     N   ours(s)  files/s  calamine(s)  ratio  "
         "openpyxl-ro(s)  ratio  parent MB  child MB"
