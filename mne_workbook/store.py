@@ -51,6 +51,7 @@ from .errors import Location, Problem, Severity, StoreError, fail
 from .identity import Identity
 from .names import shown
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
+from .return_rule import choose
 
 SCHEMA_VERSION = 3
 metadata = MetaData()
@@ -640,15 +641,15 @@ class Store:
             q = q.where(returns.c.plan_id == plan_id)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        current = {(r["institution"], r["period"]): r for r in _latest(rows)}
+        fate: dict[str, str] = {}  # archive path -> what the one rule made of the file
+        for plan, per in sorted({(r["plan_id"], r["period"]) for r in rows if r["accepted"]}):
+            fate.update(choose(self.submissions(plan, per)).notes)
         out = []
         for r in rows:
-            win = current.get((r["institution"], r["period"]))
-            sup = (
-                win["file_name"]
-                if r["accepted"] and win is not None and win["id"] != r["id"]
-                else ""
-            )
+            note = fate.get(str(self.root / r["archive"]), "")
+            sup = note.split(" by ", 1)[1] if note.startswith("superseded by ") else ""
+            if note.startswith(("duplicate of ", "empty")):
+                sup = note
             out.append(
                 ReturnRow(
                     r["id"],
@@ -867,24 +868,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 60000) -> None
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cur.close()
-
-
-def _rank(r: Any) -> tuple[dt.datetime, dt.datetime, int]:
-    """Arrival, then saved time (as :func:`arrival.order_key` orders Submissions)."""
-    return (r["arrived_at"] or r["ingested_at"], r["saved_at"] or dt.datetime.min, r["id"])
-
-
-def _latest(rows: Iterable[Any]) -> list[Any]:
-    """The accepted return that counts per (institution, period): the latest arrived."""
-    best: dict[tuple[str, str], Any] = {}
-    for r in rows:
-        if not r["accepted"]:
-            continue
-        key = (r["institution"], r["period"])
-        cur = best.get(key)
-        if cur is None or _rank(r) > _rank(cur):
-            best[key] = r
-    return list(best.values())
 
 
 def _provenance(sub: Submission, raw_name: bytes | None, now: dt.datetime | None) -> dict[str, Any]:

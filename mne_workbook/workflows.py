@@ -590,7 +590,9 @@ def status_table(
             elif rate.received:
                 cells.append("on time" if rate.on_time else "late")
             else:
-                refused = any(s.refused and s.institution == inst.id for s in con.submissions)
+                refused = any(
+                    s.refused and (s.institution or s.sender) == inst.id for s in con.submissions
+                )
                 overdue = con.as_of > con.due_date
                 cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
         rows.append((inst.id, inst.short_name, cells))
