@@ -376,6 +376,24 @@ def _matrix_flags(
     return by_cell, by_activity
 
 
+#: Total column width of a matrix page that prints body text at 7 pt or more on A3.
+MATRIX_BUDGET = 240
+
+
+def matrix_widths(points: int) -> list[float]:
+    """Column widths of an SO matrix with ``points`` value columns, within the budget:
+    more value columns narrow the comments, then the indicator, result and activity."""
+    w: list[float] = [32, 9, 24, 29, 8, 8, 10, *[9] * points, 12, 12, 13, 13, 48, 13]
+    comment, indicator, result, activity = len(w) - 2, 3, 2, 0
+    floors = ((comment, 30), (indicator, 24), (result, 20), (activity, 26))
+    for col, floor in floors:
+        excess = sum(w) - MATRIX_BUDGET
+        if excess <= 0:
+            break
+        w[col] = max(floor, w[col] - excess)
+    return w
+
+
 def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) -> None:
     from .consolidate import active
 
@@ -397,7 +415,7 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
         "Comments and recommendations",
         "Flags",
     ]
-    widths = [32, 9, 24, 29, 8, 8, 10, *[9] * len(points), 12, 12, 13, 13, 48, 13]
+    widths = matrix_widths(len(points))
     col = {h: i for i, h in enumerate(heads)}
     last_col = len(heads) - 1
     scale = setup(
