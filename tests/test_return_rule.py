@@ -129,3 +129,25 @@ def test_the_store_chooses_exactly_as_the_files_do(setup: Any, tmp_path: Path) -
     assert sorted((f.code, f.file) for f in a.flags) == sorted((f.code, f.file) for f in b.flags)
     trail = {r.file_name: r.superseded_by for r in store.returns(PERIOD.label)}
     assert trail["s3.xlsx"].startswith("empty") and trail["s1.xlsx"] == ""
+
+
+def test_status_says_empty_return_not_overdue_or_pending(setup: Any, tmp_path: Path) -> None:
+    from mne_workbook.workflows import status_table
+
+    plan = setup[0]
+    blank = _kp(setup, "st-blank.xlsx", {}, ON_TIME)
+    store = Store(f"sqlite:///{tmp_path / 'st.sqlite'}")
+    store.migrate()
+    store.ingest(read_return(blank, plan, PERIOD))
+    ids = [i.id for i in plan.carriers()]
+    for as_of, other in ((AS_OF, "pending"), (dt.date(2026, 11, 1), "OVERDUE")):
+        table = status_table(plan, store, PERIOD, as_of)
+        states = {i: s[0] for i, _n, s in table.rows}
+        assert states["kp"] == "empty return"
+        # the others sent nothing: the empty return does not spread
+        assert all(states[i] in (other, "-") for i in ids if i != "kp")
+    # a full return afterwards is received: the state is no longer "empty return"
+    full = _kp(setup, "st-full.xlsx", {("A2.1.1", "D8", JUL): 4}, ON_TIME)
+    store.ingest(read_return(full, plan, PERIOD))
+    table = status_table(plan, store, PERIOD, AS_OF)
+    assert {i: s[0] for i, _n, s in table.rows}["kp"] == "on time"
