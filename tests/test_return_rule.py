@@ -151,3 +151,20 @@ def test_status_says_empty_return_not_overdue_or_pending(setup: Any, tmp_path: P
     store.ingest(read_return(full, plan, PERIOD))
     table = status_table(plan, store, PERIOD, AS_OF)
     assert {i: s[0] for i, _n, s in table.rows}["kp"] == "on time"
+
+
+def test_an_identical_copy_sent_again_late_does_not_make_the_return_late(setup: Any) -> None:
+    plan = setup[0]
+    answers = {("A2.1.1", "D8", JUL): 6, ("A2.1.1", "", "status"): 3}
+    first = _kp(setup, "dup-first.xlsx", answers, ON_TIME)
+    again = _kp(setup, "dup-again.xlsx", answers, ON_TIME + dt.timedelta(days=12))  # late
+    con = consolidate(plan, [read_return(p, plan, PERIOD) for p in (again, first)], PERIOD, AS_OF)
+    assert {r.institution: (r.received, r.on_time) for r in con.rates}["kp"] == (1, 1)
+    assert any(f.code == "duplicate-return" for f in con.flags if f.institution == "kp")
+    # a different, late correction is still late (its answers are the ones that count)
+    fixed = _kp(
+        setup, "dup-fixed.xlsx", {**answers, ("A2.1.1", "D8", JUL): 7}, ON_TIME + dt.timedelta(12)
+    )
+    subs = [read_return(p, plan, PERIOD) for p in (fixed, first)]
+    con = consolidate(plan, subs, PERIOD, AS_OF)
+    assert {r.institution: (r.received, r.on_time) for r in con.rates}["kp"] == (1, 0)
