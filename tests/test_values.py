@@ -119,7 +119,7 @@ def test_number_texts(text: str, value: object, code: str | None) -> None:
         ("45%", "", Measure.NUMBER, None, "number-format-mismatch"),
         ("45 %", "", Measure.PERCENTAGE, 45, None),
         # the accounting style (Excel's comma button; Calc writes it with \-) shows 0 as -
-        (0, '[$-409]_-* #,##0_-;\\-* #,##0_-;_-* \\-_-;_-@_-', Measure.NUMBER, 0, None),
+        (0, "[$-409]_-* #,##0_-;\\-* #,##0_-;_-* \\-_-;_-@_-", Measure.NUMBER, 0, None),
         (0, '#,##0;-#,##0;"-"', Measure.NUMBER, 0, None),
         (0, '#,##0;-#,##0;"none"', Measure.NUMBER, None, "number-format-mismatch"),
         (0, "0;-0;;@", Measure.NUMBER, None, "number-format-mismatch"),  # shows nothing
