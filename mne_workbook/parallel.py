@@ -21,6 +21,7 @@ from typing import Any
 
 from .bounded import Bounds as Bounds  # re-exported: callers set bounds here
 from .bounded import vm_bytes
+from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
@@ -38,11 +39,12 @@ def _child(
     keys: KeyRing | None,
     require: bool,
     memory_mb: int,
+    master: bool = False,
 ) -> None:
     try:
         budget = vm_bytes() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
-        sub = read_return(path, plan, period, limits, keys, require)
+        sub = read_return(path, plan, period, limits, keys, require, master)
         conn.send(sub)
     except MemoryError:
         conn.send(None)
@@ -70,8 +72,14 @@ def _refused(path: Path, code: str, message: str) -> Submission:
     return sub
 
 
+def _named(sub: Submission, item: Input) -> Submission:
+    """The name a file was handed to us under, shown safely, on its Submission."""
+    sub.file_name = item.shown
+    return sub
+
+
 def read_many(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path | Input],
     plan: Plan,
     period: Period | None = None,
     *,
@@ -81,15 +89,20 @@ def read_many(
     workers: int | None = None,
     bounds: Bounds | None = None,
     progress: Callable[[int], Any] | None = None,
+    master: bool = False,
 ) -> list[Submission]:
-    """Read ``paths`` in bounded child processes; one Submission per path, in order."""
+    """Read ``paths`` in bounded child processes; one Submission per path, in order.
+
+    An :class:`Input` (from :func:`discovery.discover`) gives its safe name to the
+    Submission (``file_name``); a plain path is shown by its own name."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
     _prewarm()
     workers = max(1, workers or os.cpu_count() or 1)
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
-    pending = list(enumerate(Path(p) for p in paths))
+    items = [p if isinstance(p, Input) else Input(Path(p)) for p in paths]
+    pending = [(i, item.path) for i, item in enumerate(items)]
     running: dict[Connection, tuple[int, Path, Any, float]] = {}
     while pending or running:
         while pending and len(running) < workers:
@@ -106,6 +119,7 @@ def read_many(
                     keys,
                     require_signature,
                     bounds.memory_mb,
+                    master,
                 ),
             )
             proc.start()
@@ -140,8 +154,11 @@ def read_many(
                 conn.close()
                 del running[conn]
                 results[i] = _refused(
-                    path, "parse-timeout", f"reading took longer than {bounds.timeout:g} s; refused"
+                    path,
+                    "parse-timeout",
+                    f"reading took longer than {bounds.timeout:g} s; refused (if it is a"
+                    " genuine, very large workbook, read it again with a larger --timeout)",
                 )
                 if progress:
                     progress(1)
-    return [r for r in results if r is not None]
+    return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]
