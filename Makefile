@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-png docs-plan-png bench clean
+.PHONY: demo test lint typecheck unit docs docs-png docs-plan-png bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ docs-png: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py
+
+# The CLI's consolidate and ingest on 10,000 distinct returns: time and peak memory
+# (benchmarks/results-scale.json; about half an hour on 2 cores).
+bench-scale: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench.py --scale 10000
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output
