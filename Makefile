@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs docs-png docs-plan-png bench bench-scale clean
+.PHONY: demo serve test lint typecheck unit docs docs-png docs-plan-png docs-web bench bench-scale bench-web clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ demo: $(STAMP)
 	$(BIN)/mne-workbook report sample_plans/demo.yaml --db $(DEMO_OUT)/mne.sqlite --year 2026 --out $(DEMO_OUT)/yearly-2026.xlsx --overwrite
 	@echo "Open $(DEMO_OUT)/consolidated-2026-Q3.xlsx and $(DEMO_OUT)/yearly-2026.xlsx."
 	@echo "Run the CLI yourself with .venv/bin/mne-workbook (or: source .venv/bin/activate)."
+	@echo "The web desk on this demo store: make serve (it prints the address and a demo password)."
+
+# The web desk on the demo store (make demo first); Ctrl+C stops it. PORT=8001 make serve.
+PORT ?= 8000
+serve: $(STAMP)
+	test -f $(DEMO_OUT)/mne.sqlite || $(MAKE) demo
+	$(BIN)/python scripts/serve_demo.py $(DEMO_OUT) $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mne_workbook tests scripts benchmarks
@@ -57,6 +64,10 @@ docs-png: $(STAMP)
 	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
 	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
 
+# Screenshots of every page of the web desk, taken in headless Chromium (docs/web/*.png).
+docs-web: $(STAMP)
+	$(BIN)/python scripts/web_screenshots.py docs/web
+
 # Speed and scale against raw library floors; outside `make test` (no timing assertions).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -67,6 +78,10 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py --scale 10000
+
+# The web desk under load on 127.0.0.1: 50 uploads from 10 simulated institutions.
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/web_load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output

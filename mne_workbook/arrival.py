@@ -36,6 +36,7 @@ class Source(StrEnum):
     MAIL_RECEIVED = "mail-received"  # top-most Received: header (ONATC's mail server)
     MSG_DELIVERY = "msg-delivery"  # Outlook's delivery time in a .msg without headers
     MAIL_DATE = "mail-date"  # the sender's Date: header: no Received: header at all
+    WEB_UPLOAD = "web-upload"  # the web desk's clock when the upload arrived (issue 18)
     STORE = "store-first-seen"  # the history store's first sight of the bytes
     FILE_MTIME = "file-mtime"  # modification time of the file in ONATC's inbox
 
@@ -44,6 +45,7 @@ SOURCE_TEXT = {
     Source.MAIL_RECEIVED: "e-mail Received: header",
     Source.MSG_DELIVERY: "Outlook delivery time",
     Source.MAIL_DATE: "e-mail Date: header (sender's clock; no Received: header)",
+    Source.WEB_UPLOAD: "uploaded to the web desk (server clock)",
     Source.STORE: "first seen by the store",
     Source.FILE_MTIME: "file time in the inbox",
 }

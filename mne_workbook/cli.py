@@ -724,3 +724,4 @@ def update_plan(
 
 
 main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)
+__import__("mne_workbook.cli_web", fromlist=["register"]).register(main)  # serve, user

@@ -584,6 +584,45 @@ CATALOG: dict[str, Code] = {
             "spreadsheet format limit exceeded",
             "Shorten the text named (Excel limits titles and messages).",
         ),
+        # -- the web desk (issue 18) ----------------------------------------------
+        _c(
+            "link-wrong-return",
+            E,
+            "the workbook is not the one this upload link is for",
+            "Upload the workbook ONATC sent your institution for this period.",
+        ),
+        _c(
+            "upload-limit",
+            E,
+            "too many files or too much data in one upload",
+            "Upload fewer or smaller files at a time (see the limits on the page).",
+        ),
+        _c(
+            "web-bind-refused",
+            E,
+            "the web desk would be reachable over the network without TLS",
+            "Give --ssl-certfile and --ssl-keyfile, or --behind-proxy when a TLS reverse"
+            " proxy forwards to it, or bind 127.0.0.1.",
+        ),
+        _c(
+            "web-user-invalid",
+            E,
+            "user name or role not allowed",
+            "Use letters, digits, dot, underscore, @ or hyphen, and role admin or viewer.",
+        ),
+        _c("web-user-exists", E, "the user already exists", "Pick another name."),
+        _c(
+            "web-user-unknown",
+            E,
+            "no such user",
+            "List the users with `mne-workbook user list`.",
+        ),
+        _c(
+            "web-password-weak",
+            E,
+            "the password is too short",
+            "Use at least 10 characters, or leave it to `user add` to make one.",
+        ),
         # -- a plan written in a workbook (issue 19) ----------------------------------
         _c(
             "not-a-plan-workbook",

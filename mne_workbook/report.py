@@ -200,13 +200,13 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
             x.received,
             x.on_time,
             x.file,
-            arrived_text(x.arrived_at, x.arrival_source),
+            x.arrived_at[:10],  # the day (ONATC's time); the Submissions sheet has the rest
         ]
         for x in con.rates
     ]
     o = con.overall
     rates.append(["All institutions", o.expected, o.received, o.on_time, "", ""])
-    heads = ["Institution", "Expected", "Received", "On time (arrived)", "File", "Arrived at"]
+    heads = ["Institution", "Expected", "Received", "On time (arrived)", "File", "Arrived"]
     end = table(ws, r + 1, heads, rates, f)
     ws.write_string(end + 1, 0, "Reporting rate (%)", f["label"])
     put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f["pct"])

@@ -51,3 +51,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers("needs"):
         for program in mark.args:
             require(program)
+
+
+from pg_server import fresh_postgres, postgres_url  # noqa: E402, F401  (issue 18)

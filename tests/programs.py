@@ -18,6 +18,7 @@ PROGRAMS: dict[str, tuple[tuple[str, ...], str]] = {
     "soffice": (("soffice", "libreoffice"), "LibreOffice Calc (apt-get install libreoffice-calc)"),
     "ssconvert": (("ssconvert",), "Gnumeric (apt-get install gnumeric)"),
     "pdftotext": (("pdftotext",), "poppler (apt-get install poppler-utils)"),
+    "chromium": (("chromium",), "Chromium (apt-get install chromium), driven by Playwright"),
 }
 
 
