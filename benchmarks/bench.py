@@ -15,6 +15,8 @@ table and writes benchmarks/results.json.
    read-only reading the same files' values with the same number of worker processes.
 3. Peak memory (RSS) of consolidation at each N, in a fresh process.
 4. Start-up: `mne-workbook --help` against `python -c pass`.
+5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
+   against libyaml's bare `yaml.load` (CSafeLoader, collector paused) of the same text.
 
 ``--scale N`` (``make bench-scale``) instead runs the CLI's ``consolidate`` and
 ``ingest`` on N distinct returns (default 10,000) in fresh processes and reports
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -42,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import yaml
 
 import mne_workbook.writer as writer_module
 from mne_workbook.consolidate import consolidate
@@ -59,7 +63,7 @@ from mne_workbook.layout import (
 from mne_workbook.locales import catalog
 from mne_workbook.parallel import read_many
 from mne_workbook.periods import Period
-from mne_workbook.plan import Plan, load_plan, plan_from_dict
+from mne_workbook.plan import Plan, load_plan, plan_from_dict, plan_to_dict
 from mne_workbook.report import to_json, write_consolidated
 from mne_workbook.signing import KeyRing
 
@@ -479,6 +483,29 @@ print(own, kids)
     return {"parent_mb": float(out[0]), "child_mb": float(out[1])}
 
 
+def bench_plan_loading(plan: Plan, runs: int, tmp: Path) -> dict[str, Any]:
+    path = tmp / "synthetic.yaml"
+    path.write_text(yaml.safe_dump(plan_to_dict(plan), sort_keys=False), "utf-8")
+    ours, _ = median_time(lambda: load_plan(path), runs)
+    text = path.read_text("utf-8")
+
+    def floor_load() -> None:  # the fastest bare parse: libyaml, garbage collector paused
+        gc.disable()
+        try:
+            yaml.load(text, Loader=yaml.CSafeLoader)
+        finally:
+            gc.enable()
+
+    floor, _ = median_time(floor_load, runs)
+    return {
+        "indicators": len(plan.indicators()),
+        "mb": path.stat().st_size / 1e6,
+        "ours_s": ours,
+        "libyaml_load_s": floor,
+        "ratio": ours / floor,
+    }
+
+
 def startup(runs: int) -> dict[str, float]:
     exe = str(Path(sys.executable).with_name("mne-workbook"))
 
@@ -589,6 +616,7 @@ def main() -> None:
             )
         )
         results["generation"] = gen
+        results["plan_loading"] = bench_plan_loading(synthetic_plan(), args.runs, tmp)
         reading = []
         for n in sizes:
             files = make_returns(kosovo, q4_2019, tmp, n)
@@ -650,6 +678,11 @@ def print_table(r: dict[str, Any]) -> None:
             f"{g['ratio_replay']:>8.2f}x/{g['ratio_replay_cpu']:.2f}x"
             f"{g['floor_s']:>12.2f}{g['floor_cpu_s']:>7.2f}{g['ratio']:>8.2f}x/{g['ratio_cpu']:.2f}x"
         )
+    pl = r["plan_loading"]
+    print(
+        f"\nPlan loading: {pl['indicators']} indicators ({pl['mb']:.1f} MB of YAML): load_plan "
+        f"{pl['ours_s']:.2f}s, bare libyaml load {pl['libyaml_load_s']:.2f}s ({pl['ratio']:.1f}x)"
+    )
     print(
         "\nReading + consolidation  N  ours(s) cpu(s) files/s calamine(s) cpu(s) ratio(wall/cpu)"
         "  openpyxl-ro(s) cpu(s) ratio(wall/cpu)  parent MB child MB"

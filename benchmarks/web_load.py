@@ -47,6 +47,7 @@ def plan_with_ten(tmp: Path) -> Path:
     """The demo plan with 10 carrier institutions, each carrying some activities."""
     data = copy.deepcopy(yaml.safe_load((ROOT / "sample_plans" / "demo.yaml").read_text()))
     data["strategy_period"]["end"] = max(2027, dt.date.today().year + 1)
+    data["reporting"].pop("coordinator", None)  # the demo's coordinator is not among the ten
     data["institutions"] = [
         {"id": f"inst{i}", "name": f"Institution {i}", "short_name": f"I{i}"}
         for i in range(INSTITUTIONS)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -416,19 +419,82 @@ class _PlanLoader(yaml.SafeLoader):
     """Safe YAML loader that keeps dates as text (the schema checks their form)."""
 
 
-_PlanLoader.yaml_implicit_resolvers = {
+_PLAN_RESOLVERS = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_PlanLoader.yaml_implicit_resolvers = _PLAN_RESOLVERS
+
+_Loader = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+#: The same loader on libyaml (C), when PyYAML was built with it; else the pure one only.
+_C_LOADER: _Loader | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CPlanLoader(yaml.CSafeLoader):
+        """:class:`_PlanLoader` on libyaml: the same resolvers and constructors."""
+
+    _CPlanLoader.yaml_implicit_resolvers = _PLAN_RESOLVERS
+    _C_LOADER = _CPlanLoader
+
+Lines = dict[tuple[str | int, ...], int]
+#: Characters libyaml and PyYAML treat differently: libyaml accepts 'key\t: v' and a byte
+#: order mark inside the text, which PyYAML refuses. Texts with them go the pure way.
+_PURE_ONLY = re.compile("[\t\ufeff\x85\u2028\u2029]")
 
 
-def _line_map(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each JSON path (as a tuple) to its 1-based line in the YAML/JSON text."""
-    lines: dict[tuple[str | int, ...], int] = {}
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a parse builds a large tree.
+
+    Every collection would walk all the nodes built so far (a 10,000-indicator plan
+    parsed 3x slower with it on); a YAML document holds no reference cycles to free.
+    """
+    was = gc.isenabled()
+    gc.disable()
     try:
-        root = yaml.compose(text, Loader=_PlanLoader)
-    except yaml.YAMLError:
-        return lines
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _parse(loader: _Loader, text: str, *, data: bool) -> tuple[Any, Lines]:
+    """One parse: the data (when asked) and the line map, from the same node tree."""
+    ld = loader(text)
+    try:
+        root = ld.get_single_node()
+        lines = _walk_lines(root)  # before constructing: merge keys rewrite the nodes
+        return (ld.construct_document(root) if data and root is not None else None), lines
+    finally:
+        ld.dispose()
+
+
+def _parse_yaml(text: str, *, data: bool = True) -> tuple[Any, Lines]:
+    """Parse once with libyaml when available, else (or when it objects) in pure Python.
+
+    libyaml words some syntax errors differently and rejects a few texts that PyYAML
+    accepts; whenever it raises, the pure-Python loader parses again, so results,
+    messages and line numbers are exactly those of the pure-Python loader.
+    """
+    with _no_gc():
+        if _C_LOADER is not None and not _PURE_ONLY.search(text):
+            try:
+                return _parse(_C_LOADER, text, data=data)
+            except (yaml.YAMLError, ValueError):
+                pass
+        return _parse(_PlanLoader, text, data=data)
+
+
+def _line_map(text: str) -> Lines:
+    """Map each JSON path (as a tuple) to its 1-based line in the YAML/JSON text."""
+    try:
+        return _parse_yaml(text, data=False)[1]
+    except (yaml.YAMLError, RecursionError):
+        return {}
+
+
+def _walk_lines(root: yaml.Node | None) -> Lines:
+    lines: Lines = {}
 
     def walk(node: yaml.Node | None, path: tuple[str | int, ...]) -> None:
         if node is None:
@@ -436,6 +502,8 @@ def _line_map(text: str) -> dict[tuple[str | int, ...], int]:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    continue  # an unhashable key: the constructor refuses the file
                 k = key.value
                 lines[(*path, k)] = key.start_mark.line + 1
                 walk(value, (*path, k))
@@ -478,9 +546,12 @@ def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
         return None
     try:
         if p.suffix.lower() == ".json":
-            data = json.loads(text)
+            data, lines = json.loads(text), _line_map(text)
         else:
-            data = yaml.load(text, Loader=_PlanLoader)
+            data, lines = _parse_yaml(text)
+    except RecursionError:
+        report.add("syntax-error", "the file nests too deeply to be a plan", loc)
+        return None
     except json.JSONDecodeError as exc:
         report.add("syntax-error", exc.msg, Location(file=name, line=exc.lineno))
         return None
@@ -496,14 +567,45 @@ def read_plan_source(path: str | Path, report: Report) -> PlanSource | None:
             "wrong-top-level", f"the file's top level is a {kind}, not a mapping", Location(name)
         )
         return None
-    return PlanSource(name, data, _line_map(text))
+    return PlanSource(name, data, lines)
+
+
+_ANNOTATIONS = frozenset({"description", "default", "title"})
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with each ``{"$ref": "#/$defs/x"}`` (plus annotations) replaced by x itself.
+
+    Validation then skips a reference lookup per value (twice as fast on a large plan)
+    and finds the same errors, with the same messages and sub-schemas, in the same order:
+    a reference only ever stood for the definition it names.
+    """
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if (
+            isinstance(ref, str)
+            and ref.startswith("#/$defs/")
+            and set(node) - {"$ref"} <= _ANNOTATIONS
+        ):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+@cache
+def _schema_validator() -> Any:
+    """The plan schema's validator, built once per process."""
+    import jsonschema
+
+    schema = plan_schema()
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema["$defs"]))
 
 
 def check_plan_data(src: PlanSource, report: Report) -> None:
     """Schema and semantic checks on a parsed plan; problems go into ``report``."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(plan_schema())
+    validator = _schema_validator()
     for err in sorted(validator.iter_errors(src.data), key=lambda e: list(map(str, e.path))):
         loc = src.where_error(err)
         if loc is not None:

@@ -293,3 +293,19 @@ def test_an_outlook_msg_forwarded_as_an_attachment_is_opened(tmp_path: Path) -> 
     assert att.path.read_bytes() == b"PK\x03\x04data"
     assert att.envelope.sender == "assistant@gmail.example"  # the forwarder: flagged later
     assert att.envelope.arrival is not None and att.envelope.arrival.at == ARRIVED
+
+
+def test_remind_reads_saved_emails_too(returns: dict[str, bytes], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for inst, sender in (("onatc", "monitoring@onatc.example"), ("kp", "idht@kp.example")):
+        mail = message(sender, inst, {f"{inst}.xlsx": returns[inst]}, ARRIVED)
+        write_eml(mail, inbox / f"{inst}.eml")
+    code, out = run(
+        "remind", str(PLAN), str(inbox), "--period", PERIOD.label, "--as-of",
+        AS_OF.isoformat(), "--mail", str(tmp_path / "r"), "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    reminded = {r["institution"] for r in json.loads(out)["reminded"]}
+    assert "kp" not in reminded and "onatc" not in reminded  # their e-mailed returns count
+    assert {"mlsw", "mest"} <= reminded

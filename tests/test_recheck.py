@@ -138,3 +138,31 @@ def test_which_refusals_are_read_again_and_why() -> None:
         "recheck",
     ]
     assert due_for_recheck(stored[:2], None, 1000, False) == []
+
+
+def test_a_schema_1_store_is_migrated_with_first_sight_as_arrival(tmp_path: Path) -> None:
+    import sqlite3
+
+    plan = load_plan(PLAN)
+    gen = generated(plan, tmp_path / "gen")
+    filled = tmp_path / "kp.xlsx"
+    fill_return(gen["kp"], filled, random_entries(plan, PERIOD, "kp", random.Random(3)), ON_TIME)
+    db = tmp_path / "s.sqlite"
+    store = Store(str(db))
+    from mne_workbook.reader import read_return
+
+    store.ingest(read_return(filled, plan, PERIOD), now=dt.datetime(2026, 10, 13, 7, 0))
+    store.engine.dispose()
+    with sqlite3.connect(db) as conn:  # make it the store an earlier version left
+        conn.execute("DROP TABLE evaluations")
+        for col in ("arrived_at", "arrival_source", "sender", "subject"):
+            conn.execute(f"ALTER TABLE returns DROP COLUMN {col}")
+        conn.execute("UPDATE schema_info SET version = 1")
+    migrated = Store(str(db))
+    assert migrated.version() == 2
+    [row] = migrated.returns()
+    assert row.arrived_at == dt.datetime(2026, 10, 13, 7, 0)  # when the store first saw it
+    assert row.arrival_source == "store-first-seen"
+    assert [(e.trigger, e.accepted) for e in migrated.evaluations(row.id)] == [("ingest", True)]
+    [sub] = migrated.submissions(plan.id, PERIOD.label)
+    assert sub.arrived_at == dt.datetime(2026, 10, 13, 7, 0, tzinfo=dt.UTC)

@@ -479,3 +479,13 @@ def test_account_rules() -> None:
     assert authenticate(engine, "drita", PASSWORD + "x") is None
     set_disabled(engine, "drita", True)
     assert authenticate(engine, "drita", PASSWORD) is None
+
+
+@pytest.mark.needs("soffice")
+def test_pdf_download_is_the_consolidated_workbook_printed(tmp_path: Path) -> None:
+    s = make_site(tmp_path)
+    c, _ = signed_in(s)
+    assert "consolidated.pdf" in c.get("/downloads").text
+    r = c.get(f"/download/{s.period.label}/consolidated.pdf")
+    assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+    assert r.headers["content-type"] == "application/pdf"

@@ -110,8 +110,9 @@ def test_onatc_generates_uploads_by_drag_and_drop_and_opens_a_flag(
     row = page.locator("tr", has=page.locator("th", has_text="KP"))
     assert "on time" in row.inner_text()
     page.click(f"a[href='/board/{label}/kp']")
+    page.wait_for_url(f"{base}/board/{label}/kp")
     flag = page.locator("#flags tr", has_text="invalid-number")
-    assert flag.count() >= 1
+    expect(flag.first).to_be_visible()
     assert re.search(r"SO\d+!\$?[A-Z]+\$?\d+", flag.first.inner_text())
     page.goto(f"{base}/matrix?period={label}&code=invalid-number")
     cell = page.locator("td.flag.error").first
