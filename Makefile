@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit docs docs-png docs-plan-png docs-web bench bench-scale bench-web clean
+.PHONY: demo serve test lint typecheck unit docs docs-png docs-plan-png docs-web bench bench-scale bench-web clean mutation golden
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,17 @@ docs-png: $(STAMP)
 	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
 	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
 
+# Mutation testing (mutmut) of signing, the file gate, value parsing and consolidation flags,
+# one target at a time under a time limit (outside `make test`): make mutation [TARGETS="signing values"]
+# MUTATION_CHILDREN (default 1) and MUTATION_MINUTES (default 20 per target) bound the run.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python scripts/mutation.py $(TARGETS)
+
+# Rewrite the golden XML parts of tests/golden/ after a deliberate change to the writer.
+golden: $(STAMP)
+	$(BIN)/python tests/golden.py
+
 # Screenshots of every page of the web desk, taken in headless Chromium (docs/web/*.png).
 docs-web: $(STAMP)
 	$(BIN)/python scripts/web_screenshots.py docs/web
@@ -84,7 +95,7 @@ bench-web: $(STAMP)
 	$(BIN)/python benchmarks/web_load.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-output
+	rm -rf $(VENV) build *.egg-info demo-output mutants
 
 # The plan-workbook picture in the README: the demo plan's Activities sheet as LibreOffice prints it.
 docs-plan-png: $(STAMP)

@@ -438,7 +438,7 @@ def _render_consolidation(run: Any, written: list[str]) -> None:
             click.echo(click.style(f"  refused {s.name}: [{pr.code}] {pr.message}", fg="red"))
             click.echo(f"          what to do: {pr.hint}")
     for path, note in con.notes.items():
-        click.echo(f"  not used {Path(path).name}: {note}")
+        click.echo(f"  {Path(path).name}: {note}")  # used, merged, superseded, empty...
     for note in run.skipped:
         click.echo(f"  not read {note}")
     o = con.overall

@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .arrival import arrival_of, arrived_by, complete_arrival, order_key, show, tied
+from .arrival import arrival_of, arrived_by, show
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
 from .plan import Activity, Plan
 from .quality import GAPS, indicator_gaps
 from .reader import CellRef, Submission
+from .return_rule import RuleFlag, answered, choose
 from .vocab import Rating, Status
 
 if TYPE_CHECKING:
@@ -130,48 +131,43 @@ def active(plan: Plan, act: Activity, period: Period) -> bool:
     return period.overlaps(start, end)
 
 
-def _when(sub: Submission) -> str:
-    """Arrival (and saved time) of a return, for messages."""
-    arrived = arrival_of(sub)
-    text = f"arrived {arrived.describe()}" if arrived else "arrival unknown"
-    return text + (f", saved {show(sub.saved_at)}" if sub.saved_at else "")
-
-
 def pick_returns(
     submissions: Iterable[Submission],
 ) -> tuple[dict[str, Submission], list[Flag], dict[str, str]]:
-    """One return per institution: identical copies count once, else the latest arrived
-    (then the latest plausibly saved; see :func:`arrival.order_key`)."""
-    by_inst: dict[str, list[Submission]] = defaultdict(list)
-    for s in submissions:
-        if s.accepted and s.institution:
-            complete_arrival(s)
-            by_inst[s.institution].append(s)
-    used: dict[str, Submission] = {}
-    flags: list[Flag] = []
-    notes: dict[str, str] = {}
-    for inst, subs in by_inst.items():
-        ranked = sorted(subs, key=lambda s: (order_key(s), s.name))
-        winner = ranked[-1]
-        used[inst] = winner
-        for s in ranked[:-1]:
-            if s.content_key() == winner.content_key():
-                msg = f"{s.name} has the same content as {winner.name}; counted once"
-                flags.append(Flag("duplicate-return", msg, inst, file=s.name))
-                notes[s.path] = f"duplicate of {winner.name}"
-            elif tied(s, winner):
-                msg = (
-                    f"{s.name} and {winner.name} differ, and neither their arrival"
-                    f" ({_when(s)}) nor a plausible saved time tells which is newer;"
-                    f" {winner.name} was used (file name order)"
-                )
-                flags.append(Flag("return-order-tie", msg, inst, file=s.name))
-                notes[s.path] = f"tied with {winner.name}; not used"
-            else:
-                msg = f"{s.name} ({_when(s)}) is replaced by {winner.name} ({_when(winner)})"
-                flags.append(Flag("superseded-return", msg, inst, file=s.name))
-                notes[s.path] = f"superseded by {winner.name}"
-    return used, flags, notes
+    """The returns that count per institution, by the one rule of :mod:`return_rule`
+    (empty returns left out, several merged per cell), its flags and a note per file."""
+    choice = choose(submissions)
+    return choice.used, [_flag(f) for f in choice.flags], choice.notes
+
+
+def _flag(f: RuleFlag, points: dict[dt.date, str] | None = None) -> Flag:
+    fld = f.field
+    if f.point_end is not None:
+        fld = f"value {(points or {}).get(f.point_end, f.point_end.isoformat())}"
+    return Flag(f.code, f.message, f.institution, "", f.activity, f.indicator, f.file, f.cell, fld)
+
+
+def sender_of(sub: Submission, plan: Plan, period: Period) -> str:
+    """The institution a refused file came from: the e-mail's sender address when it is
+    one of an institution's, else the generated file name (``KP_2026-Q3.xlsx``) it
+    keeps, else "". Used only to say whose file was refused, never to read a file."""
+    address = sub.sender.strip().lower()
+    for inst in plan.institutions:
+        if address and address in {a.lower() for a in (*inst.emails, *inst.sender_emails)}:
+            return inst.id
+    stem = sub.name.rsplit(".", 1)[0].casefold()
+    for inst in plan.institutions:
+        for short in {inst.short_name, inst.id}:
+            head = f"{short}_{period.label}".casefold()
+            if stem == head or (stem.startswith(head) and not stem[len(head)].isalnum()):
+                return inst.id
+    return ""
+
+
+def _cell_fields(sub: Submission, value_cols: list[Any]) -> dict[str, tuple[str, str, str]]:
+    """A return's input cells ("SO1!H5") -> (activity, indicator, matrix field)."""
+    label = {c.field: f"value {c.point.label}" for c in value_cols if c.point}
+    return {str(ref): (act, ind, label.get(fld, fld)) for (act, ind, fld), ref in sub.cells.items()}
 
 
 def combined_status(statuses: Iterable[int | None]) -> int | None:
@@ -194,20 +190,27 @@ def consolidate(
     as_of = as_of or dt.date.today()
     due = period.due_date(plan.reporting.grace_days)
     late = as_of > due
-    used, flags, notes = pick_returns(submissions)
     columns = columns_for(plan, period)
     value_cols = [c for c in columns if c.point is not None]
+    points = {c.point.end: c.point.label for c in value_cols if c.point}
+    choice = choose(submissions)
+    used, notes = choice.used, choice.notes
+    flags = [_flag(f, points) for f in choice.flags]
 
     # every problem found while reading becomes a flag (unsigned files read with
     # --allow-unsigned and returns of an older plan version included)
+    # each on the matrix cell it is about, when it is about an input cell
     for s in submissions:
+        at = _cell_fields(s, value_cols)
         for p in s.problems:
             cell = (
                 f"{p.location.sheet}!{p.location.column}{p.location.row}"
                 if p.location.row
                 else (p.location.sheet or "")
             )
-            flags.append(Flag(p.code, p.message, s.institution or "", file=s.name, cell=cell))
+            on_act, on_ind, on_fld = at.get(cell, ("", "", ""))
+            who = s.institution or s.refused_for
+            flags.append(Flag(p.code, p.message, who, "", on_act, on_ind, s.name, cell, on_fld))
 
     expected_insts: list[str] = []
     for ref in plan.iter_activities():
@@ -216,16 +219,35 @@ def consolidate(
                 if c not in expected_insts:
                     expected_insts.append(c)
     expected_insts = [i.id for i in plan.institutions if i.id in expected_insts]
-    refused_by_inst = {s.institution: s for s in submissions if s.refused and s.institution}
+    refused_by_inst: dict[str, list[Submission]] = defaultdict(list)
+    for s in submissions:
+        if s.refused:
+            s.refused_for = s.institution or s.refused_for or sender_of(s, plan, period)
+            if s.refused_for:
+                refused_by_inst[s.refused_for].append(s)
 
     for inst in expected_insts:
         if inst in used:
             continue
         extra = ""
+        if inst in choice.empty:
+            extra = "; only an empty return: " + ", ".join(s.name for s in choice.empty[inst])
         if inst in refused_by_inst:
-            refused = refused_by_inst[inst]
-            reason = refused.refusal()
-            extra = f"; {refused.name} was refused ({reason.code if reason else 'refused'})"
+            sent = []
+            for refused in refused_by_inst[inst]:
+                reason = refused.refusal()
+                what = CATALOG[reason.code].title if reason else "refused"
+                sent.append(f"{refused.name} ({what}: {reason.message if reason else ''})")
+            flags.append(
+                Flag(
+                    "return-refused",
+                    f"refused: {plan.institution(inst).name} sent {'; '.join(sent)}; due {due}"
+                    + (f", {(as_of - due).days} day(s) ago" if late else ""),
+                    inst,
+                    file=", ".join(r.name for r in refused_by_inst[inst]),
+                )
+            )
+            continue
         if late:
             flags.append(
                 Flag(
@@ -256,7 +278,7 @@ def consolidate(
             is_active = active(plan, act, period)
             for inst in act.carriers or ("",):
                 sub = used.get(inst)
-                row = _matrix_row(period, r, inst, sub, value_cols)
+                row = _matrix_row(period, r, inst, sub, value_cols, choice.sources)
                 rows.append(row)
                 rows_of[act.code].append(row)
                 if first and sub is not None:
@@ -296,7 +318,15 @@ def consolidate(
     rates = []
     for inst in expected_insts:
         sub = used.get(inst)
-        on_time = int(sub is not None and bool(arrived_by(sub, due)))
+        # on time when a return whose answers count arrived by the due date
+        counted = set(sub.merged_from or [sub.name]) if sub is not None else set()
+        on_time = int(
+            any(
+                bool(arrived_by(s, due))
+                for s in submissions
+                if s.accepted and s.institution == inst and s.name in counted and answered(s)
+            )
+        )
         arrived = arrival_of(sub) if sub else None
         rates.append(
             ReportingRate(
@@ -327,7 +357,12 @@ def consolidate(
 
 
 def _matrix_row(
-    period: Period, r: MatrixRow, inst: str, sub: Submission | None, value_cols: list[Any]
+    period: Period,
+    r: MatrixRow,
+    inst: str,
+    sub: Submission | None,
+    value_cols: list[Any],
+    sources: dict[tuple[str, str, str, object], str] | None = None,
 ) -> dict[str, Any]:
     ind = r.indicator
     rep = sub.activities.get(r.activity.code) if sub else None
@@ -361,6 +396,13 @@ def _matrix_row(
             "file": sub.name if sub else "",
         }
     )
+    if sub is not None and sub.merged_from and sources is not None:
+        act, ind_id = r.activity.code, ind.id if ind else ""
+        keys = [(inst, act, ind_id, c.point.end) for c in value_cols if c.point] + [
+            (inst, act, "", f) for f in ("status", "rating_hy", "rating_y", "comments")
+        ]
+        files = sorted({sources[k] for k in keys if k in sources})
+        row["file"] = ", ".join(files) or sub.name
     return row
 
 

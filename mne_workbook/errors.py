@@ -492,6 +492,106 @@ CATALOG: dict[str, Code] = {
             "LibreOffice could not make the PDF",
             "Open the workbook in LibreOffice and export it as PDF by hand.",
         ),
+        # -- issue 11: returns that tell the truth --------------------------------------
+        _c(
+            "ambiguous-number",
+            E,
+            "a number that can be read two ways",
+            "1.500 or 12,500 may be thousands or decimals: type 1500 (no separator) or 1,5;"
+            " the value is not used until then.",
+        ),
+        _c(
+            "number-format-mismatch",
+            E,
+            "the cell shows something other than the number it holds",
+            "A number format (%, date, rounding, thousands) changed what is shown: clear the"
+            " format (General) and type the number as meant; the value is not used until then.",
+        ),
+        _c(
+            "code-label-conflict",
+            E,
+            "the code and the label disagree",
+            "Pick the entry from the list; the code and its label must name the same choice.",
+        ),
+        _c(
+            "fraction-on-count",
+            W,
+            "a fraction where whole things are counted",
+            "Check the value: the indicator counts persons, cases or activities.",
+        ),
+        _c(
+            "percentage-as-fraction",
+            W,
+            "a percentage of 1 or less",
+            "Percentages are 0-100: 0.45 is read as 0.45 %; write 45 if 45 % was meant.",
+        ),
+        _c(
+            "note-outside-table",
+            W,
+            "text written outside the table",
+            "Read the note; the ministry wrote it for ONATC. Comments belong in the comments"
+            " column.",
+        ),
+        _c(
+            "unmerged-range",
+            W,
+            "an activity's merged cells were split",
+            "Read from the split cells; keep one status, rating and comment per activity.",
+        ),
+        _c(
+            "activity-cells-differ",
+            E,
+            "an activity's split cells hold different answers",
+            "Give one status / rating per activity (the merged cell); the value is not used.",
+        ),
+        _c(
+            "empty-return",
+            W,
+            "a return with no answer in it",
+            "Not counted as received: ask the institution to fill in the workbook.",
+        ),
+        _c(
+            "answer-blanked",
+            W,
+            "a newer return leaves blank what an older one answered",
+            "The older answers are used; ask the institution whether they still stand.",
+        ),
+        _c(
+            "return-conflict",
+            E,
+            "two returns disagree and which is newer cannot be told",
+            "Ask the institution which value is right; neither is used until then.",
+        ),
+        _c(
+            "return-refused",
+            E,
+            "the institution's only file was refused",
+            "Ask the institution to send the workbook again as .xlsx (see the refusal).",
+        ),
+        _c(
+            "opendocument-spreadsheet",
+            E,
+            "an OpenDocument spreadsheet (.ods)",
+            "Open it and save as Excel 2007-365 (.xlsx), then send the .xlsx.",
+        ),
+        _c(
+            "zip-archive",
+            E,
+            "a zip archive, not a workbook",
+            "Unzip it and put the .xlsx workbook it holds in the inbox.",
+        ),
+        _c(
+            "email-file",
+            E,
+            "a saved e-mail, not a workbook",
+            "Save the e-mail's .xlsx attachment into the inbox.",
+        ),
+        _c(
+            "image-file",
+            E,
+            "a picture, not a workbook",
+            "A photo or scan cannot be read: ask for the .xlsx workbook itself.",
+        ),
         # -- issue 13: arrival times, e-mail input, sender check -------------------
         _c(
             "implausible-saved-time",

@@ -169,7 +169,11 @@ def write_round_drafts(
 def reminder_reasons(con: Consolidation) -> dict[str, list[str]]:
     """Why each institution is reminded, in English keys for the body (code: details)."""
     reasons: dict[str, list[str]] = {}
-    refused = {s.institution: s for s in con.submissions if s.refused and s.institution}
+    refused = {  # by identity, or by the sender consolidate attributed the file to
+        s.institution or s.sender: s
+        for s in con.submissions
+        if s.refused and (s.institution or s.sender)
+    }
     for rate in con.rates:
         inst = rate.institution
         if rate.received:

@@ -45,7 +45,15 @@ from .periods import Period, collection_points
 from .plan import Plan
 from .safety import Limits, inspect_file
 from .signing import KeyRing, content_digest, verify
-from .values import is_blank, parse_code, parse_text, parse_value
+from .values import (
+    TEXT_LIMIT,
+    counts_things,
+    decode_text,
+    is_blank,
+    parse_code,
+    parse_text,
+    read_value,
+)
 
 
 def col_letter(index: int) -> str:
@@ -76,6 +84,7 @@ class ReportedValue:
     point: str  # label of the collection period
     value: object  # float | int | bool | str
     cell: CellRef
+    file: str = ""  # the file it came from, when a merged return holds several
 
 
 @dataclass
@@ -86,6 +95,7 @@ class ActivityReport:
     rating_y: int | None = None
     comment: str | None = None
     cells: dict[str, CellRef] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # field -> file, when merged
 
 
 @dataclass
@@ -111,6 +121,10 @@ class Submission:
     arrival_source: str = ""
     sender: str = ""  # the e-mail's From: address, when it came as an attachment
     subject: str = ""  # the e-mail's Subject:
+    merged_from: list[str] = field(default_factory=list)  # files whose answers it holds
+    #: the institution a refused file is attributed to (e-mail sender or its generated
+    #: file name); only to say whose file was refused, never to read it
+    refused_for: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -422,12 +436,51 @@ def _check_signature(
 # --------------------------------------------------------------------------- sheets
 
 
-def _cells(ws: Any, ncols: int) -> list[list[Any]]:
-    """All rows of a sheet as lists of cells (read-only mode streams them)."""
-    out = []
-    for row in ws.iter_rows(min_row=1, max_col=ncols + 4):
-        out.append(list(row))
-    return out
+def _cells(ws: Any) -> list[list[Any]]:
+    """All rows of a sheet as lists of cells, each as long as its last stored cell
+    (read-only mode streams them; a declared dimension is not trusted)."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    return [list(row) for row in ws.iter_rows(min_row=1)]
+
+
+def split_notes(
+    name: str, rows: list[list[Any]], ncols: int, activities: set[str]
+) -> tuple[list[list[Any]], list[tuple[CellRef, Any]]]:
+    """The table (rows down to the last row keyed by one of ``activities``, columns up
+    to the last column id) and every non-blank cell around it: rows below the table and
+    cells to the right of it. The text is kept, never dropped."""
+    fields = rows[FIELD_ROW] if len(rows) > FIELD_ROW else []
+    width = max([ncols] + [i + 1 for i, c in enumerate(fields) if not is_blank(_val(c))])
+    last = len(rows)
+    while (
+        last > FIRST_DATA_ROW
+        and (_norm(_val(rows[last - 1][0])) if rows[last - 1] else "") not in activities
+    ):  # rows below the table hold no activity key
+        last -= 1
+    notes: list[tuple[CellRef, Any]] = []
+    for ri, row in enumerate(rows):
+        start = 0 if ri >= last else width
+        for ci in range(start, len(row)):
+            if not is_blank(_val(row[ci])):
+                notes.append((CellRef(name, ri + 1, col_letter(ci)), row[ci]))
+    return [row[:width] for row in rows[:last]], notes
+
+
+def _note_problems(sub: Submission, notes: list[tuple[CellRef, Any]]) -> None:
+    for ref, cell in notes:
+        raw = _val(cell)
+        if getattr(cell, "data_type", None) == "f":
+            text = f"(a formula, not evaluated) {raw}"
+        elif isinstance(raw, dt.datetime | dt.date):
+            text = raw.isoformat()
+        elif isinstance(raw, float) and raw.is_integer():
+            text = str(int(raw))
+        else:
+            text = decode_text(str(raw)).strip()
+        if len(text) > TEXT_LIMIT:
+            text = text[: TEXT_LIMIT - 3] + "..."
+        _problem(sub, "note-outside-table", f"note written at {ref}: {text}", ref)
 
 
 def _val(cell: Any) -> Any:
@@ -452,12 +505,18 @@ def _read_sheets(
         *(catalog(lg).text("cover_sheet") for lg in SUPPORTED),
     }
     so_sheets = [n for n in wb.sheetnames if re.fullmatch(r"SO\d{1,2}", n)]
-    grids = {n: _cells(wb[n], len(columns)) for n in so_sheets}
+    activity_codes = {ref.activity.code for ref in plan.iter_activities()}
+    grids: dict[str, list[list[Any]]] = {}
+    notes: list[tuple[CellRef, Any]] = []
+    for n in so_sheets:
+        grids[n], around = split_notes(n, _cells(wb[n]), len(columns), activity_codes)
+        notes += around
     _check_signature(sub, plan, period, ident, cat, columns, grids, signing)
     for extra in [n for n in wb.sheetnames if n not in known]:
         _problem(
             sub, "sheet-unexpected", f"sheet {extra!r} is not part of the workbook", sheet=extra
         )
+    _note_problems(sub, notes)
     missing = [n for n in names if n not in wb.sheetnames]
     structure_errors = 0
     changed_plan_cells: list[str] = []
@@ -576,6 +635,11 @@ def _check_structure(
     return max(errors, 1)
 
 
+def _norm(value: object) -> str:
+    """A cell's text as the person sees it (Excel's escapes decoded)."""
+    return decode_text(norm_cell(value)).strip()
+
+
 def _check_plan_cells(
     sub: Submission,
     name: str,
@@ -607,11 +671,38 @@ def _check_plan_cells(
                 _problem(
                     sub,
                     "plan-cell-changed",
-                    f"{desc}: expected {_short(norm_cell(want))!r},"
-                    f" found {_short(norm_cell(got))!r}",
+                    f"{desc}: {word_diff(_norm(want), _norm(got))}",
                     ref,
                 )
     return changed
+
+
+def word_diff(want: str, got: str, context: int = 3, limit: int = 400) -> str:
+    """What changed between two texts, word by word: ``[-removed-] {+added+}`` with a
+    few unchanged words around each change."""
+    a, b = want.split(), got.split()
+    if a == b:
+        return f"only spaces or line breaks changed in {_short(want)!r}"
+    if len(want) <= 60 and len(got) <= 60 and a and b:
+        return f"expected {want!r}, found {got!r}"
+    sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    ops = sm.get_opcodes()
+    parts: list[str] = []
+    for n, (tag, a1, a2, b1, b2) in enumerate(ops):
+        if tag == "equal":
+            seg = a[a1:a2]
+            head = seg[:context] if n > 0 else []
+            tail = seg[-context:] if n < len(ops) - 1 else []
+            if len(seg) > len(head) + len(tail):
+                seg = [*head, "...", *tail]
+            parts.append(" ".join(seg))
+            continue
+        if a2 > a1:
+            parts.append("[-" + _short(" ".join(a[a1:a2]), 120) + "-]")
+        if b2 > b1:
+            parts.append("{+" + _short(" ".join(b[b1:b2]), 120) + "+}")
+    text = " ".join(p for p in parts if p)
+    return "changed: " + (text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -620,18 +711,19 @@ def _short(text: str, n: int = 60) -> str:
 
 def _iter_inputs(
     columns: tuple[Column, ...], rows: list[MatrixRow], period: Period
-) -> Iterator[tuple[int, Column, int, MatrixRow, bool]]:
-    """(column index, column, row offset, row, open) of each carrier input cell."""
+) -> Iterator[tuple[int, Column, int, int, MatrixRow, bool]]:
+    """(column index, column, first and last row offset, row, open) of each carrier
+    input cell (a merged cell covers rows first..last)."""
     for ci, col in enumerate(columns):
         if col.owner != Owner.CARRIER:
             continue
-        for a, _b in spans(rows, col.span):
+        for a, b in spans(rows, col.span):
             r = rows[a]
             if col.kind == Kind.VALUE:
                 is_open = value_due(r.indicator, col, period)
             else:
                 is_open = editable(col, master=False, period=period)
-            yield ci, col, a, r, is_open
+            yield ci, col, a, b, r, is_open
 
 
 def _read_plan_fields(
@@ -675,65 +767,113 @@ def _read_values(
     rows: list[MatrixRow],
     period: Period,
 ) -> None:
-    for ci, col, a, r, is_open in _iter_inputs(columns, rows, period):
-        row = grid[FIRST_DATA_ROW + a]
-        cell = row[ci] if ci < len(row) else None
-        raw = _val(cell)
-        ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+    for ci, col, a, b, r, is_open in _iter_inputs(columns, rows, period):
         act = r.activity.code
         ind = r.indicator.id if r.indicator else ""
-        key_field = col.field
         if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
-            sub.cells[(act, ind if col.span == Span.ROW else "", key_field)] = ref
-        if is_blank(raw):
-            continue
-        if not is_open:
-            _problem(
-                sub,
-                "value-in-locked-cell",
-                f"{col.field} of {act}{'/' + ind if ind and col.span == Span.ROW else ''}"
-                f" is not open this period; found {_short(norm_cell(raw))!r}",
-                ref,
-            )
-            continue
-        if getattr(cell, "data_type", None) == "f":
-            _problem(sub, "formula-in-cell", f"found the formula {_short(str(raw))!r}", ref)
+            key = (act, ind if col.span == Span.ROW else "", col.field)
+            sub.cells[key] = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+        found: list[tuple[CellRef, Any]] = []  # the merged cell, or its split parts
+        for k in range(a, b + 1):
+            row = grid[FIRST_DATA_ROW + k]
+            cell = row[ci] if ci < len(row) else None
+            raw = _val(cell)
+            if is_blank(raw):
+                continue
+            ref = CellRef(name, FIRST_DATA_ROW + k + 1, col_letter(ci))
+            where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
+            if not is_open:
+                _problem(
+                    sub,
+                    "value-in-locked-cell",
+                    f"{col.field} of {where} is not open this period; found {_short(_norm(raw))!r}",
+                    ref,
+                )
+            elif getattr(cell, "data_type", None) == "f":
+                _problem(sub, "formula-in-cell", f"found the formula {_short(str(raw))!r}", ref)
+            else:
+                found.append((ref, cell))
+        if not found:
             continue
         if col.kind == Kind.VALUE and r.indicator is not None and col.point is not None:
-            fmt = getattr(cell, "number_format", "") or ""
-            value, err = parse_value(raw, r.indicator.measure, percent_format="%" in fmt)
-            if err:
-                _problem(sub, err[0], f"{act}/{ind} value {col.point.label}: {err[1]}", ref)
-            elif value is not None:
-                sub.values.append(
-                    ReportedValue(
-                        act,
-                        ind,
-                        col.point.end,
-                        _own_point(r.indicator.frequency, period, col.point),
-                        value,
-                        ref,
-                    )
-                )
+            ref, cell = found[0]
+            ind_ = r.indicator
+            reading = read_value(
+                _val(cell),
+                ind_.measure,
+                number_format_code=str(getattr(cell, "number_format", "") or ""),
+                counted=counts_things(ind_.measure, ind_.unit, ind_.text),
+            )
+            what = f"{act}/{ind} value {col.point.label}"
+            if reading.error:
+                _problem(sub, reading.error[0], f"{what}: {reading.error[1]}", ref)
+                continue
+            for code, msg in reading.warnings:
+                _problem(sub, code, f"{what}: {msg}", ref)
+            if reading.value is not None:
+                own = _own_point(ind_.frequency, period, col.point)
+                sub.values.append(ReportedValue(act, ind, col.point.end, own, reading.value, ref))
             continue
         rep = sub.activities.setdefault(act, ActivityReport(act))
-        rep.cells[col.field] = ref
+        rep.cells[col.field] = found[0][0]
+        split = len(found) > 1 or found[0][0].row != FIRST_DATA_ROW + a + 1
         if col.kind == Kind.COMMENT:
-            text, err = parse_text(raw)
-            if err:
-                _problem(sub, err[0], f"{act} comment: {err[1]}", ref)
-            else:
-                rep.comment = str(text)
+            texts: list[str] = []
+            for ref, cell in found:
+                text, err = parse_text(_val(cell))
+                if err:
+                    _problem(sub, err[0], f"{act} comment: {err[1]}", ref)
+                elif str(text) not in texts:
+                    texts.append(str(text))
+            if texts:
+                rep.comment = "\n".join(texts)
+            if split and texts:
+                cells = ", ".join(str(ref) for ref, _ in found)
+                _problem(
+                    sub,
+                    "unmerged-range",
+                    f"{act} comments read from {cells} (the activity's merged cell was split)",
+                    found[0][0],
+                )
             continue
         vocab = "status" if col.kind == Kind.STATUS else "rating"
-        code, err = parse_code(raw, vocab)
-        if err:
-            _problem(sub, err[0], f"{act} {col.field}: {err[1]}", ref)
-        elif col.kind == Kind.STATUS:
-            rep.status = int(code)  # type: ignore[call-overload]
+        codes: dict[int, list[CellRef]] = {}
+        for ref, cell in found:
+            parsed, err = parse_code(
+                _val(cell), vocab, number_format_code=str(getattr(cell, "number_format", "") or "")
+            )
+            if err:
+                _problem(sub, err[0], f"{act} {col.field}: {err[1]}", ref)
+            elif isinstance(parsed, int):
+                codes.setdefault(parsed, []).append(ref)
+        if len(codes) > 1:
+            parts = "; ".join(
+                f"{c} in {', '.join(str(x) for x in refs)}" for c, refs in codes.items()
+            )
+            _problem(
+                sub,
+                "activity-cells-differ",
+                f"{act} {col.field}: the activity's merged cell was split and holds {parts}",
+                found[0][0],
+            )
+            continue
+        if not codes:
+            continue
+        value, refs = next(iter(codes.items()))
+        if split:
+            _problem(
+                sub,
+                "unmerged-range",
+                f"{act} {col.field} {value} read from {', '.join(str(x) for x in refs)}"
+                " (the activity's merged cell was split)",
+                refs[0],
+            )
+            rep.cells[col.field] = refs[0]
+        if col.kind == Kind.STATUS:
+            rep.status = value
         elif col.kind == Kind.RATING_HY:
-            rep.rating_hy = int(code)  # type: ignore[call-overload]
+            rep.rating_hy = value
         else:
-            rep.rating_y = int(code)  # type: ignore[call-overload]
+            rep.rating_y = value
     for r in rows:  # every activity of the return appears, reported on or not
         sub.activities.setdefault(r.activity.code, ActivityReport(r.activity.code))

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from .arrival import Source, complete_arrival, show, utc
 from .errors import Location, Problem, Severity
 from .identity import Identity
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
+from .return_rule import choose
 
 SCHEMA_VERSION = 2
 metadata = MetaData()
@@ -365,15 +366,15 @@ class Store:
             q = q.where(returns.c.plan_id == plan_id)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        current = {(r["institution"], r["period"]): r for r in _latest(rows)}
+        fate: dict[str, str] = {}  # archive path -> what the one rule made of the file
+        for plan, per in sorted({(r["plan_id"], r["period"]) for r in rows if r["accepted"]}):
+            fate.update(choose(self.submissions(plan, per)).notes)
         out = []
         for r in rows:
-            win = current.get((r["institution"], r["period"]))
-            sup = (
-                win["file_name"]
-                if r["accepted"] and win is not None and win["id"] != r["id"]
-                else ""
-            )
+            note = fate.get(str(self.root / r["archive"]), "")
+            sup = note.split(" by ", 1)[1] if note.startswith("superseded by ") else ""
+            if note.startswith(("duplicate of ", "empty")):
+                sup = note
             out.append(
                 ReturnRow(
                     r["id"],
@@ -589,24 +590,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
     cur.close()
-
-
-def _rank(r: Any) -> tuple[dt.datetime, dt.datetime, int]:
-    """Arrival, then saved time (as :func:`arrival.order_key` orders Submissions)."""
-    return (r["arrived_at"] or r["ingested_at"], r["saved_at"] or dt.datetime.min, r["id"])
-
-
-def _latest(rows: Iterable[Any]) -> list[Any]:
-    """The accepted return that counts per (institution, period): the latest arrived."""
-    best: dict[tuple[str, str], Any] = {}
-    for r in rows:
-        if not r["accepted"]:
-            continue
-        key = (r["institution"], r["period"])
-        cur = best.get(key)
-        if cur is None or _rank(r) > _rank(cur):
-            best[key] = r
-    return list(best.values())
 
 
 def _naive(when: dt.datetime | None) -> dt.datetime | None:

@@ -1,12 +1,23 @@
 """Turn what a person typed or picked in a cell into a value, in any supported language.
 
+The rule: a cell means what the person saw in it, or it is flagged. Every parser works
+on plain values (what the file stores: number, text, date, bool) and the cell's number
+format string, never on a spreadsheet library's objects, so that any reader gives the
+same readings.
+
 Every parser returns ``(value, error)``: ``value`` is None for a blank cell (blank is
 not zero) or an invalid one; ``error`` is a (code, message) pair for an invalid one.
+:func:`read_value` also returns warnings (the value is used, the cell is flagged).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import cache
 
 from .locales import SUPPORTED, catalog
@@ -16,76 +27,351 @@ Parsed = tuple[object | None, tuple[str, str] | None]
 TEXT_LIMIT = 2000
 
 
+# --------------------------------------------------------------------------- text
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def decode_text(text: str) -> str:
+    """Decode ECMA-376 ``_xHHHH_`` escapes (``_x005F_`` is a literal underscore).
+
+    Line breaks (CR LF, CR, vertical tab from Word, U+2028/2029) become ``\\n``; other
+    control characters are dropped; tabs stay.
+    """
+    if "_x" in text or "_X" in text:
+        text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if _SURROGATE.search(text):  # a pair makes one character; a lone half is dropped
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    return _CONTROL.sub("", text)
+
+
 def is_blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    return raw is None or (isinstance(raw, str) and not decode_text(raw).strip())
 
 
-@cache
-def _labels(vocab: str) -> dict[str, int]:
-    """Every language's label of every code, folded to lower case."""
-    out: dict[str, int] = {}
-    for lang in SUPPORTED:
-        for code, label in catalog(lang).data[vocab].items():
-            out[str(label).strip().casefold()] = int(code)
+def _shown(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+# --------------------------------------------------------------------------- number formats
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """What a number format does to a number on screen (only what matters for reading)."""
+
+    general: bool = True  # General / text / no format: the number as stored
+    percent: int = 0  # each % shows the number times 100
+    scale: int = 0  # each trailing comma after the digits shows it divided by 1000
+    decimals: int = 0
+    date: bool = False  # a date or time format
+    exponent: bool = False
+    fraction: bool = False
+    literal: str = ""  # a section with no digits at all (shows this text instead)
+
+
+def _sections(fmt: str) -> list[str]:
+    out, cur, quoted, esc = [], "", False, False
+    for ch in fmt:
+        if esc:
+            cur, esc = cur + ch, False
+        elif ch == "\\":
+            cur, esc = cur + ch, True
+        elif ch == '"':
+            cur, quoted = cur + ch, not quoted
+        elif ch == ";" and not quoted:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
     return out
 
 
-def parse_code(raw: object, vocab: str) -> Parsed:
-    """A status / frequency / rating: the bare code, ``3 - label``, or a label alone."""
-    if is_blank(raw):
-        return None, None
-    codes = CODED_VOCABULARIES[vocab]
-    if isinstance(raw, bool):
-        return None, ("invalid-code", f"{raw!r} is not one of the codes {codes}")
-    if isinstance(raw, int | float) and float(raw).is_integer() and int(raw) in codes:
-        return int(raw), None
-    text = str(raw).strip()
-    m = re.match(r"^(\d+)\s*(?:[-–.:)]\s*(.*))?$", text, re.S)
-    if m and int(m.group(1)) in codes:
-        return int(m.group(1)), None
-    label = _labels(vocab).get(text.casefold())
-    if label is not None:
-        return label, None
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    return None, ("invalid-code", f"{shown!r} is not one of the {vocab} codes {codes}")
+@cache
+def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
+    """Interpret an Excel / ECMA-376 number format code for a number of ``sign``."""
+    if not fmt or fmt.strip().lower() in ("general", "@", "standard"):
+        return NumberFormat()
+    secs = _sections(fmt)
+    sec = secs[0]
+    if sign < 0 and len(secs) > 1:
+        sec = secs[1]
+    elif sign == 0 and len(secs) > 2:
+        sec = secs[2]
+    literal = "".join(re.findall(r'"([^"]*)"', sec))
+    bare = re.sub(r'"[^"]*"|\\.|_.|\*.', "", sec)
+    elapsed = re.search(r"\[(h+|m+|s+)\]", bare, re.I)
+    bare = re.sub(r"\[[^\]]*\]", "", bare)
+    if re.fullmatch(r"\s*@?\s*", bare):
+        return NumberFormat(literal=literal or "(nothing)") if "@" not in bare else NumberFormat()
+    if re.search(r"general", bare, re.I):
+        return NumberFormat(percent=bare.count("%"))
+    no_exp = re.sub(r"[eE][+-]", "", bare)
+    if elapsed or re.search(r"[ymdhsYMDHS]|AM/PM|A/P", no_exp):
+        return NumberFormat(general=False, date=True)
+    digits = re.search(r"[0#?][0#?,.\s]*", no_exp)
+    if digits is None:
+        return NumberFormat(general=False, literal=literal or bare.strip() or "(nothing)")
+    token = digits.group(0).rstrip()
+    mantissa = token
+    scale = len(token) - len(token.rstrip(","))
+    decimals = len(re.sub(r"[^0#?]", "", mantissa.split(".", 1)[1])) if "." in mantissa else 0
+    return NumberFormat(
+        general=False,
+        percent=bare.count("%"),
+        scale=scale,
+        decimals=decimals,
+        exponent=bool(re.search(r"[eE][+-]", bare)),
+        fraction="/" in bare,
+    )
 
 
-def parse_number(raw: object, *, percent_format: bool = False) -> Parsed:
-    """A number. Text may use a decimal comma or point, spaces or apostrophes between
-    thousands, and a trailing ``%``; ``1,500`` is refused as ambiguous."""
+def _clean(x: float) -> int | float:
+    x = round(float(x), 10)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _shows(value: float, nf: NumberFormat) -> tuple[float, str | None]:
+    """What the format shows for ``value`` (times 100 per %, / 1000 per scale comma),
+    and why it differs from the stored number when digits are hidden."""
+    shown = value * 100**nf.percent / 1000**nf.scale
+    if nf.general:
+        return shown, None
+    if nf.exponent:
+        text = f"{shown:.{nf.decimals}E}"
+        if not math.isclose(float(text), shown, rel_tol=1e-9, abs_tol=1e-12):
+            return shown, text
+        return shown, None
+    if nf.fraction:
+        frac = Fraction(shown).limit_denominator(99)
+        if not math.isclose(float(frac), shown, rel_tol=1e-9, abs_tol=1e-12):
+            return shown, f"about {frac}"
+        return shown, None
+    exact = Decimal(repr(shown))
+    rounded = exact.quantize(Decimal(1).scaleb(-nf.decimals), rounding=ROUND_HALF_UP)
+    if not math.isclose(float(rounded), shown, rel_tol=1e-9, abs_tol=1e-9):
+        return shown, str(rounded)  # what Excel and Calc display (half away from zero)
+    return shown, None
+
+
+def _format_problem(
+    value: float, fmt: str, nf: NumberFormat, *, percent_ok: bool
+) -> tuple[str, str] | None:
+    """The number-format-mismatch error when the cell does not show its number."""
+    f = _shown(fmt, 40)
+    if nf.literal:
+        return (
+            "number-format-mismatch",
+            f"holds {_clean(value)} but its number format {f!r} shows {nf.literal!r}",
+        )
+    shown, hidden = _shows(value, nf)
+    if nf.percent and not percent_ok:
+        return (
+            "number-format-mismatch",
+            f"holds {_clean(value)} but its % number format {f!r} shows {_clean(shown)} %:"
+            f" which did you mean, {_clean(value)} or {_clean(shown)}?",
+        )
+    if nf.scale:
+        return (
+            "number-format-mismatch",
+            f"holds {_clean(value)} but its number format {f!r} shows it in thousands"
+            f" ({_clean(shown)})",
+        )
+    if hidden is not None:
+        return (
+            "number-format-mismatch",
+            f"holds {_clean(shown)} but its number format {f!r} shows {hidden}",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- numbers
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
+_GROUPED = {
+    ".": r"[1-9]\d{0,2}(?:\.\d{3})+",
+    ",": r"[1-9]\d{0,2}(?:,\d{3})+",
+    " ": r"[1-9]\d{0,2}(?: \d{3})+",
+    "'": r"[1-9]\d{0,2}(?:'\d{3})+",
+}
+
+
+def number_readings(text: str) -> set[float]:
+    """Every number a typed text can mean: a decimal point or comma, and optionally
+    thousands groups separated by ``.``, ``,``, a space or an apostrophe (the other
+    one of ``.``/``,`` being the decimal separator). Empty: not a number."""
+    t = _SPACES.sub(" ", text.strip()).replace("\u2212", "-").replace("\u2019", "'")
+    m = re.fullmatch(r"([+-]?)(.*)", t, re.S)
+    assert m is not None
+    sign, body = m.group(1), m.group(2)
+    out: set[float] = set()
+    for dec in (".", ","):
+        for group in (None, ".", ",", " ", "'"):
+            if group == dec:
+                continue
+            whole = _GROUPED[group] if group else r"\d+"
+            pat = rf"({whole})?(?:{re.escape(dec)}(\d*))?"
+            g = re.fullmatch(pat, body, re.A)
+            if g is None or not (g.group(1) or g.group(2)):
+                continue
+            digits = (g.group(1) or "0").replace(group or "_", "")
+            out.add(float(f"{sign}{digits}.{g.group(2) or '0'}"))
+    return out
+
+
+def parse_number(raw: object, *, number_format_code: str = "", percent_ok: bool = False) -> Parsed:
+    """A number, as the person saw it. Text with one ``.`` or ``,`` followed by exactly
+    three digits (``1.500``, ``12,500``) can be read two ways: refused as ambiguous. A
+    stored number whose number format shows something else is refused
+    (``number-format-mismatch``); a % format is the person's meaning only where
+    ``percent_ok`` (a percentage indicator)."""
     if is_blank(raw):
         return None, None
     if isinstance(raw, bool):
         return None, ("invalid-number", f"{raw!r} is not a number")
+    if isinstance(raw, dt.date | dt.time | dt.timedelta):
+        shown = raw.isoformat() if not isinstance(raw, dt.timedelta) else str(raw)
+        return None, (
+            "number-format-mismatch",
+            f"shows the date or time {shown} (the cell has a date format"
+            f" {_shown(number_format_code or '?', 40)!r}); a number was expected",
+        )
     if isinstance(raw, int | float):
-        value = float(raw) * (100 if percent_format else 1)
-        value = round(value, 10)
-        return (int(value) if value.is_integer() else value), None
-    text = str(raw).strip()
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    cleaned = re.sub(r"[\s\u00a0']", "", text.removesuffix("%"))
-    if not re.fullmatch(r"[+-]?[\d.,]*\d[\d.,]*", cleaned):
-        return None, ("invalid-number", f"{shown!r} is not a number")
-    commas, points = cleaned.count(","), cleaned.count(".")
-    if commas and points:  # the later separator is the decimal one
-        dec, thou = (",", ".") if cleaned.rfind(",") > cleaned.rfind(".") else (".", ",")
-        if cleaned.count(dec) > 1:
-            return None, ("invalid-number", f"{shown!r} is not a number")
-        cleaned = cleaned.replace(thou, "").replace(",", ".")
-    elif commas == 1 or points == 1:
-        sep = "," if commas else "."
-        if sep == "," and re.search(r"\d,\d{3}$", cleaned):
+        value = float(raw)
+        if not math.isfinite(value):
+            return None, ("invalid-number", f"{raw!r} is not a number")
+        nf = number_format(number_format_code or None, (value > 0) - (value < 0))
+        if nf.date:
             return None, (
-                "invalid-number",
-                f"{shown!r} is ambiguous: write 1500 for fifteen hundred or 1,5",
+                "number-format-mismatch",
+                f"holds {_clean(value)} but its date format"
+                f" {_shown(number_format_code, 40)!r} shows it as a date",
             )
-        cleaned = cleaned.replace(",", ".")
-    elif commas > 1 or points > 1:  # thousands separators only: 1,000,000
-        if not re.fullmatch(r"[+-]?\d{1,3}([.,]\d{3})+", cleaned):
-            return None, ("invalid-number", f"{shown!r} is not a number")
-        cleaned = cleaned.replace(",", "").replace(".", "")
-    value = float(cleaned)
-    return (int(value) if value.is_integer() else value), None
+        problem = _format_problem(value, number_format_code, nf, percent_ok=percent_ok)
+        if problem:
+            return None, problem
+        return _clean(value * 100**nf.percent), None
+    text = decode_text(str(raw)).strip()
+    shown = _shown(text)
+    body = text
+    percent = False
+    if body.endswith("%"):
+        body, percent = body[:-1].rstrip(), True
+    readings = number_readings(body)
+    if not readings:
+        return None, ("invalid-number", f"{shown!r} is not a number")
+    if len(readings) > 1:
+        a, b = sorted(readings, key=abs)
+        return None, (
+            "ambiguous-number",
+            f"{shown!r} can be read as {_clean(a)} or {_clean(b)}",
+        )
+    value = readings.pop()
+    if percent and not percent_ok:
+        return None, (
+            "number-format-mismatch",
+            f"{shown!r} is a percentage but the indicator counts; which did you mean,"
+            f" {_clean(value)} or {_clean(value / 100)}?",
+        )
+    return _clean(value), None
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def _fold(text: str) -> str:
+    """Case, spacing, a final full stop and typographic quotes do not change a label."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
+    return " ".join(text.split()).casefold().rstrip(".").strip()
+
+
+@cache
+def _agrees(vocab: str, code: int, label: str) -> bool:
+    """Is ``label`` the label of ``code`` in some catalog language, or its first words?"""
+    for lang in SUPPORTED:
+        full = _fold(str(catalog(lang).data[vocab][code]))
+        if full == label or (
+            len(label) >= 3 and full.startswith(label) and not full[len(label)].isalnum()
+        ):
+            return True
+    return False
+
+
+@cache
+def _labels(vocab: str) -> dict[str, frozenset[int]]:
+    """Every language's label of every code, folded, to the codes it names."""
+    out: dict[str, set[int]] = {}
+    for lang in SUPPORTED:
+        for code, label in catalog(lang).data[vocab].items():
+            out.setdefault(_fold(str(label)), set()).add(int(code))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _label_of(vocab: str, code: int) -> str:
+    return str(catalog("en").data[vocab][code])
+
+
+def parse_code(raw: object, vocab: str, *, number_format_code: str = "") -> Parsed:
+    """A status / frequency / rating: a whole code in range, ``3 - label`` whose label
+    is that code's in some catalog language, or a label alone. Nothing else is guessed."""
+    if is_blank(raw):
+        return None, None
+    codes = CODED_VOCABULARIES[vocab]
+    if isinstance(raw, bool | dt.date | dt.time | dt.timedelta):
+        return None, ("invalid-code", f"{str(raw)!r} is not one of the {vocab} codes {codes}")
+    if isinstance(raw, int | float):
+        number, err = parse_number(raw, number_format_code=number_format_code)
+        if err:
+            return None, ("invalid-code", f"{vocab}: {err[1]}")
+        return _whole_code(number, vocab, str(_clean(float(raw))))
+    text = " ".join(decode_text(str(raw)).split())
+    shown = _shown(text)
+    readings = number_readings(text)
+    if readings:
+        if len(readings) > 1:
+            return None, ("invalid-code", f"{shown!r} is not one of the {vocab} codes {codes}")
+        return _whole_code(_clean(readings.pop()), vocab, shown)
+    m = re.fullmatch(r"(\d+)\s*(?:[-\u2013\u2014.:)]|\s)\s*(.+)", text, re.A)
+    if m:
+        code, label = int(m.group(1)), _fold(m.group(2))
+        if code not in codes:
+            return None, ("invalid-code", f"{shown!r}: {code} is not one of the codes {codes}")
+        named = _labels(vocab).get(label, frozenset())
+        if _agrees(vocab, code, label):
+            return code, None
+        if re.fullmatch(r"[\d\s.,/+-]+", label):
+            return None, ("invalid-code", f"{shown!r} is not one code (one of {codes})")
+        says = (
+            f"the label is that of {' or '.join(str(c) for c in sorted(named))}"
+            f" ({_label_of(vocab, min(named))})"
+            if named
+            else "the label is not a label of any code in en/sq/sr"
+        )
+        return None, (
+            "code-label-conflict",
+            f"{shown!r}: the code says {code} ({_label_of(vocab, code)}), {says}",
+        )
+    named = _labels(vocab).get(_fold(text), frozenset())
+    if len(named) == 1:
+        return next(iter(named)), None
+    return None, ("invalid-code", f"{shown!r} is not one of the {vocab} codes {codes}")
+
+
+def _whole_code(number: object, vocab: str, shown: str) -> Parsed:
+    codes = CODED_VOCABULARIES[vocab]
+    if isinstance(number, int) and number in codes:
+        return number, None
+    why = "not a whole code" if isinstance(number, float) else "not in range"
+    return None, ("invalid-code", f"{shown!r} is {why}: the {vocab} codes are {codes}")
+
+
+# --------------------------------------------------------------------------- yes/no, text
 
 
 @cache
@@ -105,33 +391,95 @@ def parse_yes_no(raw: object) -> Parsed:
         return raw, None
     if isinstance(raw, int | float) and raw in (0, 1):
         return bool(raw), None
-    value = _yes_no().get(str(raw).strip().casefold())
+    text = decode_text(str(raw)).strip()
+    value = _yes_no().get(text.casefold())
     if value is None:
-        return None, ("invalid-yes-no", f"{str(raw)[:60]!r} is not Yes or No")
+        return None, ("invalid-yes-no", f"{_shown(text)!r} is not Yes or No")
     return value, None
 
 
 def parse_text(raw: object) -> Parsed:
     if is_blank(raw):
         return None, None
-    text = str(raw) if not isinstance(raw, float) or not raw.is_integer() else str(int(raw))
+    if isinstance(raw, float) and raw.is_integer():
+        text = str(int(raw))
+    elif isinstance(raw, dt.datetime | dt.date):
+        text = raw.isoformat()
+    else:
+        text = decode_text(str(raw))
     if len(text) > TEXT_LIMIT:
         return None, ("text-too-long", f"{len(text)} characters; the limit is {TEXT_LIMIT}")
     return text, None
 
 
-def parse_value(raw: object, measure: Measure, *, percent_format: bool = False) -> Parsed:
-    """An indicator value by its measure, range-checked."""
+# --------------------------------------------------------------------------- indicator values
+
+_NOT_COUNTED = re.compile(
+    r"%|percent|eur|€|\$|usd|lek|din|budget|amount|cost|fund|hour|day|week|month|year|"
+    r"minute|km|kg|ton|litre|liter|\brate\b|ratio|average|mean|median|\bper\b|index|score|"
+    r"share|proportion|time",
+    re.I,
+)
+_COUNT_TEXT = re.compile(r"^\s*(number|no\.?|nr\.?|#|numri|numër|broj)\b", re.I)
+
+
+def counts_things(measure: Measure, unit: str | None, text: str = "") -> bool:
+    """Does the indicator count whole things (persons, cases, activities)? A number
+    whose unit is a plural noun that is not money, time, a rate or a measure; without a
+    unit, an indicator text that begins with "Number of" (en/sq/sr)."""
+    if measure != Measure.NUMBER:
+        return False
+    if unit and unit.strip():
+        return _NOT_COUNTED.search(unit) is None
+    return bool(_COUNT_TEXT.search(text)) and _NOT_COUNTED.search(text) is None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one cell means: the value (None: blank or not used), the error that kept
+    it out, and warnings about a value that is used."""
+
+    value: object | None
+    error: tuple[str, str] | None = None
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+def read_value(
+    raw: object,
+    measure: Measure,
+    *,
+    number_format_code: str = "",
+    counted: bool = False,
+) -> Reading:
+    """An indicator value by its measure, range-checked, with the warnings a reader
+    of the matrix needs (a fraction of persons; 0.45 in a 0-100 percentage)."""
     if measure == Measure.YES_NO:
-        return parse_yes_no(raw)
+        return Reading(*parse_yes_no(raw))
     if measure == Measure.TEXT:
-        return parse_text(raw)
-    value, err = parse_number(raw, percent_format=percent_format)
+        return Reading(*parse_text(raw))
+    pct = measure == Measure.PERCENTAGE
+    value, err = parse_number(raw, number_format_code=number_format_code, percent_ok=pct)
     if err or value is None:
-        return value, err
+        return Reading(value, err)
     assert isinstance(value, int | float)
     if value < 0:
-        return None, ("out-of-range", f"{value} is negative")
-    if measure == Measure.PERCENTAGE and value > 100:
-        return None, ("out-of-range", f"{value} is more than 100%")
-    return value, None
+        return Reading(None, ("out-of-range", f"{value} is negative"))
+    if pct and value > 100:
+        return Reading(None, ("out-of-range", f"{value} is more than 100%"))
+    warnings: list[tuple[str, str]] = []
+    if counted and isinstance(value, float):
+        warnings.append(("fraction-on-count", f"{value} is not a whole number of what it counts"))
+    if pct and 0 < value <= 1:
+        warnings.append(
+            (
+                "percentage-as-fraction",
+                f"{value} % read; if {value} was meant as a share, that is {_clean(value * 100)} %",
+            )
+        )
+    return Reading(value, None, tuple(warnings))
+
+
+def parse_value(raw: object, measure: Measure, *, number_format_code: str = "") -> Parsed:
+    """An indicator value by its measure, range-checked (errors only)."""
+    r = read_value(raw, measure, number_format_code=number_format_code)
+    return r.value, r.error

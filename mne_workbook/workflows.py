@@ -106,21 +106,29 @@ class ReadSettings:
         )
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories searched (recursively) for .xlsx files and saved
-    e-mails (.eml, .msg, .mbox; an X.mbox folder is one mailbox); each once."""
-    from .mail_input import MAIL_SUFFIXES
+#: Folder bookkeeping that nobody sends: office lock files, hidden files, OS thumbnails.
+_NOT_SENT = ("~$", ".")
+_OS_FILES = {"thumbs.db", "desktop.ini"}
 
-    wanted = (".xlsx", *MAIL_SUFFIXES)
+
+def is_inbox_file(path: Path) -> bool:
+    """Is a file found in an inbox folder something a person sent (any extension: the
+    gate says what it is), rather than the folder's own bookkeeping?"""
+    return not path.name.startswith(_NOT_SENT) and path.name.lower() not in _OS_FILES
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories searched (recursively) for every file a person sent,
+    whatever its extension (the gate says what it is; saved e-mails are opened; an
+    X.mbox folder is one mailbox); each once."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir() and p.suffix.lower() != ".mbox":
             out += sorted(
                 q
                 for q in p.rglob("*")
-                if (q.is_file() or q.suffix.lower() == ".mbox")
-                and q.suffix.lower() in wanted
-                and not q.name.startswith(("~$", ".~"))
+                if (q.is_file() or (q.is_dir() and q.suffix.lower() == ".mbox"))
+                and is_inbox_file(q)
                 and not any(d.suffix.lower() == ".mbox" for d in q.relative_to(p).parents)
             )
         else:
@@ -574,7 +582,9 @@ def status_table(
             elif rate.received:
                 cells.append("on time" if rate.on_time else "late")
             else:
-                refused = any(s.refused and s.institution == inst.id for s in con.submissions)
+                refused = any(
+                    s.refused and (s.institution or s.sender) == inst.id for s in con.submissions
+                )
                 overdue = con.as_of > con.due_date
                 cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
         rows.append((inst.id, inst.short_name, cells))

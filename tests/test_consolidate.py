@@ -96,6 +96,7 @@ def test_every_return_is_accepted_and_the_flags_are_exactly_the_gaps(con: Any) -
             ("indicator-overdue", "kp", "A2.1.1", "D8", "value 2026-09"): 1,
             ("activity-overdue", "mest", "A1.2.1", "", ""): 1,
             ("duplicate-return", "onatc", "", "", ""): 1,
+            ("fraction-on-count", "mlsw", "A2.2.1", "D11", "value 2026-08"): 1,  # 7,5 persons
         }
     )
     [overdue] = [f for f in con.flags if f.code == "indicator-overdue"]
@@ -209,6 +210,7 @@ def test_csv_and_json_exports(con: Any, tmp_path: Path) -> None:
         "indicator-overdue",
         "activity-overdue",
         "duplicate-return",
+        "fraction-on-count",
     }
 
 

@@ -159,7 +159,10 @@ def test_consolidate_with_the_store_knows_overdue_days_and_last_reports(
     assert msgs[("indicator-overdue", "kp")] == (
         "A2.1.1/D9: no value for 2026-09; 17 day(s) overdue; last reported 2026-06-30"
     )
-    assert "mlsw.xlsx was refused (rows-changed)" in msgs[("return-overdue", "mlsw")]
+    # whose only file was refused is reported as refused, not overdue
+    assert ("return-overdue", "mlsw") not in msgs
+    refused = msgs[("return-refused", "mlsw")]
+    assert refused.startswith("refused: ") and "mlsw.xlsx (rows were inserted" in refused
     wb = openpyxl.load_workbook(tmp_path / "q3.xlsx")
     texts = [c.value for row in wb["Summary"].iter_rows() for c in row]
     assert "Trends over the periods" in texts

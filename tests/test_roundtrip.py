@@ -122,7 +122,10 @@ def test_values_filled_are_the_values_read(plan: Plan, quarter: int, seed: int) 
             dst = Path(d) / f"{w.institution}.xlsx"
             fill_return(w.path, dst, entries, dt.datetime(2026, 1, 1))
             sub = read_return(dst, plan, period, keys=KEYS, require_signature=True)
-            assert sub.accepted and sub.problems == [], [str(p) for p in sub.problems]
+            # random values may be plausibility-warned (0.4 %), never refused or dropped
+            plausible = {"percentage-as-fraction", "fraction-on-count"}
+            unexpected = [p for p in sub.problems if p.code not in plausible]
+            assert sub.accepted and unexpected == [], [str(p) for p in unexpected]
             assert _read_back(sub) == _expected(entries)
             subs.append(sub)
             filled[w.institution] = _expected(entries)

@@ -489,3 +489,39 @@ def test_pdf_download_is_the_consolidated_workbook_printed(tmp_path: Path) -> No
     r = c.get(f"/download/{s.period.label}/consolidated.pdf")
     assert r.status_code == 200 and r.content[:5] == b"%PDF-"
     assert r.headers["content-type"] == "application/pdf"
+
+
+def test_links_as_email_drafts_carry_workbook_and_link_but_never_touch_disk(
+    tmp_path: Path,
+) -> None:
+    import email
+    from email import policy
+
+    s = make_site(tmp_path)
+    c, token = signed_in(s)
+    label = s.period.label
+    before = c.post(
+        f"/round/{label}/links", data={"csrf_token": token, "institution": "kp", "drafts": "1"}
+    )
+    assert before.status_code == 409  # no round generated yet: nothing to attach
+    c.post(f"/round/{label}/generate", data={"csrf_token": token, "lang": "en"})
+    r = c.post(
+        f"/round/{label}/links",
+        data={"csrf_token": token, "institution": "all", "lang": "sq", "drafts": "1"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert f"KP_{label}.eml" in z.namelist()
+    msg = email.message_from_bytes(z.read(f"KP_{label}.eml"), policy=policy.default)
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    body = part.get_content()
+    m = re.search(r"http://127\.0\.0\.1(/u/[A-Za-z0-9_-]+)", body)
+    assert m and "Mbajeni këtë lidhje" in body
+    assert [a.get_filename() for a in msg.iter_attachments()] == [f"KP_{label}.xlsx"]
+    focal = client(s)
+    page = focal.get(m.group(1))
+    assert page.status_code == 200 and "Kosovo Police" in page.text
+    secret = m.group(1).rsplit("/", 1)[1].encode()
+    on_disk = [p for p in tmp_path.rglob("*") if p.is_file() and secret in p.read_bytes()]
+    assert on_disk == []

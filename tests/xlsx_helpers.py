@@ -68,3 +68,25 @@ def merged_top_left(ws: Worksheet) -> dict[tuple[int, int], tuple[int, int]]:
             for c in range(m.min_col, m.max_col + 1):
                 out[(r, c)] = (m.min_row, m.min_col)
     return out
+
+
+def region(ws: Worksheet, ref: str) -> str:
+    """A sheet region as a small text table, one ``| a | b |`` line per row (blank cells
+    empty), so that a test can state what a reader sees in a few lines (as pyxform's
+    tests state a form)."""
+    c1, r1, c2, r2 = range_boundaries(ref)
+    lines = []
+    for r in range(r1, r2 + 1):
+        cells = ["" if (v := ws.cell(r, c).value) is None else str(v) for c in range(c1, c2 + 1)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(line.replace("|  |", "| |") for line in lines)
+
+
+def md(text: str) -> str:
+    """A table written in a test (indented, with optional alignment padding) in the form
+    :func:`region` prints."""
+    rows = []
+    for line in text.strip().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(row.replace("|  |", "| |") for row in rows)

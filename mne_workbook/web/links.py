@@ -8,9 +8,12 @@ date (grace days included) ends, unless ONATC extends or revokes it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
+import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -133,3 +136,35 @@ def revoke_link(engine: Engine, link_id: int) -> None:
 def extend_link(engine: Engine, link_id: int, until: dt.datetime) -> None:
     with engine.begin() as conn:
         conn.execute(update(links_t).where(links_t.c.id == link_id).values(expires_at=until))
+
+
+def link_drafts(
+    plan: Plan,
+    period: Period,
+    issued: list[tuple[str, str, Link]],
+    workbooks: dict[str, Path],
+) -> bytes:
+    """A zip of e-mail drafts, one per (institution, url, link): the round's message and
+    workbook, plus the upload link in the link's language. Made in memory only: the
+    tokens are never written to the server's disk."""
+    from ..locales import catalog
+    from ..mail import _message, round_body
+    from .i18n import texts
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for inst_id, url, link in issued:
+            inst = plan.institution(inst_id)
+            if not inst.emails or inst_id not in workbooks:
+                continue
+            cat = catalog(link.lang)
+            due = period.due_date(plan.reporting.grace_days).isoformat()
+            subject = cat.text("mail.subject", plan=plan.title, period=period.label, due=due)
+            until = (link.expires_at - dt.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M")
+            extra = texts(link.lang).text(
+                "page.mail_link", url=url, until=until, institution=inst.name
+            )
+            body = round_body(plan, period, inst, cat).rstrip("\n") + "\n\n" + extra + "\n"
+            msg = _message(plan, inst, subject, body, workbooks[inst_id])
+            zf.writestr(f"{workbooks[inst_id].stem}.eml", msg.as_bytes())
+    return buf.getvalue()

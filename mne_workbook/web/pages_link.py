@@ -8,6 +8,7 @@ institution.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .i18n import code_text, texts
-from .links import LinkState, extend_link, find_link, issue_link, revoke_link
+from .links import LinkState, extend_link, find_link, issue_link, link_drafts, revoke_link
 from .tables import arrivals_t, links_t
 from .uploads import receive
 
@@ -39,6 +40,10 @@ async def issue_post(desk: Desk, request: Request) -> Response:
     if wanted != "all" and wanted not in carriers:
         raise HTTPException(400, "that institution carries no activity in the plan")
     base = str(request.base_url).rstrip("/")
+    as_drafts = form.get("drafts") == "1"
+    workbooks = _round_workbooks(desk, p.label)
+    if as_drafts and not workbooks:
+        raise HTTPException(409, "generate the round first: the drafts carry its workbooks")
     made = []
     for inst in carriers if wanted == "all" else [wanted]:
         token, link = issue_link(desk.engine, desk.plan, p, inst, request.state.user.name, lang)
@@ -48,7 +53,25 @@ async def issue_post(desk: Desk, request: Request) -> Response:
             "link-issued",
             f"link {link.id}: {inst} {p.label}, until {link.expires_at:%Y-%m-%d %H:%M}",
         )
+    if as_drafts:
+        from .app import attachment
+
+        issued = [(i.id, url, link) for i, url, link in made]
+        data = link_drafts(desk.plan, p, issued, workbooks)
+        return attachment(data, f"drafts-with-links_{p.label}.zip", "application/zip")
     return await round_page(desk, request, new_links=made)
+
+
+def _round_workbooks(desk: Desk, label: str) -> dict[str, Path]:
+    """Institution id -> its workbook in the generated round (empty when not generated)."""
+    from .pages_desk import _manifest
+
+    folder = desk.round_dir(label)
+    return {
+        str(w["institution"]): folder / str(w["path"])
+        for w in _manifest(folder, label)
+        if w.get("kind") == "institution" and (folder / str(w["path"])).is_file()
+    }
 
 
 def _link_period(desk: Desk, link_id: int) -> str:

@@ -51,7 +51,7 @@ def cell_map(plan: Plan, period: Period, institution: str) -> dict[tuple[str, st
     out: dict[tuple[str, str, str], CellRef] = {}
     for so in plan.strategic_objectives:
         rows = rows_for(so, institution)
-        for ci, col, a, r, is_open in _iter_inputs(columns, rows, period):
+        for ci, col, a, _last, r, is_open in _iter_inputs(columns, rows, period):
             if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
                 ind = r.indicator.id if r.indicator and col.span == Span.ROW else ""
                 ref = CellRef(sheet_name(so), FIRST_DATA_ROW + a + 1, col_letter(ci))

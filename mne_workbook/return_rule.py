@@ -1,0 +1,280 @@
+"""Which return counts: the one rule, used by :mod:`consolidate` and :mod:`store`.
+
+- A return with no answer in it is not a return (``empty-return``: not received).
+- Identical returns count once (``duplicate-return``).
+- Several returns of one institution and period merge **per cell**: for each cell the
+  newest return that answered it gives the value, which keeps the file it came from.
+- A newer return that leaves blank what an older one answered is flagged
+  (``answer-blanked``) with those cells; the older answers stand.
+- Returns whose order cannot be told (same order key) and that give different values
+  for a cell are a conflict (``return-conflict``): neither value is used. The order is
+  never decided by file name.
+
+The order of returns is :func:`order_key`, and only it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import arrival
+from .errors import Severity
+from .reader import ActivityReport, CellRef, ReportedValue, Submission
+
+
+def order_key(sub: Submission) -> tuple[dt.datetime, dt.datetime]:
+    """The one order of returns (newer sorts higher): :func:`arrival.order_key`, the
+    arrival time first, then a plausible saved time."""
+    return arrival.order_key(sub)
+
+
+def answered(sub: Submission) -> bool:
+    """Does the return answer anything (a value, a status, a rating, a comment, or an
+    entry that was refused at its cell)?"""
+    if sub.values:
+        return True
+    for a in sub.activities.values():
+        if any(v is not None for v in (a.status, a.rating_hy, a.rating_y, a.comment)):
+            return True
+    return any(p.severity == Severity.ERROR and p.location.row for p in sub.problems)
+
+
+@dataclass(frozen=True)
+class RuleFlag:
+    """A flag of the rule; :mod:`consolidate` turns it into a matrix flag."""
+
+    code: str
+    message: str
+    institution: str
+    file: str = ""
+    cell: str = ""
+    activity: str = ""
+    indicator: str = ""
+    point_end: dt.date | None = None  # a value cell
+    field: str = ""  # an activity cell: status, rating_hy, rating_y, comments
+
+
+@dataclass
+class Choice:
+    """The returns that count, per institution (merged when several), and why."""
+
+    used: dict[str, Submission] = field(default_factory=dict)
+    flags: list[RuleFlag] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # path -> what became of the file
+    empty: dict[str, list[Submission]] = field(default_factory=dict)  # only empty returns
+    #: (institution, activity, indicator or "", point end or field) -> file names
+    sources: dict[tuple[str, str, str, object], str] = field(default_factory=dict)
+
+
+def when(sub: Submission) -> str:
+    """Arrival (and saved time) of a return, for messages."""
+    arrived = arrival.arrival_of(sub)
+    text = f"arrived {arrived.describe()}" if arrived else "arrival unknown"
+    return text + (f", saved {arrival.show(sub.saved_at)}" if sub.saved_at else "")
+
+
+def _error_cells(sub: Submission) -> set[tuple[str | None, int | None, str | None]]:
+    return {
+        (p.location.sheet, p.location.row, p.location.column)
+        for p in sub.problems
+        if p.severity == Severity.ERROR and p.location.row
+    }
+
+
+def choose(submissions: Iterable[Submission]) -> Choice:
+    """Apply the rule to a period's submissions (refused ones are ignored here)."""
+    by_inst: dict[str, list[Submission]] = defaultdict(list)
+    for s in submissions:
+        if s.accepted and s.institution:
+            arrival.complete_arrival(s)  # the inbox file time when nothing better is known
+            by_inst[s.institution].append(s)
+    out = Choice()
+    for inst, subs in by_inst.items():
+        full = [s for s in subs if answered(s)]
+        for s in subs:
+            if s not in full:
+                out.flags.append(
+                    RuleFlag(
+                        "empty-return",
+                        f"{s.name} ({when(s)}) has no answer in it; not counted as received",
+                        inst,
+                        s.name,
+                    )
+                )
+                out.notes[s.path] = "empty: not counted"
+        if not full:
+            out.empty[inst] = subs
+            continue
+        distinct: list[Submission] = []
+        for s in sorted(full, key=order_key, reverse=True):
+            twin = next((d for d in distinct if d.content_key() == s.content_key()), None)
+            if twin is None:
+                distinct.append(s)
+                continue
+            out.flags.append(
+                RuleFlag(
+                    "duplicate-return",
+                    f"{s.name} has the same content as {twin.name}; counted once",
+                    inst,
+                    s.name,
+                )
+            )
+            out.notes[s.path] = f"duplicate of {twin.name}"
+        if len(distinct) == 1:
+            only = distinct[0]
+            out.used[inst] = only
+            _record_sources(out, inst, only)
+            continue
+        out.used[inst] = _merge(inst, distinct, out)
+    return out
+
+
+def _record_sources(out: Choice, inst: str, sub: Submission) -> None:
+    for v in sub.values:
+        out.sources[(inst, v.activity, v.indicator, v.point_end)] = v.file or sub.name
+    for a in sub.activities.values():
+        for fld in ("status", "rating_hy", "rating_y", "comments"):
+            attr = "comment" if fld == "comments" else fld
+            if getattr(a, attr) is not None:
+                out.sources[(inst, a.activity, "", fld)] = a.sources.get(fld, sub.name)
+
+
+def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
+    """Per-cell merge of ``subs`` (newest first, distinct contents)."""
+    groups: list[list[Submission]] = []  # returns whose order cannot be told
+    for s in subs:
+        if groups and arrival.tied(groups[-1][0], s):
+            groups[-1].append(s)
+            out.flags.append(
+                RuleFlag(
+                    "return-order-tie",
+                    f"{s.name} and {groups[-1][0].name} differ, and neither their arrival"
+                    f" ({when(s)}) nor a plausible saved time tells which is newer; where"
+                    " they give different answers, neither is used (return-conflict)",
+                    inst,
+                    s.name,
+                )
+            )
+        else:
+            groups.append([s])
+    # every answered cell: key -> {sub index: (value, cell)}
+    cells: dict[tuple[Any, ...], dict[int, tuple[object, CellRef | None]]] = defaultdict(dict)
+    for i, s in enumerate(subs):
+        for v in s.values:
+            cells[("v", v.activity, v.indicator, v.point_end)][i] = (v.value, v.cell)
+        for a in s.activities.values():
+            for fld in ("status", "rating_hy", "rating_y", "comments"):
+                value = getattr(a, "comment" if fld == "comments" else fld)
+                if value is not None:
+                    cells[("a", a.activity, "", fld)][i] = (value, a.cells.get(fld))
+    group_of: dict[int, int] = {}
+    n = 0
+    for g, members in enumerate(groups):
+        for _ in members:
+            group_of[n] = g
+            n += 1
+    errors = [_error_cells(s) for s in subs]
+    newest = subs[0]
+    merged = replace(
+        newest,
+        values=[],
+        activities={k: ActivityReport(k) for k in newest.activities},
+        problems=[],
+    )
+    used_from: set[int] = set()
+    conflicts = 0
+    blanked: dict[int, list[str]] = defaultdict(list)
+    for key, answers in cells.items():
+        first = min(group_of[i] for i in answers)
+        chosen = {i: a for i, a in answers.items() if group_of[i] == first}
+        ref = next(iter(chosen.values()))[1]
+        where = (ref.sheet, ref.row, ref.column) if ref else None
+        # a newer return that wrote something unusable in that cell: nothing older counts
+        spoiled = [i for i in range(len(subs)) if group_of[i] < first and where in errors[i]]
+        kind, act, ind, which = key
+        label = f"{act}/{ind} {which}" if kind == "v" else f"{act} {which}"
+        if spoiled:
+            continue
+        if len({repr(v) for v, _ in chosen.values()}) > 1:
+            said = "; ".join(f"{subs[i].name} says {v!r}" for i, (v, _) in chosen.items())
+            out.flags.append(
+                RuleFlag(
+                    "return-conflict",
+                    f"{label}: {said}; which is newer cannot be told ({when(subs[min(chosen)])});"
+                    " no value used",
+                    inst,
+                    ", ".join(subs[i].name for i in chosen),
+                    str(ref or ""),
+                    act,
+                    ind,
+                    which if kind == "v" else None,
+                    "" if kind == "v" else str(which),
+                )
+            )
+            conflicts += 1
+            continue
+        i = min(chosen)
+        value, cell = chosen[i]
+        used_from.add(i)
+        for j in range(len(subs)):
+            if group_of[j] < first:
+                blanked[j].append(f"{label} ({cell})" if cell else label)
+        src = subs[i].name
+        out.sources[(inst, act, ind, which)] = src
+        if kind == "v":
+            assert isinstance(which, dt.date)
+            point = next(
+                v.point
+                for v in subs[i].values
+                if (v.activity, v.indicator, v.point_end) == (act, ind, which)
+            )
+            merged.values.append(
+                ReportedValue(act, ind, which, point, value, cell or CellRef("", 0, ""), src)
+            )
+        else:
+            rep = merged.activities.setdefault(act, ActivityReport(act))
+            setattr(rep, "comment" if which == "comments" else str(which), value)
+            if cell:
+                rep.cells[str(which)] = cell
+            rep.sources[str(which)] = src
+    for j, lost in blanked.items():
+        shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+        out.flags.append(
+            RuleFlag(
+                "answer-blanked",
+                f"{subs[j].name} ({when(subs[j])}) leaves blank {len(lost)} answer(s) given"
+                f" in an older return: {shown}; the older answers are used",
+                inst,
+                subs[j].name,
+            )
+        )
+    names = [s.name for i, s in enumerate(subs) if i in used_from]
+    if used_from <= {0} and not conflicts:  # the newest answers everything: no merge
+        for s in subs[1:]:
+            _superseded(out, inst, s, newest)
+        return newest
+    for i, s in enumerate(subs):
+        if i in used_from:
+            others = [n for n in names if n != s.name]
+            out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
+        else:
+            _superseded(out, inst, s, newest)
+    merged.merged_from = names
+    return merged
+
+
+def _superseded(out: Choice, inst: str, sub: Submission, newest: Submission) -> None:
+    out.notes[sub.path] = f"superseded by {newest.name}"
+    out.flags.append(
+        RuleFlag(
+            "superseded-return",
+            f"{sub.name} ({when(sub)}) is replaced by {newest.name} ({when(newest)}):"
+            " none of its answers is used",
+            inst,
+            sub.name,
+        )
+    )

@@ -1,0 +1,214 @@
+"""Mutation testing (mutmut) over the modules that decide what ONATC sees.
+
+Each target is run on its own, in a scratch copy of the repository, against the tests
+that exercise it and under a time limit, so that a run stays within a shared machine:
+
+    .venv/bin/python scripts/mutation.py                 # every target
+    .venv/bin/python scripts/mutation.py signing values  # some targets
+    MUTATION_CHILDREN=2 MUTATION_MINUTES=30 ...          # workers, minutes per target
+
+It prints mutants / killed / survived / no tests / timeouts per target and writes
+``mutation-report.json`` (with every survivor's name) into the output folder
+(default ``demo-output/mutation``). Survivors accepted as equivalent are listed in
+``EQUIVALENT`` with the reason; ``mutmut show NAME`` in the scratch folder shows a diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str  # file under mne_workbook/
+    tests: tuple[str, ...]  # test files that exercise it
+    names: str = ""  # mutant-name glob (a function), empty: the whole module
+
+
+TARGETS: dict[str, Target] = {
+    # signature verification: the HMAC format, keys and rotation; the reader's check
+    "signing": Target("signing.py", ("tests/test_signing.py", "tests/test_rules.py")),
+    "reader-signature": Target(
+        "reader.py",
+        ("tests/test_rules.py", "tests/test_signature_checks.py"),
+        "mne_workbook.reader.x__check_signature*",
+    ),
+    # the gate before any parser
+    "safety": Target("safety.py", ("tests/test_gate.py",)),
+    # what a typed cell means
+    "values": Target("values.py", ("tests/test_reader.py", "tests/test_values.py")),
+    # consolidation flags, rates and which return counts
+    "consolidate": Target(
+        "consolidate.py",
+        ("tests/test_rules.py", "tests/test_consolidate.py"),
+    ),
+}
+
+#: Survivors accepted as equivalent (no behaviour can tell them apart), with the reason.
+EQUIVALENT: dict[str, str] = {}
+EQUIVALENT_PATTERNS: dict[str, str] = {
+    # Python's codec names are case-insensitive: "UTF-8" is "utf-8".
+    r'encode\("UTF-8"\)': "codec names are case-insensitive",
+    r'read_text\("UTF-8"\)': "codec names are case-insensitive",
+    r"token_hex\(None\)": "token_hex(None) is token_hex(32), the default entropy",
+    r"read_text\(None\)": "the locale's encoding, UTF-8 on every supported platform"
+    " (Linux locales, Python's UTF-8 mode); key files are ASCII hex in practice",
+}
+
+
+def _scratch(target: Target, out: Path) -> Path:
+    d = out / f"scratch-{target.module.removesuffix('.py')}{'-fn' if target.names else ''}"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    for name in ("mne_workbook", "tests", "sample_plans", "schema"):
+        shutil.copytree(ROOT / name, d / name, ignore=shutil.ignore_patterns("__pycache__"))
+    tests = [t for t in target.tests if (ROOT / t).exists()]
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    text += (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["mne_workbook"]\n'
+        'also_copy = ["sample_plans", "schema"]\n'
+        f'only_mutate = ["mne_workbook/{target.module}"]\n'
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+    )
+    (d / "pyproject.toml").write_text(text, "utf-8")
+    return d
+
+
+def _results(d: Path) -> dict[str, str]:
+    r = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"], cwd=d, capture_output=True, text=True
+    )
+    if r.returncode != 0:  # older mutmut: no --all
+        r = subprocess.run([str(MUTMUT), "results"], cwd=d, capture_output=True, text=True)
+    out = {}
+    for line in r.stdout.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if status:
+            out[name] = status
+    return out
+
+
+def _diff(d: Path, name: str) -> str:
+    r = subprocess.run([str(MUTMUT), "show", name], cwd=d, capture_output=True, text=True)
+    return "\n".join(
+        ln for ln in r.stdout.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")
+    )
+
+
+def run(name: str, target: Target, out: Path, children: int, minutes: float) -> dict[str, object]:
+    if not any((ROOT / t).exists() for t in target.tests):  # never the whole suite by accident
+        raise SystemExit(f"{name}: none of its test files exist: {target.tests}")
+    d = _scratch(target, out)
+    args = [str(MUTMUT), "run", "--max-children", str(children)]
+    if target.names:
+        args.append(target.names)
+    started = time.monotonic()
+    try:
+        subprocess.run(
+            args, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=minutes * 60
+        )
+        finished = True
+    except subprocess.TimeoutExpired:
+        finished = False
+    results = _results(d)
+    if target.names:
+        pattern = re.compile(target.names.replace(".", r"\.").replace("*", ".*"))
+        results = {k: v for k, v in results.items() if pattern.fullmatch(k)}
+    counts: dict[str, int] = {}
+    for status in results.values():
+        counts[status] = counts.get(status, 0) + 1
+    survivors = []
+    for mutant, status in sorted(results.items()):
+        if status != "survived":
+            continue
+        diff = _diff(d, mutant)
+        reason = EQUIVALENT.get(mutant) or next(
+            (why for pat, why in EQUIVALENT_PATTERNS.items() if re.search(pat, diff)), ""
+        )
+        survivors.append({"mutant": mutant, "diff": diff, "equivalent": reason})
+    killed = counts.get("killed", 0)
+    tested = killed + counts.get("survived", 0) + counts.get("timeout", 0)
+    real = [s for s in survivors if not s["equivalent"]]
+    return {
+        "target": name,
+        "module": target.module,
+        "function": target.names or None,
+        "finished": finished,
+        "seconds": round(time.monotonic() - started),
+        "mutants": len(results),
+        "killed": killed,
+        "survived": counts.get("survived", 0),
+        "equivalent": len(survivors) - len(real),
+        "timeout": counts.get("timeout", 0),
+        "no_tests": counts.get("no tests", 0),
+        "not_checked": counts.get("not checked", 0),
+        "kill_rate": round(100 * (killed + counts.get("timeout", 0)) / tested, 1)
+        if tested
+        else None,
+        "kill_rate_without_equivalent": round(
+            100 * (killed + counts.get("timeout", 0)) / (tested - (len(survivors) - len(real))), 1
+        )
+        if tested - (len(survivors) - len(real))
+        else None,
+        "survivors": survivors,
+        "scratch": str(d),
+    }
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(TARGETS)
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        print(f"unknown target(s) {unknown}; choose from {sorted(TARGETS)}", file=sys.stderr)
+        return 2
+    if not MUTMUT.exists():
+        print("mutmut is not installed: run `make mutation` (installs the mutation extra)")
+        return 2
+    out = Path(os.environ.get("MUTATION_OUT", ROOT / "demo-output" / "mutation"))
+    out.mkdir(parents=True, exist_ok=True)
+    children = int(os.environ.get("MUTATION_CHILDREN", "1"))
+    minutes = float(os.environ.get("MUTATION_MINUTES", "20"))
+    rows = []
+    head = (
+        f"{'target':<18} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv':>5}"
+        f" {'timeout':>7} {'no tests':>8} {'kill %':>6}"
+    )
+    print(head)
+    for n in names:
+        row = run(n, TARGETS[n], out, children, minutes)
+        rows.append(row)
+        rate = row["kill_rate_without_equivalent"]
+        print(
+            f"{n:<18} {row['mutants']:>7} {row['killed']:>6} {row['survived']:>8}"
+            f" {row['equivalent']:>5} {row['timeout']:>7} {row['no_tests']:>8}"
+            f" {rate if rate is not None else '-':>6}"
+            + ("" if row["finished"] else "  (time limit hit)"),
+            flush=True,
+        )
+        for s in row["survivors"]:  # type: ignore[attr-defined]
+            tag = f"equivalent: {s['equivalent']}" if s["equivalent"] else "SURVIVED"
+            print(f"    {s['mutant']}  [{tag}]")
+            for line in str(s["diff"]).splitlines():
+                print(f"        {line}")
+    (out / "mutation-report.json").write_text(json.dumps(rows, indent=2), "utf-8")
+    print(f"report: {out / 'mutation-report.json'}")
+    signing = [r for r in rows if r["target"] in ("signing", "reader-signature")]
+    real = sum(r["survived"] - r["equivalent"] for r in signing)  # type: ignore[operator]
+    return 1 if real else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
