@@ -57,12 +57,15 @@ docs: $(STAMP)
 	$(BIN)/python scripts/cli_docs.py > docs/cli.md
 	$(BIN)/python scripts/codes_docs.py > docs/codes.md
 
-# The picture in the README: a generated SO sheet as LibreOffice prints it (A3 landscape).
+# The pictures in the README: the meeting pack of the issue-12 case (full 2015-2019 plan, 2019-Q4,
+# realistic returns from all carriers but two) as LibreOffice prints it; the first page and a
+# cropped region of a matrix page. Needs LibreOffice, poppler and fonts-crosextra-carlito.
 docs-png: $(STAMP)
 	rm -rf $(DEMO_OUT)/png && mkdir -p $(DEMO_OUT)/png
-	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q4 --institution kp --no-master --out $(DEMO_OUT)/png
-	soffice --headless --convert-to pdf --outdir $(DEMO_OUT)/png $(DEMO_OUT)/png/KP_2026-Q4.xlsx
-	pdftoppm -r 90 -f 2 -l 2 -png -singlefile $(DEMO_OUT)/png/KP_2026-Q4.pdf docs/so-sheet-printed
+	$(BIN)/python scripts/meeting_pack.py $(DEMO_OUT)/png --pdf
+	pdftoppm -r 80 -f 1 -l 1 -png -singlefile $(DEMO_OUT)/png/consolidated-2019-Q4.pdf docs/meeting-page
+	pdftoppm -r 110 -f 3 -l 3 -x 0 -y 0 -W 1500 -H 900 -png -singlefile \
+		$(DEMO_OUT)/png/consolidated-2019-Q4.pdf docs/matrix-page
 
 # Mutation testing (mutmut) of signing, the file gate, value parsing and consolidation flags,
 # one target at a time under a time limit (outside `make test`): make mutation [TARGETS="signing values"]

@@ -170,9 +170,20 @@ def _cell_fields(sub: Submission, value_cols: list[Any]) -> dict[str, tuple[str,
     return {str(ref): (act, ind, label.get(fld, fld)) for (act, ind, fld), ref in sub.cells.items()}
 
 
-def combined_status(statuses: Iterable[int | None]) -> int | None:
-    reported = [Status(s) for s in statuses if s is not None]
-    return int(min(reported, key=ADVANCEMENT.__getitem__)) if reported else None
+def combined_status(statuses: Iterable[int | None], carriers: int = 0) -> int | None:
+    """The least advanced status of an activity's carriers.
+
+    Never "completed" while a carrier has not reported (a blank status, or fewer
+    statuses than ``carriers``): then the combined status is unknown (``None``).
+    """
+    given = list(statuses)
+    reported = [Status(s) for s in given if s is not None]
+    if not reported:
+        return None
+    least = min(reported, key=ADVANCEMENT.__getitem__)
+    if least == Status.COMPLETED and len(reported) < max(len(given), carriers):
+        return None
+    return int(least)
 
 
 def consolidate(
@@ -298,16 +309,16 @@ def consolidate(
     # combined status per activity, and activity-level flags
     for so in plan.strategic_objectives:
         for act in so.activities:
-            comb = combined_status(status_of.get(act.code, []))
+            comb = combined_status(status_of.get(act.code, []), len(act.carriers))
             for row in rows_of[act.code]:
                 row["combined_status"] = comb
             _, end = plan.activity_span(act)
             if act.timeline_end is not None and end < as_of and comb != Status.COMPLETED:
+                state = "not reported by every carrier" if comb is None else f"at status {comb}"
                 flags.append(
                     Flag(
                         "activity-overdue",
-                        f"{act.code} ended {end.isoformat()} and is"
-                        f" {'not reported' if comb is None else f'at status {comb}'}",
+                        f"{act.code} ended {end.isoformat()} and is {state}",
                         ", ".join(act.carriers),
                         so.code,
                         act.code,

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .layout import FIELD_ROW, FIRST_DATA_ROW, Kind, Owner, columns_for, rows_for, spans
@@ -21,6 +22,7 @@ from .layout import value_due as _value_due
 from .locales import catalog
 from .periods import Period
 from .plan import Plan
+from .signing import KeyRing
 from .vocab import Measure
 
 Entry = tuple[str, str, str]  # (activity code, indicator id or "", column id)
@@ -140,3 +142,117 @@ def _random_value(measure: Measure, rng: random.Random, cat: object) -> object:
     if measure == Measure.YES_NO:
         return catalog("en").yes_no()[rng.randint(0, 1)]
     return rng.choice(["On track", "Two sessions held", "Draft prepared"])
+
+
+# --------------------------------------------------------------------------- realistic returns
+
+_OPENINGS = (
+    "In this quarter the {who} held {n} coordination meetings on {act}",
+    "Work on {act} continued with {n} sessions organised together with municipal partners",
+    "The {who} reports that {n} staff were trained under {act}",
+    "Implementation of {act} was slower than planned",
+    "Progress on {act} is in line with the action plan",
+)
+_MIDDLES = (
+    "; the budget line for 2019 was released only in November",
+    ", although two regional offices did not send their data in time",
+    "; the joint working group with civil society met twice",
+    ", and the materials were translated into Albanian and Serbian",
+    "; one planned training was postponed because of the elections",
+)
+_ENDINGS = (
+    ". We recommend that ONATC asks the Ministry of Finance to confirm the 2020 allocation.",
+    ". Next quarter the remaining municipalities (Prizren, Gjilan/Gnjilane) will be covered.",
+    ". Figures are provisional until the annual statistics are published in February.",
+    ".",
+    ". A revision of the indicator's target is proposed, as the baseline was underestimated.",
+)
+
+
+def realistic_comment(act: str, who: str, rng: random.Random) -> str:
+    """A comment as a ministry writes one: 90-250 characters, with place names."""
+    while True:
+        text = (
+            rng.choice(_OPENINGS).format(act=act, who=who, n=rng.randint(2, 14))
+            + rng.choice(_MIDDLES)
+            + rng.choice(_ENDINGS)
+        )
+        if 90 <= len(text) <= 250:
+            return text
+
+
+def realistic_entries(
+    plan: Plan, period: Period, institution: str, rng: random.Random, lang: str = "en"
+) -> dict[Entry, object]:
+    """Every open input filled, with a 90-250 character comment on each activity."""
+    cat = catalog(lang)
+    out = random_entries(plan, period, institution, rng, lang)
+    who = plan.institution(institution).short_name
+    for (act, ind, fld), _v in list(out.items()):
+        if fld == "comments":
+            out[(act, ind, fld)] = realistic_comment(act, who, rng)
+        elif fld == "status":  # most activities under way, some done, a few not started
+            code = rng.choices([1, 2, 3, 4], weights=[1, 4, 3, 2])[0]
+            out[(act, ind, fld)] = cat.entry("status", code)
+        elif fld in ("rating_hy", "rating_y"):  # mostly on track, a few need revision
+            out[(act, ind, fld)] = cat.entry(
+                "rating", rng.choices([1, 2, 3], weights=[15, 4, 1])[0]
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class RealisticCase:
+    """The meeting-pack case: generated workbooks, the returns, who did not send one."""
+
+    plan: Plan
+    period: Period
+    generated: Path
+    returns: Path
+    missing: tuple[str, ...]
+    comments: dict[tuple[str, str], str]  # (institution, activity) -> typed comment
+
+
+def realistic_case(
+    plan_path: str | Path,
+    period_label: str,
+    out_dir: str | Path,
+    missing: tuple[str, ...] = ("moh", "mfa"),
+    seed: int = 2019,
+    keys: KeyRing | None = None,
+) -> RealisticCase:
+    """Generate a period's workbooks and fill them as every carrier but ``missing`` would.
+
+    Returns are saved on time except the police's (three days late). Used by the
+    legibility tests, ``make docs-png`` and ``scripts/meeting_pack.py``.
+    """
+    from .generate import generate
+    from .plan import load_plan
+
+    plan = load_plan(plan_path)
+    period = Period.parse(period_label)
+    out = Path(out_dir)
+    generated, returns = out / "generated", out / "returns"
+    returns.mkdir(parents=True, exist_ok=True)
+    sent_out = dt.datetime.combine(period.end, dt.time(9, 0), dt.UTC) - dt.timedelta(days=10)
+    made = generate(
+        plan, period, generated, master=False, overwrite=True, keys=keys, generated_at=sent_out
+    )
+    rng = random.Random(seed)
+    due = period.due_date(plan.reporting.grace_days)
+    comments: dict[tuple[str, str], str] = {}
+    for wbk in made:
+        inst = wbk.institution
+        if not inst or inst in missing:
+            continue
+        entries = realistic_entries(plan, period, inst, rng)
+        for (act, _i, fld), v in entries.items():
+            if fld == "comments":
+                comments[(inst, act)] = str(v)
+        late = 3 if inst == "kp" else -2
+        saved = dt.datetime.combine(due, dt.time(11, 0)) + dt.timedelta(days=late)
+        target = returns / Path(wbk.path).name
+        fill_return(wbk.path, target, entries, saved)
+        stamp = saved.replace(tzinfo=dt.UTC).timestamp()
+        os.utime(target, (stamp, stamp))  # arrived in the inbox when saved
+    return RealisticCase(plan, period, generated, returns, missing, comments)

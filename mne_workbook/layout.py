@@ -108,32 +108,32 @@ def columns_for(plan: Plan, period: Period) -> tuple[Column, ...]:
             Owner.PLAN,
             Span.SPECIFIC,
             Kind.TEXT,
-            24,
+            20,
         ),
-        c("activity", "columns.activity", Owner.PLAN, Span.ACTIVITY, Kind.TEXT, 32),
-        c("expected_result", "columns.expected_result", Owner.PLAN, Span.RESULT, Kind.TEXT, 28),
+        c("activity", "columns.activity", Owner.PLAN, Span.ACTIVITY, Kind.TEXT, 30),
+        c("expected_result", "columns.expected_result", Owner.PLAN, Span.RESULT, Kind.TEXT, 26),
         c("baseline", "columns.baseline", Owner.ONATC, Span.ROW, Kind.TEXT, 12),
-        c("indicator", "columns.indicator", Owner.PLAN, Span.ROW, Kind.TEXT, 34),
+        c("indicator", "columns.indicator", Owner.PLAN, Span.ROW, Kind.TEXT, 32),
         c("target", "columns.target", Owner.ONATC, Span.ROW, Kind.TEXT, 12),
     ]
     for p in points:
         label = "columns.value" if len(points) == 1 else "columns.value_point"
         cols.append(c(value_field(p.end), label, Owner.CARRIER, Span.ROW, Kind.VALUE, 12, point=p))
     cols += [
-        c("status", "columns.status", Owner.CARRIER, Span.ACTIVITY, Kind.STATUS, 16),
-        c("frequency", "columns.frequency", Owner.ONATC, Span.ROW, Kind.FREQUENCY, 14),
+        c("status", "columns.status", Owner.CARRIER, Span.ACTIVITY, Kind.STATUS, 14),
+        c("frequency", "columns.frequency", Owner.ONATC, Span.ROW, Kind.FREQUENCY, 12),
         c(
             "means_of_verification",
             "columns.means_of_verification",
             Owner.PLAN,
             Span.ROW,
             Kind.TEXT,
-            26,
+            22,
         ),
-        c("responsible_person", "columns.responsible_person", Owner.ONATC, Span.ROW, Kind.TEXT, 16),
+        c("responsible_person", "columns.responsible_person", Owner.ONATC, Span.ROW, Kind.TEXT, 14),
         c("rating_hy", "columns.rating_hy", Owner.CARRIER, Span.ACTIVITY, Kind.RATING_HY, 14),
         c("rating_y", "columns.rating_y", Owner.CARRIER, Span.ACTIVITY, Kind.RATING_Y, 14),
-        c("comments", "columns.comments", Owner.CARRIER, Span.ACTIVITY, Kind.COMMENT, 36),
+        c("comments", "columns.comments", Owner.CARRIER, Span.ACTIVITY, Kind.COMMENT, 34),
     ]
     return tuple(cols)
 

@@ -123,6 +123,7 @@ class ReportingCalendar:
     cycle: Frequency = Frequency.QUARTERLY
     grace_days: int = 15
     send_to: str | None = None
+    contact: str | None = None  # who to ask, shown on the cover
     coordinator: str | None = None  # id of the coordinating office (an institution)
 
 
@@ -186,8 +187,19 @@ class Plan:
         data = plan_to_dict(self)
         for inst in data.get("institutions") or ():
             inst.pop("sender_emails", None)
-        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        canonical = json.dumps(_no_negative_zero(data), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _no_negative_zero(value: Any) -> Any:
+    """``value`` with every -0.0 as 0.0: the same number, which a spreadsheet stores as 0."""
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _no_negative_zero(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_negative_zero(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- dict <-> model
@@ -272,6 +284,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             cycle=Frequency.from_name(rep.get("cycle", "quarterly")),
             grace_days=int(rep.get("grace_days", 15)),
             send_to=rep.get("send_to"),
+            contact=rep.get("contact"),
             coordinator=rep.get("coordinator"),
         ),
         institutions=tuple(institutions),
@@ -370,6 +383,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                     "cycle": plan.reporting.cycle.plan_name,
                     "grace_days": plan.reporting.grace_days,
                     "send_to": plan.reporting.send_to,
+                    "contact": plan.reporting.contact,
                     "coordinator": plan.reporting.coordinator,
                 }
             ),

@@ -14,19 +14,54 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .arrival import SOURCE_TEXT, Source, arrival_of, arrived_by, show
+from .arrival import SOURCE_TEXT, arrival_of, arrived_by, show
 from .consolidate import Consolidation, Flag
 from .errors import CATALOG, Location, UsageError, fail
-from .locales import catalog
+from .printing import header, page_room, plan_breaks, setup
+from .report_style import (
+    BODY_PT,
+    FLAG_FILL,
+    LABELS_NO_ZERO,
+    NOT_REPORTED_CHART,
+    NOT_REPORTED_FILL,
+    ONE_LINE,
+    PLAN_GAP_PREFIX,
+    RATING_CHART,
+    RATING_FILL,
+    SEVERITY_ORDER,
+    STATUS_CHART,
+    STATUS_FILL,
+    STATUS_ORDER,
+    Fill,
+    Styles,
+    cell_text,
+    count_axis,
+    flag_legend,
+    formats,
+    legend,
+    names_of,
+    new_workbook,
+    put_cell,
+    rating_legend,
+    return_state,
+    set_height,
+    status_legend,
+    table,
+    title_row,
+)
+
+# re-exported: the CLI and the web desk use them
+from .report_style import arrived_text as arrived_text
+from .report_style import code_text as code_text
+from .textmetrics import PRINT, row_height, split_to_fit
 from .vocab import Status
 
-PAPER_A3 = 8
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -43,39 +78,6 @@ def csv_safe(value: object) -> object:
     return value
 
 
-def code_text(vocab: str, code: int | None) -> str:
-    return catalog("en").entry(vocab, code) if code is not None else ""
-
-
-def put_cell(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_string(r, c, "Yes" if value else "No", fmt)
-    elif isinstance(value, int | float):
-        ws.write_number(r, c, value, fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
-
-
-def print_setup(
-    ws: Worksheet, title: str, header_rows: int, last_col: int, last_row: int, as_of: dt.date
-) -> None:
-    ws.set_landscape()
-    ws.set_paper(PAPER_A3)
-    ws.fit_to_pages(1, 0)
-    if header_rows:
-        ws.repeat_rows(0, header_rows - 1)
-    ws.print_area(0, 0, max(last_row, 0), last_col)
-    ws.set_header(f"&L{_hf(title)}&R{_hf(as_of.isoformat())}")
-    ws.set_footer("&LPrinted &D&CPage &P of &N&R&A")
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
-
-
-def _hf(text: str) -> str:
-    return text.replace("&", "&&")[:100]
-
-
 def write_consolidated(con: Consolidation, path: str | Path) -> Path:
     """Write the consolidated workbook atomically; returns its path."""
     from .generate import atomic_write
@@ -86,61 +88,9 @@ def write_consolidated(con: Consolidation, path: str | Path) -> Path:
     return target
 
 
-def new_workbook(path: Path) -> Any:
-    """An xlsxwriter workbook that never turns a string into a formula, link or number."""
-    return xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-    )
-
-
-def formats(wb: Any) -> dict[str, Any]:
-    """The cell formats of the consolidated and yearly workbooks."""
-    return {
-        "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"}),
-        "h": wb.add_format(
-            {
-                "bold": True,
-                "bg_color": "#D9D9D9",
-                "border": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "font_size": 9,
-            }
-        ),
-        "cell": wb.add_format(
-            {
-                "border": 1,
-                "text_wrap": True,
-                "valign": "top",
-                "font_size": 9,
-                "border_color": "#A6A6A6",
-            }
-        ),
-        "pct": wb.add_format({"border": 1, "num_format": "0.0", "font_size": 9}),
-        "warn": wb.add_format(
-            {
-                "border": 1,
-                "text_wrap": True,
-                "valign": "top",
-                "font_size": 9,
-                "bg_color": "#FFEB9C",
-            }
-        ),
-        "err": wb.add_format(
-            {
-                "border": 1,
-                "text_wrap": True,
-                "valign": "top",
-                "font_size": 9,
-                "bg_color": "#FFC7CE",
-            }
-        ),
-        "label": wb.add_format({"bold": True}),
-    }
-
-
 def _write(con: Consolidation, path: Path) -> None:
+    from .meeting import meeting_sheet
+
     wb = new_workbook(path)
     try:
         f = formats(wb)
@@ -150,103 +100,123 @@ def _write(con: Consolidation, path: Path) -> None:
                 "author": "mne-workbook",
             }
         )
+        meeting_sheet(wb, con, f)
         _summary(wb, con, f)
         for so in con.plan.strategic_objectives:
             _so_matrix(wb, con, so.code, so.title, f)
         _flags_sheet(wb, con, f)
         _submissions_sheet(wb, con, f)
+        _plan_gaps_sheet(wb, con, f)
     finally:
         wb.close()
 
 
-def table(
-    ws: Worksheet,
-    r0: int,
-    headers: list[str],
-    rows: list[list[Any]],
-    f: dict[str, Any],
-    widths: list[float] | None = None,
-) -> int:
-    for c, h in enumerate(headers):
-        ws.write_string(r0, c, h, f["h"])
-        if widths:
-            ws.set_column(c, c, widths[c])
-    for i, row in enumerate(rows, start=1):
-        for c, v in enumerate(row):
-            put_cell(ws, r0 + i, c, v, f["pct"] if isinstance(v, float) else f["cell"])
-    return r0 + len(rows)
+def status_counts(con: Consolidation, so_code: str) -> dict[int | None, int]:
+    counts: dict[int | None, int] = dict.fromkeys([*(int(s) for s in Status), None], 0)
+    seen = set()
+    for row in con.rows:
+        if row["so"] == so_code and row["activity"] not in seen:
+            seen.add(row["activity"])
+            counts[row["combined_status"]] += 1
+    return counts
 
 
-def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
+def _summary(wb: Any, con: Consolidation, f: Styles) -> None:
     ws = wb.add_worksheet("Summary")
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 8, 14)
-    ws.write_string(0, 0, f"Consolidated M&E matrix: {con.plan.title}", f["title"])
+    widths = [44, 10, 10, 10, 20, 24, 20]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    title_row(ws, 0, f"Consolidated M&E matrix: {con.plan.title}", widths, f)
     facts = [
         ("Reporting period", f"{con.period.label} ({con.period.start} to {con.period.end})"),
         ("Returns due", con.due_date.isoformat()),
         ("As of", con.as_of.isoformat()),
-        ("Plan version", f"{con.plan.version} ({con.plan.fingerprint})"),
+        ("Plan version", con.plan.version),
     ]
     for i, (k, v) in enumerate(facts, start=2):
-        ws.write_string(i, 0, k, f["label"])
-        ws.write_string(i, 1, v)
-    r = 7
-    ws.write_string(r, 0, "Returns received and on time", f["label"])
-    rates = [
+        ws.write_string(i, 0, k, f.label)
+        ws.write_string(i, 1, v, f.line)
+    legend(
+        ws,
+        6,
+        0,
         [
-            x.name,
-            x.expected,
-            x.received,
-            x.on_time,
-            x.file,
-            x.arrived_at[:10],  # the day (ONATC's time); the Submissions sheet has the rest
-        ]
-        for x in con.rates
-    ]
+            ("Not reported", NOT_REPORTED_FILL),
+            ("Refused", FLAG_FILL["error"]),
+            ("Late", FLAG_FILL["warning"]),
+        ],
+        f,
+        widths,
+    )
+    r = 8
+    ws.write_string(r, 0, "Returns received and on time", f.heading)
+    rates, fills = [], []
+    for x in con.rates:
+        state, fill = return_state(con, x.institution)
+        rates.append(
+            [
+                x.name,
+                x.expected,
+                x.received,
+                x.on_time,
+                state,
+                x.arrived_at[:10],  # the day (ONATC's time); the Submissions sheet has the rest
+                x.file,
+            ]
+        )
+        fills.append([fill, None, None, None, fill, None, None])
     o = con.overall
-    rates.append(["All institutions", o.expected, o.received, o.on_time, "", ""])
-    heads = ["Institution", "Expected", "Received", "On time (arrived)", "File", "Arrived"]
-    end = table(ws, r + 1, heads, rates, f)
-    ws.write_string(end + 1, 0, "Reporting rate (%)", f["label"])
-    put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f["pct"])
-    ws.write_string(end + 2, 0, "On-time rate (%)", f["label"])
-    put_cell(ws, end + 2, 1, round(o.on_time_rate or 0.0, 1), f["pct"])
+    rates.append(["All institutions", o.expected, o.received, o.on_time, "", "", ""])
+    fills.append([None] * 7)
+    heads = [
+        "Institution",
+        "Expected",
+        "Received",
+        "On time (arrived)",
+        "Return",
+        "Arrived",
+        "File",
+    ]
+    end = table(ws, r + 1, heads, rates, f, widths, fills)
+    ws.write_string(end + 1, 0, "Reporting rate (%)", f.label)
+    put_cell(ws, end + 1, 1, round(o.reporting_rate or 0.0, 1), f.cell(num="0.0"))
+    ws.write_string(end + 2, 0, "On-time rate (%)", f.label)
+    put_cell(ws, end + 2, 1, round(o.on_time_rate or 0.0, 1), f.cell(num="0.0"))
 
     # status of the activities per strategic objective (combined status)
     r = end + 4
-    ws.write_string(r, 0, "Status of the activities (combined over carriers)", f["label"])
-    statuses = [int(s) for s in Status]
-    heads = ["Strategic objective"] + [code_text("status", s) for s in statuses] + ["Not reported"]
-    rows = []
+    ws.write_string(r, 0, "Status of the activities (combined over carriers)", f.heading)
+    legend(ws, r + 1, 0, status_legend(), f, widths)
+    heads = ["Strategic objective"] + [code_text("status", int(s)) for s in STATUS_ORDER]
+    heads.append("Not reported")
+    rows: list[list[Any]] = []
+    fills = []
     for so in con.plan.strategic_objectives:
-        counts = dict.fromkeys([*statuses, None], 0)
-        seen = set()
-        for row in con.rows:
-            if row["so"] == so.code and row["activity"] not in seen:
-                seen.add(row["activity"])
-                counts[row["combined_status"]] += 1
-        rows.append([so.code, *[counts[s] for s in statuses], counts[None]])
-    status_top = r + 1
-    status_end = table(ws, status_top, heads, rows, f)
-    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+        counts = status_counts(con, so.code)
+        rows.append([so.code, *[counts[int(s)] for s in STATUS_ORDER], counts[None]])
+        fills.append([None, *[STATUS_FILL[int(s)] for s in STATUS_ORDER], NOT_REPORTED_FILL])
+    status_top = r + 2
+    status_end = table(ws, status_top, heads, rows, f, widths, fills)
+    status_chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    colours = [STATUS_CHART[int(s)] for s in STATUS_ORDER] + [NOT_REPORTED_CHART]
     for c in range(1, len(heads)):
-        chart.add_series(
+        status_chart.add_series(
             {
                 "name": ["Summary", status_top, c],
                 "categories": ["Summary", status_top + 1, 0, status_end, 0],
                 "values": ["Summary", status_top + 1, c, status_end, c],
-                "data_labels": {"value": True},
+                "fill": {"color": colours[c - 1]},
             }
         )
-    chart.set_title({"name": "Activities by status"})
-    chart.set_size({"width": 620, "height": 300})
-    ws.insert_chart(7, 7, chart)
+    status_chart.set_title({"name": "Activities by status"})
+    count_axis(status_chart, max((sum(map(int, x[1:])) for x in rows), default=1), "Activities")
+    status_chart.set_legend({"position": "right"})
+    status_chart.set_size({"width": 560, "height": 320})
 
     # ratings given in the returns
     r = status_end + 2
-    ws.write_string(r, 0, "Ratings given (activities)", f["label"])
-    rating_rows = []
+    ws.write_string(r, 0, "Ratings given (activities)", f.heading)
+    rating_rows: list[list[Any]] = []
     for label, key in (("Half-year (HY)", "rating_hy"), ("Yearly (Y)", "rating_y")):
         counts = {1: 0, 2: 0, 3: 0}
         for sub in con.used.values():
@@ -257,70 +227,78 @@ def _summary(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         rating_rows.append([label, counts[1], counts[2], counts[3]])
     rating_top = r + 1
     rating_end = table(
-        ws, rating_top, ["Rating", *(code_text("rating", i) for i in (1, 2, 3))], rating_rows, f
+        ws,
+        rating_top,
+        ["Rating", *(code_text("rating", i) for i in (1, 2, 3))],
+        rating_rows,
+        f,
+        widths,
+        [[None, RATING_FILL[1], RATING_FILL[2], RATING_FILL[3]]] * len(rating_rows),
     )
-    chart = wb.add_chart({"type": "column"})
-    colours = ["#63BE7B", "#FFD966", "#F8696B"]
+    rating_chart = wb.add_chart({"type": "column"})
     for c in range(1, 4):
-        chart.add_series(
+        rating_chart.add_series(
             {
                 "name": ["Summary", rating_top, c],
                 "categories": ["Summary", rating_top + 1, 0, rating_end, 0],
                 "values": ["Summary", rating_top + 1, c, rating_end, c],
-                "fill": {"color": colours[c - 1]},
-                "data_labels": {"value": True},
+                "fill": {"color": RATING_CHART[c]},
+                "data_labels": LABELS_NO_ZERO,
             }
         )
-    chart.set_title({"name": "Ratings"})
-    chart.set_size({"width": 620, "height": 260})
-    ws.insert_chart(24, 7, chart)
+    rating_chart.set_title({"name": "Ratings"})
+    count_axis(rating_chart, max(int(n) for x in rating_rows for n in x[1:]), "Activities")
+    rating_chart.set_legend({"position": "bottom"})
+    rating_chart.set_size({"width": 560, "height": 320})
 
-    # flags by code
+    # flags by code (plan gaps summarised on their own sheet)
     r = rating_end + 2
-    ws.write_string(r, 0, "Flags by code", f["label"])
+    ws.write_string(r, 0, "Flags by code (each listed on the Flags sheet)", f.heading)
+    by_code = con.flags_by_code()
     flag_rows = [
-        [code, str(CATALOG[code].severity), n, CATALOG[code].title]
-        for code, n in con.flags_by_code().items()
-    ]
-    flag_top = r + 1
-    flag_end = table(ws, flag_top, ["Code", "Severity", "Count", "Meaning"], flag_rows, f)
-    if flag_rows:
-        chart = wb.add_chart({"type": "bar"})
-        chart.add_series(
-            {
-                "name": "Flags",
-                "categories": ["Summary", flag_top + 1, 0, flag_end, 0],
-                "values": ["Summary", flag_top + 1, 2, flag_end, 2],
-                "data_labels": {"value": True},
-            }
+        [CATALOG[code].title, str(CATALOG[code].severity), n, code]
+        for code, n in sorted(
+            by_code.items(), key=lambda kv: (SEVERITY_ORDER[str(CATALOG[kv[0]].severity)], kv[0])
         )
-        chart.set_title({"name": "Flags by code"})
-        chart.set_legend({"none": True})
-        chart.set_size({"width": 620, "height": max(220, 24 * len(flag_rows))})
-        ws.insert_chart(39, 7, chart)
-    end = flag_end
+        if not code.startswith(PLAN_GAP_PREFIX)
+    ]
+    gaps = sum(n for code, n in by_code.items() if code.startswith(PLAN_GAP_PREFIX))
+    if gaps:
+        flag_rows.append(["Plan gaps (summarised on the hidden sheet Plan gaps)", "info", gaps, ""])
+    end = table(ws, r + 1, ["Meaning", "Severity", "Count", "Code"], flag_rows, f, widths)
+    breaks: list[int] = []
     if con.history is not None:
-        end = _history_tables(wb, ws, con.history, flag_end + 2, f)
-    print_setup(ws, "Summary", 0, 16, max(end, 60), con.as_of)
+        end = _history_tables(wb, ws, con.history, end + 2, f, widths, breaks)
+
+    # the charts right of the tables, inside the printed page, one above the other
+    chart_col = len(widths) + 1
+    ws.set_column(len(widths), len(widths), 2)
+    ws.set_column(chart_col, chart_col + 7, 12)
+    ws.insert_chart(8, chart_col, status_chart)
+    ws.insert_chart(8, chart_col, rating_chart, {"y_offset": 340})
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    setup(
+        ws,
+        header(con.plan.title, con.period.label, "Summary"),
+        [*widths, 2, *[12] * 8],
+        max(end, 8 + 34),
+        as_of=con.as_of,
+    )
 
 
-def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]) -> int:
+def _history_tables(
+    wb: Any, ws: Worksheet, hist: Any, r: int, f: Styles, widths: Sequence[float], breaks: list[int]
+) -> int:
     """Trends over the stored periods and progress against targets (from the store)."""
-    ws.write_string(r, 0, "Trends over the periods", f["label"])
-    statuses = [int(s) for s in Status]
+    ws.write_string(r, 0, "Trends over the periods", f.heading)
     heads = [
         "Period",
         "Received",
         "Expected",
         "On time",
-        *[code_text("status", s) for s in statuses],
+        *[code_text("status", int(s)) for s in STATUS_ORDER],
         "Not reported",
-        "HY 1",
-        "HY 2",
-        "HY 3",
-        "Y 1",
-        "Y 2",
-        "Y 3",
     ]
     rows = [
         [
@@ -328,40 +306,40 @@ def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]
             t.received,
             t.expected,
             t.on_time,
-            *[t.statuses.get(s, 0) for s in statuses],
+            *[t.statuses.get(int(s), 0) for s in STATUS_ORDER],
             t.statuses.get(None, 0),
-            t.ratings_hy[1],
-            t.ratings_hy[2],
-            t.ratings_hy[3],
-            t.ratings_y[1],
-            t.ratings_y[2],
-            t.ratings_y[3],
         ]
         for t in hist.trends
     ]
+    wide = [*widths, *[14] * (len(heads) - len(widths))]
     top = r + 1
-    end = table(ws, top, heads, rows, f)
-    if rows:
+    end = table(ws, top, heads, rows, f, wide)
+    if len(rows) >= 2:  # a trend needs two periods
         chart = wb.add_chart({"type": "column", "subtype": "stacked"})
-        for c in range(4, 4 + len(statuses) + 1):
+        colours = [STATUS_CHART[int(s)] for s in STATUS_ORDER] + [NOT_REPORTED_CHART]
+        for k, c in enumerate(range(4, 4 + len(STATUS_ORDER) + 1)):
             chart.add_series(
                 {
                     "name": ["Summary", top, c],
                     "categories": ["Summary", top + 1, 0, end, 0],
                     "values": ["Summary", top + 1, c, end, c],
+                    "fill": {"color": colours[k]},
                 }
             )
         chart.set_title({"name": "Activities by status over the periods"})
-        chart.set_size({"width": 620, "height": 300})
-        ws.insert_chart(top, 17, chart)
+        count_axis(chart, max(sum(map(int, x[4:])) for x in rows), "Activities")
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 900, "height": 300})
+        breaks.append(end + 2)
+        ws.insert_chart(end + 2, 0, chart)
+        end += 17
     r = end + 2
     ws.write_string(
-        r, 0, "Progress against targets: (actual - baseline) / (target - baseline)", f["label"]
+        r, 0, "Progress against targets: (actual - baseline) / (target - baseline)", f.heading
     )
     rows = [
         [
-            p.activity,
-            p.indicator,
+            f"{p.activity} {p.indicator}",
             p.baseline,
             p.target,
             p.actual,
@@ -373,9 +351,10 @@ def _history_tables(wb: Any, ws: Worksheet, hist: Any, r: int, f: dict[str, Any]
     return table(
         ws,
         r + 1,
-        ["Activity", "Indicator", "Baseline", "Target", "Actual", "Last reported", "Progress (%)"],
+        ["Activity and indicator", "Baseline", "Target", "Actual", "Last reported", "Progress (%)"],
         rows,
         f,
+        widths,
     )
 
 
@@ -386,12 +365,25 @@ def _flag_index(flags: list[Flag]) -> dict[tuple[str, str, str, str], list[Flag]
     return out
 
 
-def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: dict[str, Any]) -> None:
+def _matrix_flags(
+    con: Consolidation,
+) -> tuple[dict[tuple[str, str, str, str], list[Flag]], dict[str, list[Flag]]]:
+    by_cell = _flag_index(con.flags)
+    by_activity: dict[str, list[Flag]] = {}
+    for fl in con.flags:
+        if fl.activity and not fl.field and not fl.code.startswith(PLAN_GAP_PREFIX):
+            by_activity.setdefault(fl.activity, []).append(fl)
+    return by_cell, by_activity
+
+
+def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) -> None:
+    from .consolidate import active
+
     ws = wb.add_worksheet(code)
     points = con.value_points
     heads = [
-        "Specific objective",
         "Activity",
+        "Ends",
         "Expected result",
         "Indicator",
         "Baseline",
@@ -405,125 +397,284 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: dict[str, 
         "Comments and recommendations",
         "Flags",
     ]
-    widths = [10, 34, 26, 34, 10, 10, 12, *[10] * len(points), 16, 16, 14, 14, 34, 22]
-    ws.merge_range(0, 0, 0, len(heads) - 1, "", f["title"])
-    ws.write_string(0, 0, f"{code}  {title}", f["title"])
-    ws.set_row(0, 30)
+    widths = [32, 9, 24, 29, 8, 8, 10, *[9] * len(points), 12, 12, 13, 13, 48, 13]
+    col = {h: i for i, h in enumerate(heads)}
+    last_col = len(heads) - 1
+    scale = setup(
+        ws,
+        header(con.plan.title, con.period.label, code),
+        widths,
+        0,
+        repeat=3,
+        as_of=con.as_of,
+    )
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    band = f"{code}  {title}"
+    ws.merge_range(0, 0, 0, last_col, band, f.title)
+    title_h = row_height([(band, sum(widths))], 14, bold=True, spacing=PRINT)
+    ws.set_row(0, title_h)
+    items = [*status_legend(), *rating_legend(), *flag_legend()]
+    ws.write_string(1, 0, "Colours:", f.label)
+    for k, (text, colour) in enumerate(items):
+        ws.write_string(1, 1 + k, text, f.cell(colour))
+    legend_h = set_height(ws, 1, ["", *(t for t, _ in items)], widths)
     for c, h in enumerate(heads):
-        ws.write_string(1, c, h, f["h"])
-        ws.set_column(c, c, widths[c])
-    index = _flag_index(con.flags)
+        ws.write_string(2, c, h, f.h)
+    head_h = set_height(ws, 2, heads, widths, bold=True)
+
+    by_cell, by_activity = _matrix_flags(con)
     names = {i.id: i.short_name for i in con.plan.institutions}
-    r = 2
+    acts = {a.activity.code: a.activity for a in con.plan.iter_activities()}
+    display: list[list[tuple[object, Any]]] = []
+    block_of: list[int] = []
+    titles: dict[int, str] = {}
+    seen_act: set[str] = set()
+    seen_carrier: set[tuple[str, str]] = set()
+    seen_result: set[tuple[str, str]] = set()
+    seen_ind: set[tuple[str, str]] = set()
     for row in (x for x in con.rows if x["so"] == code):
-        inst = row["institution"]
-        keyed = {
-            fld: index.get(
-                (inst, row["activity"], row["indicator"] if fld.startswith("value") else "", fld),
-                [],
-            )
-            for fld in [
-                "status",
-                "rating_hy",
-                "rating_y",
-                "comments",
-                *[f"value {p}" for p in points],
-            ]
-        }
-        row_flags = [fl for fls in keyed.values() for fl in fls]
+        act_code, inst, ind = row["activity"], row["institution"], row["indicator"]
+        act = acts[act_code]
+        is_active = active(con.plan, act, con.period)
+        first_act = act_code not in seen_act
+        first_carrier = (act_code, inst) not in seen_carrier
+        first_result = (act_code, row["expected_result"]) not in seen_result
+        first_ind = (act_code, ind) not in seen_ind
+        seen_act.add(act_code)
+        seen_carrier.add((act_code, inst))
+        seen_result.add((act_code, row["expected_result"]))
+        seen_ind.add((act_code, ind))
+        if first_act:
+            block_of.append(len(display))
+        titles[len(display)] = f"{act_code} {row['activity_title']}"
+        missing = is_active and not row["received"]
+        grey = NOT_REPORTED_FILL if missing else None
+        row_flags: list[Flag] = []
+        for p in points:
+            row_flags += by_cell.get((inst, act_code, ind, f"value {p}"), [])
+        if first_carrier:
+            for fld in ("status", "rating_hy", "rating_y", "comments"):
+                row_flags += by_cell.get((inst, act_code, "", fld), [])
+        if first_act:
+            row_flags += by_activity.get(act_code, [])
 
-        def fmt(fld: str, keyed: dict[str, list[Flag]] = keyed) -> Any:
-            fls = keyed.get(fld, [])
+        def flag_fill(fld: str, keys: tuple[str, str, str, str]) -> Fill:
+            fls = by_cell.get(keys, [])
             if not fls:
-                return f["cell"]
-            return f["err"] if any(str(x.severity) == "error" for x in fls) else f["warn"]
+                return None
+            return FLAG_FILL["error" if any(str(x.severity) == "error" for x in fls) else "warning"]
 
+        _, end = con.plan.activity_span(act)
         cells: list[tuple[object, Any]] = [
-            (row["specific_objective"], f["cell"]),
-            (f"{row['activity']} {row['activity_title']}", f["cell"]),
-            (row["expected_result"], f["cell"]),
-            (f"{row['indicator']} {row['indicator_text']}".strip(), f["cell"]),
-            (row["baseline"], f["cell"]),
-            (row["target"], f["cell"]),
-            (names.get(inst, inst), f["cell"] if row["received"] else f["warn"]),
+            (titles[len(display)] if first_act else "", f.cell(bold=first_act)),
+            (end.isoformat() if first_act else "", f.cell()),
+            (row["expected_result"] if first_result else "", f.cell()),
+            (f"{ind} {row['indicator_text']}".strip() if first_ind else "", f.cell()),
+            (row["baseline"] if first_ind else None, f.cell()),
+            (row["target"] if first_ind else None, f.cell()),
+            (names.get(inst, inst), f.cell(grey)),
         ]
         for p in points:
-            cells.append((row[f"value {p}"], fmt(f"value {p}") if row[f"due {p}"] else f["cell"]))
-        cells += [
-            (code_text("status", row["status"]), fmt("status")),
-            (code_text("status", row["combined_status"]), f["cell"]),
-            (code_text("rating", row["rating_hy"]), fmt("rating_hy")),
-            (code_text("rating", row["rating_y"]), fmt("rating_y")),
-            (row["comment"], fmt("comments")),
-            (", ".join(sorted({x.code for x in row_flags})), f["cell"]),
-        ]
+            fill = flag_fill("value", (inst, act_code, ind, f"value {p}")) or grey
+            cells.append((row[f"value {p}"], f.cell(fill if row[f"due {p}"] else None)))
+        if first_carrier:
+            if missing:
+                status: tuple[object, Any] = ("Not reported", f.cell(NOT_REPORTED_FILL, bold=True))
+            elif not is_active and row["status"] is None:
+                status = ("not due this period", f.cell())
+            else:
+                st = row["status"]
+                status = (
+                    code_text("status", st),
+                    f.cell(
+                        flag_fill("s", (inst, act_code, "", "status")) or STATUS_FILL.get(st or 0)
+                    ),
+                )
+            cells.append(status)
+        else:
+            cells.append(("", f.cell(grey)))
+        if first_act:
+            comb = row["combined_status"]
+            text = (
+                code_text("status", comb)
+                if comb is not None
+                else ("Not reported" if is_active else "")
+            )
+            cells.append(
+                (
+                    text,
+                    f.cell(
+                        STATUS_FILL.get(comb or 0, NOT_REPORTED_FILL if is_active else None),
+                        bold=True,
+                    ),
+                )
+            )
+        else:
+            cells.append(("", f.cell()))
+        for fld in ("rating_hy", "rating_y"):
+            v = row[fld] if first_carrier else None
+            fill = flag_fill(fld, (inst, act_code, "", fld)) if first_carrier else None
+            cells.append((code_text("rating", v), f.cell(fill or RATING_FILL.get(v or 0) or grey)))
+        comment = row["comment"] if first_carrier else None
+        cfill = flag_fill("c", (inst, act_code, "", "comments")) if first_carrier else None
+        cells.append((comment, f.cell(cfill or grey)))
+        cells.append((", ".join(sorted({x.code for x in row_flags})), f.cell()))
+        # a text taller than a row may be (409 pt) goes on in continuation rows
+        pieces = split_to_fit(
+            cell_text(comment), widths[col["Comments and recommendations"]], BODY_PT, spacing=PRINT
+        )
+        if len(pieces) > 1:
+            cells[col["Comments and recommendations"]] = (pieces[0], cells[-2][1])
+        display.append(cells)
+        for k, piece in enumerate(pieces[1:], start=2):
+            cont: list[tuple[object, Any]] = [("", f.cell())] * len(heads)
+            cont[col["Activity"]] = (f"{act_code} (continued)", f.cell())
+            cont[col["Institution"]] = (names.get(inst, inst), f.cell(grey))
+            cont[col["Comments and recommendations"]] = (
+                f"({k}/{len(pieces)}) {piece}",
+                f.cell(cfill),
+            )
+            titles[len(display)] = titles[len(display) - 1]
+            display.append(cont)
+
+    def height(cells: list[tuple[object, Any]]) -> float:
+        return row_height(
+            [(cell_text(v), widths[c]) for c, (v, _) in enumerate(cells)],
+            BODY_PT,
+            ONE_LINE,
+            spacing=PRINT,
+        )
+
+    heights = [height(c) for c in display]
+    blocks = [
+        (a, (block_of[k + 1] - 1) if k + 1 < len(block_of) else len(display) - 1)
+        for k, a in enumerate(block_of)
+    ]
+    block_starts = set(block_of)
+
+    def continued(i: int) -> float:
+        if i in block_starts:
+            return heights[i]
+        display[i][col["Activity"]] = (f"{titles[i]} (continued)", f.cell(bold=True))
+        heights[i] = height(display[i])
+        return heights[i]
+
+    room = page_room(scale, title_h + legend_h + head_h)
+    breaks = plan_breaks(heights, blocks, room, continued)
+    first = 3
+    for i, cells in enumerate(display):
         for c, (v, cf) in enumerate(cells):
-            put_cell(ws, r, c, v, cf)
-        r += 1
-    ws.freeze_panes(2, 0)
-    ws.autofilter(1, 0, max(r - 1, 1), len(heads) - 1)
-    print_setup(ws, f"{con.plan.title} - {con.period.label}", 2, len(heads) - 1, r - 1, con.as_of)
+            put_cell(ws, first + i, c, v, cf)
+        ws.set_row(first + i, heights[i])
+    if breaks:
+        ws.set_h_pagebreaks([first + b for b in breaks])
+    last = first + len(display) - 1
+    ws.print_area(0, 0, max(last, 2), last_col)
+    ws.freeze_panes(3, 0)
+    ws.autofilter(2, 0, max(last, 2), last_col)
 
 
-def _flags_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
+def _flags_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     ws = wb.add_worksheet("Flags")
     heads = [
-        "Code",
         "Severity",
+        "Code",
         "Institution",
         "SO",
         "Activity",
         "Indicator",
-        "Field",
         "Message",
         "File",
         "Cell",
     ]
-    widths = [22, 9, 12, 6, 9, 11, 14, 70, 28, 12]
+    widths = [9, 20, 30, 6, 9, 9, 70, 26, 11]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    flags = sorted(
+        (fl for fl in con.flags if not fl.code.startswith(PLAN_GAP_PREFIX)),
+        key=lambda fl: (
+            SEVERITY_ORDER[str(fl.severity)],
+            fl.code,
+            fl.so,
+            fl.activity,
+            fl.institution,
+        ),
+    )
     data = [
         [
-            fl.code,
             str(fl.severity),
-            fl.institution,
+            fl.code,
+            names_of(con, fl.institution),
             fl.so,
             fl.activity,
             fl.indicator,
-            fl.field,
             fl.message,
             fl.file,
             fl.cell,
         ]
-        for fl in con.flags
+        for fl in flags
     ]
+    fills: list[list[Fill]] = [
+        [FLAG_FILL.get(str(fl.severity))] + [None] * (len(heads) - 1) for fl in flags
+    ]
+    legend(ws, 0, 0, [("error", FLAG_FILL["error"]), ("warning", FLAG_FILL["warning"])], f, widths)
+    ws.write_string(
+        0, 4, "Sorted by severity; plan gaps are summarised on the sheet Plan gaps.", f.line
+    )
+    end = table(ws, 1, heads, data, f, widths, fills)
+    ws.freeze_panes(2, 0)
+    ws.autofilter(1, 0, max(end, 1), len(heads) - 1)
+    setup(
+        ws,
+        header(con.plan.title, con.period.label, "Flags"),
+        widths,
+        end,
+        repeat=2,
+        as_of=con.as_of,
+    )
+
+
+PLAN_GAP_HELP = {
+    "plan-gap-baseline": "ONATC fills the baselines in the master workbook (or the plan file).",
+    "plan-gap-target": "ONATC fills the targets in the master workbook (or the plan file).",
+    "plan-gap-frequency": "ONATC sets how often each indicator is collected.",
+    "plan-gap-responsible": "ONATC names a responsible person for each indicator.",
+}
+
+
+def _plan_gaps_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
+    """One line per kind of plan gap: count and affected indicators (hidden: not printed)."""
+    ws = wb.add_worksheet("Plan gaps")
+    heads = ["Gap", "Indicators", "Affected indicators", "What to do"]
+    widths = [30, 11, 90, 50]
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
-    if data:
-        ws.add_table(
-            0,
-            0,
-            len(data),
-            len(heads) - 1,
-            {
-                "columns": [{"header": h} for h in heads],
-                "style": "Table Style Light 9",
-                "autofilter": True,
-            },
-        )
-        for i, row in enumerate(data, start=1):
-            for c, v in enumerate(row):
-                put_cell(ws, i, c, v, f["cell"])
-    else:
-        for c, h in enumerate(heads):
-            ws.write_string(0, c, h, f["h"])
-    ws.freeze_panes(1, 0)
-    print_setup(ws, "Flags", 1, len(heads) - 1, len(data), con.as_of)
+    codes: dict[str, list[str]] = {}
+    for fl in con.flags:
+        if fl.code.startswith(PLAN_GAP_PREFIX):
+            codes.setdefault(fl.code, []).append(fl.indicator)
+    rows = [
+        [CATALOG[c].title, len(ids), ", ".join(ids), PLAN_GAP_HELP.get(c, CATALOG[c].title)]
+        for c, ids in sorted(codes.items())
+    ]
+    ws.write_string(0, 0, "Plan gaps in the activities of this period", f.heading)
+    end = table(ws, 1, heads, rows, f, widths)
+    setup(
+        ws,
+        header(con.plan.title, con.period.label, "Plan gaps"),
+        widths,
+        end,
+        repeat=0,
+        as_of=con.as_of,
+    )
+    ws.hide()
 
 
-def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
+def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     ws = wb.add_worksheet("Submissions")
     heads = [
         "File",
-        "SHA-256",
         "Institution",
         "Period",
         "Arrived at",
@@ -534,17 +685,24 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: dict[str, Any]) -> None:
         "Status",
         "Problems",
         "First problem",
+        "SHA-256",
     ]
+    widths = [28, 26, 9, 17, 20, 17, 8, 22, 20, 9, 56, 66]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
     rows = submission_rows(con)
-    widths: list[float] = [34, 20, 12, 9, 17, 24, 17, 8, 24, 24, 9, 60]
-    table(ws, 0, heads, [[r[h] for h in heads] for r in rows], f, widths)
+    data = [[names_of(con, r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
+    end = table(ws, 0, heads, data, f, widths)
     ws.freeze_panes(1, 0)
-    print_setup(ws, "Submissions", 1, len(heads) - 1, len(rows), con.as_of)
-
-
-def arrived_text(at: str, source: str) -> str:
-    """An arrival time with where it came from, for a table cell."""
-    return f"{at} ({SOURCE_TEXT[Source(source)]})" if at else ""
+    # the SHA-256 is kept for the record but not printed
+    setup(
+        ws,
+        header(con.plan.title, con.period.label, "Submissions"),
+        widths[:-1],
+        end,
+        repeat=1,
+        as_of=con.as_of,
+    )
 
 
 def submission_rows(con: Consolidation) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@ hidden lists and identity; locked plan cells, validated inputs, print-ready page
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ from .layout import (
 from .locales import Catalog
 from .periods import Period
 from .plan import Institution, Plan
+from .printing import a3_scale, page_room, plan_breaks
+from .textmetrics import MAX_ROW_PT, PAD_Y, cell_height, line_height, row_height, split_to_fit
 from .values import TEXT_LIMIT  # characters accepted in free-text inputs
 from .vocab import Measure
 
@@ -82,10 +86,22 @@ def escape_hf(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def text_lines(text: str, width: float, chars_per_unit: float = 1.6) -> int:
-    """Lines a wrapped text needs in a column of ``width`` (an estimate: no font metrics)."""
-    per_line = max(1, int(width * chars_per_unit))
-    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+#: The smallest font size printed on paper (A3), and the SO sheets' usual size.
+MIN_PRINTED_PT = 7.0
+BODY_PT = 10.0
+
+
+def body_size(scale: int) -> float:
+    """The SO sheets' font size: 10 pt, or more when their many columns print small."""
+    return max(BODY_PT, math.ceil(2 * MIN_PRINTED_PT * 100 / scale) / 2)
+
+
+COVER_PT = 11  # the cover's (Calibri's default size)
+#: The room kept in a comment input: a comment of this many characters shows in full
+#: (ministries write 90-250; the input accepts up to TEXT_LIMIT and scrolls beyond).
+COMMENT_ROOM = 320
+#: Text of average letter widths, to size the room of an empty input.
+_SAMPLE = "Implementation of the activity continued as planned with partners; "
 
 
 def _short(text: str, n: int) -> str:
@@ -104,13 +120,14 @@ class _Formats:
             self._years[key] = self.wb.add_format({**self._props[id(fmt)], "num_format": number})
         return self._years[key]
 
-    def __init__(self, wb: Workbook) -> None:
+    def __init__(self, wb: Workbook, body_pt: float = 10.0) -> None:
+        self.body_pt = body_pt
         base: dict[str, Any] = {
             "text_wrap": True,
             "valign": "top",
             "border": 1,
             "border_color": "#A6A6A6",
-            "font_size": 9,
+            "font_size": body_pt,
         }
         self.wb = wb
         props = [
@@ -144,7 +161,7 @@ class _Formats:
                 "valign": "vcenter",
                 "align": "center",
                 "border": 1,
-                "font_size": 9,
+                "font_size": body_pt,
                 "bg_color": COLOURS["header"],
             }
         )
@@ -152,6 +169,13 @@ class _Formats:
         self.label = wb.add_format({"bold": True, "valign": "top", "text_wrap": True})
         self.text = wb.add_format({"valign": "top", "text_wrap": True})
         self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": COLOURS["band"]})
+        self.cover_swatch = {
+            "empty": wb.add_format({**base, "font_size": 11, "bg_color": COLOURS["empty"]}),
+            "input": wb.add_format({**base, "font_size": 11, "bg_color": COLOURS["input"]}),
+            "na": wb.add_format({**base, "font_size": 11, "bg_color": COLOURS["na"]}),
+            "plan": wb.add_format({**base, "font_size": 11}),
+            "ratings": wb.add_format({**base, "font_size": 11, "bg_color": COLOURS["green"]}),
+        }
         self.cf = {
             k: wb.add_format({"bg_color": COLOURS[k]}) for k in ("green", "amber", "red", "empty")
         }
@@ -206,10 +230,11 @@ def write_workbook(
     )
     try:
         with _Guard(str(path.name)) as guard:
-            fmt = _Formats(wb)
+            columns = columns or columns_for(plan, period)
+            scale = a3_scale([c.width for c in columns if not c.hidden])
+            fmt = _Formats(wb, body_size(scale))
             _properties(wb, plan, identity, cat, institution)
             cover = wb.add_worksheet(_short(cat.text("cover_sheet"), 31))
-            columns = columns or columns_for(plan, period)
             so_written = []
             for so in plan.strategic_objectives:
                 rows = rows_for(so, institution.id if institution else None)
@@ -325,13 +350,17 @@ def _so_sheet(
         fmt.subband,
     )
     ws.set_row(FIELD_ROW, None, None, {"hidden": True})
-    ws.set_row(HEADER_ROW, 48)
+    labels = []
     for i, c in enumerate(columns):
         ws.write_string(FIELD_ROW, i, c.field, fmt.key)
         label = cat.text(c.label_key)
         if c.point is not None:
             label = f"{label}\n{c.point.label}"
         ws.write_string(HEADER_ROW, i, label, fmt.header)
+        if not c.hidden:
+            labels.append((label, c.width))
+    header_h = row_height(labels, fmt.body_pt, 30.0, bold=True)
+    ws.set_row(HEADER_ROW, header_h)
 
     # data
     activity_spans = spans(rows, columns[3].span)  # activity span: banding by activity
@@ -339,7 +368,8 @@ def _so_sheet(
     for n, (a, b) in enumerate(activity_spans):
         for k in range(a, b + 1):
             shade_of[k] = n % 2
-    height: dict[int, float] = defaultdict(lambda: 15.0)
+    one_line = max(15.0, line_height(fmt.body_pt) + PAD_Y)
+    height: dict[int, float] = defaultdict(lambda: one_line)
     inputs: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     value_inputs: dict[tuple[int, Measure], list[tuple[int, int, int, int]]] = defaultdict(list)
     for ci, col in enumerate(columns):
@@ -380,14 +410,28 @@ def _so_sheet(
             if r2 > r1:
                 ws.merge_range(r1, ci, r2, ci, "", cell_fmt)
             _write(ws, r1, ci, content, cell_fmt)
+            need = 0.0
             if isinstance(content, str) and content:
-                per_row = (text_lines(content, col.width) * 12 + 4) / (r2 - r1 + 1)
+                need = cell_height(content, col.width, fmt.body_pt)
+            if col.kind == Kind.COMMENT and is_input:
+                room = (_SAMPLE * (COMMENT_ROOM // len(_SAMPLE) + 1))[:COMMENT_ROOM]
+                need = max(need, cell_height(room, col.width, fmt.body_pt))
+            if need:
+                per_row = need / (r2 - r1 + 1)
                 for rr in range(r1, r2 + 1):
                     height[rr] = max(height[rr], per_row)
             if note:
                 ws.write_comment(r1, ci, note, {"x_scale": 1.5})
     for rr, h in height.items():
-        ws.set_row(rr, min(409, h))
+        ws.set_row(rr, min(MAX_ROW_PT, h))
+    # page breaks between activities, so that an activity's merged cells are not
+    # split across pages when the activity fits on one
+    header_pt = 36.0 + 15.0 + header_h
+    heights = [min(MAX_ROW_PT, height[FIRST_DATA_ROW + i]) for i in range(len(rows))]
+    scale = a3_scale([c.width for c in columns if not c.hidden])
+    breaks = plan_breaks(heights, activity_spans, page_room(scale, header_pt))
+    if breaks:
+        ws.set_h_pagebreaks([FIRST_DATA_ROW + b for b in breaks])
     if not rows:
         ws.write_string(FIRST_DATA_ROW, first_vis, "-", fmt.locked[0])
 
@@ -399,7 +443,7 @@ def _so_sheet(
     ws.autofilter(HEADER_ROW, first_vis, last_row, last_col)
     ws.set_landscape()
     ws.set_paper(PAPER_A3)
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(a3_scale([c.width for c in columns if not c.hidden]))  # see body_size
     ws.repeat_rows(BAND_ROW, HEADER_ROW)
     ws.print_area(BAND_ROW, first_vis, last_row, last_col)
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
@@ -590,6 +634,13 @@ def _identity_sheet(wb: Workbook, identity: Identity, guard: _Guard, password: s
     _protect(ws, password)
 
 
+def due_in_words(day: dt.date, cat: Catalog) -> str:
+    """``Wednesday 15 January 2020`` in the workbook's language."""
+    weekday = cat["weekdays"][day.weekday()]
+    month = cat["months"][day.month - 1]
+    return cat.text("date_words", weekday=weekday, day=day.day, month=month, year=day.year)
+
+
 def _institution_note(institution: Institution | None, cat: Catalog) -> list[tuple[str, str]]:
     """The cover's note on an institution: illustrative carrier role, the plan's own note."""
     if institution is None:
@@ -610,13 +661,19 @@ def _cover(
     sos: list[Any],
     password: str | None,
 ) -> None:
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 100)
+    """The first sheet, for the official who fills the workbook in: what, by when, to
+    whom, what the colours mean. The technical identity is on the hidden sheet."""
+    widths = (30.0, 100.0)
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.hide_gridlines(2)
     master = institution is None
     ws.write_string(0, 0, cat.text("master_title" if master else "cover_title"), fmt.title)
+    ws.set_row(0, 24)
     hy = cat.text("due_yes" if period.half_year_rating_due else "due_no")
     y = cat.text("due_yes" if period.yearly_rating_due else "due_no")
+    due = period.due_date(plan.reporting.grace_days)
+    reply = cat.text("reply_to_email")
     facts = [
         ("plan", plan.title),
         ("mission", plan.mission or ""),
@@ -628,26 +685,42 @@ def _cover(
             + cat.text("period_dates", start=period.start.isoformat(), end=period.end.isoformat())
             + ")",
         ),
-        ("due_date", period.due_date(plan.reporting.grace_days).isoformat()),
+        ("due_date", f"{due_in_words(due, cat)} ({due.isoformat()})"),
         ("ratings_due", f"{cat.text('rating_hy_short')}: {hy}; {cat.text('rating_y_short')}: {y}"),
-        ("send_to", plan.reporting.send_to or cat.text("send_to_default")),
-        ("plan_version", f"{plan.version} ({identity.plan_fingerprint})"),
-        ("generated", identity.generated_at),
+        ("send_to", plan.reporting.send_to or reply),
+        ("contact", plan.reporting.contact or reply),
     ]
+
+    def line(row: int, label: str, value: str, value_fmt: Any = None) -> None:
+        ws.write_string(row, 0, label, fmt.label)
+        ws.write_string(row, 1, value, value_fmt or fmt.text)
+        ws.set_row(row, row_height([(label, widths[0]), (value, widths[1])], COVER_PT, bold=False))
+
     row = 2
     for key, value in facts:
-        ws.write_string(row, 0, cat.text(key), fmt.label)
-        ws.write_string(row, 1, value, fmt.text)
-        ws.set_row(row, 15 * text_lines(value, 100, 1.0))
+        line(row, cat.text(key), value)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, cat.text("colours_title"), fmt.heading)
+    row += 1
+    swatches = [
+        ("colour_empty", fmt.cover_swatch["empty"]),
+        ("colour_filled", fmt.cover_swatch["input"]),
+        ("colour_na", fmt.cover_swatch["na"]),
+        ("colour_plan", fmt.cover_swatch["plan"]),
+        ("colour_ratings", fmt.cover_swatch["ratings"]),
+    ]
+    for key, swatch in swatches:
+        ws.write_string(row, 0, cat.text(key + "_name"), swatch)
+        ws.write_string(row, 1, cat.text(key), fmt.text)
+        ws.set_row(row, row_height([(cat.text(key), widths[1])], COVER_PT))
         row += 1
     row += 1
     ws.write_string(row, 0, cat.text("instructions_title"), fmt.heading)
     row += 1
     lines = list(cat["instructions"]) + (list(cat["master_instructions"]) if master else [])
-    for n, line in enumerate(lines, start=1):
-        ws.write_string(row, 0, f"{n}.", fmt.label)
-        ws.write_string(row, 1, line, fmt.text)
-        ws.set_row(row, 15 * text_lines(line, 100, 1.0))
+    for n, text in enumerate(lines, start=1):
+        line(row, f"{n}.", text)
         row += 1
     row += 1
     ws.write_string(row, 0, cat.text("legend"), fmt.heading)
@@ -657,21 +730,18 @@ def _cover(
         ("legend_frequency", "frequency"),
         ("legend_rating", "rating"),
     ):
-        ws.write_string(row, 0, cat.text(key), fmt.label)
-        ws.write_string(row, 1, "\n".join(cat.entries(vocab)), fmt.text)
-        ws.set_row(row, 15 * len(cat.entries(vocab)))
+        line(row, cat.text(key), "\n".join(cat.entries(vocab)))
         row += 1
     row += 1
     ws.write_string(row, 0, cat.text("your_activities"), fmt.heading)
     row += 1
     for so in sos:
         acts = [a for a in so.activities if institution is None or institution.id in a.carriers]
-        ws.write_string(row, 0, f"{so.code}", fmt.label)
-        ws.write_string(
-            row, 1, "\n".join(f"{a.code} {_short(a.title, 110)}" for a in acts), fmt.text
-        )
-        ws.set_row(row, min(409, 15 * max(1, len(acts))))
-        row += 1
+        text = "\n".join(f"{a.code} {a.title}" for a in acts)
+        pieces = split_to_fit(text, widths[1], COVER_PT) if text else [""]
+        for k, piece in enumerate(pieces):
+            line(row, so.code if k == 0 else "", piece)
+            row += 1
     ws.set_landscape()
     ws.set_paper(PAPER_A3)
     ws.fit_to_pages(1, 0)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -147,8 +148,14 @@ def test_a_later_different_return_supersedes_the_earlier(
 def test_combined_status_is_the_least_advanced() -> None:
     assert combined_status([4, 2, 3]) == 3
     assert combined_status([4, 2]) == 2
-    assert combined_status([None, 4]) == 4
     assert combined_status([None]) is None
+
+
+def test_combined_status_is_never_completed_while_a_carrier_has_not_reported() -> None:
+    assert combined_status([4, 4], carriers=2) == 4
+    assert combined_status([4], carriers=2) is None  # the second carrier sent nothing
+    assert combined_status([None, 4]) is None  # a carrier left the status blank
+    assert combined_status([3], carriers=2) == 3  # less advanced than completed anyway
 
 
 def test_ratings_due_are_flagged_when_missing_or_unexplained(demo: Plan, tmp_path: Path) -> None:
@@ -177,19 +184,31 @@ def test_ratings_due_are_flagged_when_missing_or_unexplained(demo: Plan, tmp_pat
 def test_consolidated_workbook_writes_received_text_as_text(con: Any, tmp_path: Path) -> None:
     out = write_consolidated(con, tmp_path / "c.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "SO1", "SO2", "Flags", "Submissions"]
+    assert wb.sheetnames == [
+        "Meeting",
+        "Summary",
+        "SO1",
+        "SO2",
+        "Flags",
+        "Submissions",
+        "Plan gaps",
+    ]
+    assert wb["Plan gaps"].sheet_state == "hidden"
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == EVIL]
     assert cells and all(c.data_type == "s" for c in cells)
     assert not [
         c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"
     ], "the consolidated workbook holds no formula"
     with zipfile.ZipFile(out) as z:
-        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 3
+        assert len([n for n in z.namelist() if n.startswith("xl/charts/chart")]) == 2
     so2 = wb["SO2"]
-    assert so2.print_title_rows == "$1:$2" and so2.page_setup.paperSize == 8
-    assert so2.oddFooter.center.text == "Page &P of &N" and "&D" in so2.oddFooter.left.text
+    assert so2.print_title_rows == "$1:$3" and so2.page_setup.paperSize == 8
+    assert so2.oddFooter.center.text == "Page &P of &N"
+    assert re.search(r"\d{4}-\d\d-\d\d", so2.oddFooter.left.text), "dates print as ISO"
+    assert "2026-Q3" in so2.oddHeader.left.text
     flags = wb["Flags"]
-    assert len(flags.tables) == 1 and flags.max_row == len(con.flags) + 1
+    gaps = [f for f in con.flags if f.code.startswith("plan-gap-")]
+    assert flags.max_row == len(con.flags) - len(gaps) + 2  # legend and heading rows
 
 
 def test_csv_and_json_exports(con: Any, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ PROGRAM_USES = {
     "require_ssconvert": "ssconvert",
     "pdftotext": "pdftotext",
 }
-HELPER_MODULES = {"lo.py", "programs.py", "conftest.py"}
+HELPER_MODULES = {"lo.py", "programs.py", "conftest.py", "legibility.py"}
 #: Tests that name a program helper but drive no real program, and why.
 NO_PROGRAM_NEEDED = {
     "test_pdf_without_libreoffice_says_so": "PATH holds no soffice on purpose",

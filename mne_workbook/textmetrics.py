@@ -1,0 +1,135 @@
+"""How tall a wrapped cell prints: text measured with Calibri's real advance widths.
+
+Every workbook we write uses Calibri (xlsxwriter's default); Excel prints it, and
+LibreOffice substitutes the metric-compatible Carlito. The widths come from
+:mod:`font_widths`, a table generated from Carlito's TrueType files with fontTools
+(``scripts/carlito_table.py``), so that generating a workbook needs no font on the
+machine. Text is wrapped the way a spreadsheet wraps it: at spaces, a word longer
+than the line broken where it no longer fits, explicit line breaks kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .font_widths import BOLD, LINE, REGULAR, UNITS_PER_EM
+
+#: Excel's limit on a row's height, in points.
+MAX_ROW_PT = 409.0
+#: Cell padding the spreadsheet keeps: left + right (points) and top + bottom.
+PAD_X = 4.5
+PAD_Y = 3.0
+#: Width of the widest digit of Calibri 11 (the unit of column widths), in pixels.
+_DIGIT_PX = 7
+#: Unknown characters (CJK, emoji...) are taken as wide as "W", the widest Latin letter.
+_WIDE = REGULAR[ord("W")]
+#: Measured widths are stretched by this much: rounding in the renderers, kerning off.
+_SAFETY = 1.02
+
+
+#: Width of the widest digit of Calibri 11 in points, as LibreOffice measures it.
+_DIGIT_PT = REGULAR[ord("0")] * 11 / UNITS_PER_EM
+
+
+def column_points(width_chars: float, printed: bool = False) -> float:
+    """A column of ``width_chars`` (Excel's unit) in points.
+
+    Excel draws it ``width * 7 + 5`` pixels wide; LibreOffice, which prints the PDFs,
+    takes the stored width (in digits, padding included) times the digit width of
+    Calibri 11 at its true size, about 6 % wider (``printed``).
+    """
+    px = int(width_chars * _DIGIT_PX + 5) if width_chars > 1 else int(width_chars * 12)
+    if printed:
+        return px / _DIGIT_PX * _DIGIT_PT
+    return px * 0.75
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width of one line of ``text`` in points at ``size`` points."""
+    table = BOLD if bold else REGULAR
+    units = sum(table.get(ord(ch), _WIDE) for ch in text)
+    return units * size / UNITS_PER_EM * _SAFETY
+
+
+#: Line pitch in ems. Excel spaces wrapped lines by the font's win ascent + descent
+#: (1.22 em for Calibri); LibreOffice by its typographic ascent + descent (1.0 em,
+#: measured 1.014 em in its PDFs). Workbooks filled in Excel use EXCEL; the report
+#: workbooks, printed to PDF with LibreOffice, use PRINT (Excel then clips the last
+#: lines of a tall cell on screen: it never prints them over the next row).
+EXCEL = LINE / UNITS_PER_EM
+PRINT = 1.05
+
+
+def line_height(size: float, spacing: float = EXCEL) -> float:
+    """Height of one line of text at ``size`` points."""
+    return size * spacing
+
+
+def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[str]:
+    """``text`` broken into the lines a cell ``width_pt`` wide shows."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if text_width(candidate, size, bold) <= width_pt:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            while text_width(word, size, bold) > width_pt and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and text_width(word[:cut], size, bold) > width_pt:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def lines_needed(
+    text: str, width_chars: float, size: float, bold: bool = False, printed: bool = False
+) -> int:
+    """Lines ``text`` takes in a wrapped cell of a column ``width_chars`` wide."""
+    if not text:
+        return 0
+    return len(wrap(text, column_points(width_chars, printed) - PAD_X, size, bold))
+
+
+def cell_height(
+    text: str, width_chars: float, size: float, bold: bool = False, spacing: float = EXCEL
+) -> float:
+    """The row height (points) that shows all of ``text`` in a wrapped cell, uncapped."""
+    n = lines_needed(text, width_chars, size, bold, spacing == PRINT)
+    return n * line_height(size, spacing) + PAD_Y if n else 0.0
+
+
+def row_height(
+    cells: Iterable[tuple[str, float]],
+    size: float,
+    minimum: float = 15.0,
+    bold: bool = False,
+    spacing: float = EXCEL,
+) -> float:
+    """The height of a row holding ``(text, column width)`` cells, at most 409 pt."""
+    need = max((cell_height(t, w, size, bold, spacing) for t, w in cells if t), default=0.0)
+    return min(MAX_ROW_PT, max(minimum, need))
+
+
+def split_to_fit(
+    text: str, width_chars: float, size: float, max_pt: float = MAX_ROW_PT, spacing: float = EXCEL
+) -> list[str]:
+    """``text`` cut at line ends into pieces that each fit a row of at most ``max_pt``.
+
+    For a text longer than one row can show: the rest is written in continuation rows.
+    """
+    per_row = max(1, int((max_pt - PAD_Y) // line_height(size, spacing)))
+    lines = wrap(text, column_points(width_chars, spacing == PRINT) - PAD_X, size)
+    if len(lines) <= per_row:
+        return [text]
+    pieces = []
+    for i in range(0, len(lines), per_row):
+        pieces.append("\n".join(lines[i : i + per_row]))
+    return pieces

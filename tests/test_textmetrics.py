@@ -1,0 +1,89 @@
+"""Text measured with Calibri's widths (the shipped Carlito table)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mne_workbook import font_widths
+from mne_workbook.textmetrics import (
+    MAX_ROW_PT,
+    PAD_X,
+    PRINT,
+    cell_height,
+    column_points,
+    row_height,
+    split_to_fit,
+    text_width,
+    wrap,
+)
+
+CARLITO = Path("/usr/share/fonts/truetype/crosextra")
+
+
+def test_the_shipped_table_is_carlitos() -> None:
+    """The table matches the installed Carlito (Debian's fonts-crosextra-carlito)."""
+    if not (CARLITO / "Carlito-Regular.ttf").exists():
+        if os.environ.get("CI"):
+            pytest.fail("fonts-crosextra-carlito is not installed: .ci/run must install it")
+        pytest.skip("fonts-crosextra-carlito not installed on this machine")
+    pytest.importorskip("fontTools")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from carlito_table import widths
+
+    upm, regular = widths(CARLITO / "Carlito-Regular.ttf")
+    _, bold = widths(CARLITO / "Carlito-Bold.ttf")
+    assert upm == font_widths.UNITS_PER_EM
+    assert regular == font_widths.REGULAR and bold == font_widths.BOLD
+
+
+def test_widths_are_proportional_not_a_character_count() -> None:
+    assert text_width("WWWWWWWWWW", 9) > 2.5 * text_width("iiiiiiiiii", 9)
+    assert text_width("abc", 18) == pytest.approx(2 * text_width("abc", 9))
+    assert text_width("Ab", 9, bold=True) > text_width("Ab", 9)
+    # Albanian and Serbian letters are in the table (not the wide fallback)
+    assert text_width("ë", 9) == pytest.approx(text_width("e", 9), rel=0.05)
+    assert text_width("ž", 9) == pytest.approx(text_width("z", 9), rel=0.05)
+
+
+words = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzëçšžWM0123456789.,;", min_size=1, max_size=30),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(words, st.floats(min_value=6, max_value=60))
+def test_wrapped_lines_fit_and_keep_every_character(ws: list[str], width: float) -> None:
+    text = " ".join(ws)
+    lines = wrap(text, column_points(width) - PAD_X, 9)
+    assert all(
+        text_width(line, 9) <= column_points(width) - PAD_X or len(line) == 1 for line in lines
+    )
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+@given(words)
+def test_long_text_is_split_into_rows_that_each_fit_409_pt(ws: list[str]) -> None:
+    text = " ".join(ws * 20)
+    pieces = split_to_fit(text, 12, 9, spacing=PRINT)
+    assert all(cell_height(p, 12, 9, spacing=PRINT) <= MAX_ROW_PT for p in pieces)
+    assert "".join(pieces).replace(" ", "").replace("\n", "") == text.replace(" ", "")
+
+
+def test_row_height_grows_with_the_text_and_stops_at_409_pt() -> None:
+    short = row_height([("one line", 30)], 9)
+    two = row_height([("word " * 15, 30)], 9)
+    assert two > short
+    assert row_height([("word " * 5000, 10)], 9) == MAX_ROW_PT
+
+
+def test_libreoffice_columns_are_wider_than_excels() -> None:
+    """LibreOffice sizes a column by Calibri's true digit width (about 6 % wider)."""
+    assert column_points(30, printed=True) / column_points(30) == pytest.approx(1.06, abs=0.02)
