@@ -19,6 +19,7 @@ EXPECT_REFUSED = rc=$$?; if [ $$rc -eq 1 ]; then echo "(exit code 1 as expected:
 
 demo: $(STAMP)
 	$(BIN)/mne-workbook validate sample_plans/demo.yaml sample_plans/kosovo-2015-2019.yaml
+	mkdir -p $(DEMO_OUT) && (test -f $(DEMO_OUT)/demo.key || $(BIN)/mne-workbook key new --key-file $(DEMO_OUT)/demo.key)
 	$(BIN)/mne-workbook generate sample_plans/demo.yaml --period 2026-Q3 --out $(DEMO_OUT)/demo --overwrite --key-file $(DEMO_OUT)/demo.key
 	$(BIN)/mne-workbook generate sample_plans/kosovo-2015-2019.yaml --period 2019-Q4 --out $(DEMO_OUT)/kosovo --overwrite --key-file $(DEMO_OUT)/demo.key
 	$(BIN)/python scripts/make_demo_returns.py $(DEMO_OUT)/demo $(DEMO_OUT)/returns $(DEMO_OUT)/demo.key

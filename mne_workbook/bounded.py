@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from .safety import DEFAULT_TIMEOUT
+
 
 @dataclass(frozen=True)
 class Bounds:
-    timeout: float = 60.0  # seconds per file
+    timeout: float = DEFAULT_TIMEOUT  # seconds per file (measured: see safety.py)
     memory_mb: int = 1024  # address space a child may add to what it inherits
 
 

@@ -47,6 +47,7 @@ from .errors import (
     UsageError,
     fail,
 )
+from .names import name_of
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -193,6 +194,24 @@ def _load_plan(path: Path) -> Any:
     return load_plan(path)
 
 
+def _echo_skipped(found: Any) -> None:
+    """Every entry that is not read, with its reason; what to do once per code (stderr)."""
+    for s in found.skipped:
+        pr = s.problem()
+        colour = {"error": "red", "warning": "yellow"}.get(str(pr.severity))
+        click.echo(
+            click.style(f"  not read {pr.location.file}: [{pr.code}] {pr.message}", fg=colour),
+            err=True,
+        )
+    for code in dict.fromkeys(s.code for s in found.skipped if s.severity != Severity.INFO):
+        click.echo(f"  -> {code}: {CATALOG[code].hint}", err=True)
+
+
+def _echo_key_warnings(problems: list[Problem]) -> None:
+    for pr in problems:
+        echo_problem(pr, err=True)
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -304,6 +323,17 @@ def generate(
         smtp=smtp,
         dry_run=dry_run,
     )
+    _echo_key_warnings(result.key_warnings)
+    if result.key_created is not None:
+        click.echo(
+            click.style(
+                f"created a new signing key in {result.key_created}: back this file up now"
+                " (returns of these workbooks can only be verified with it);"
+                " see `mne-workbook key --help`",
+                fg="yellow",
+            ),
+            err=True,
+        )
     if as_json:
         echo_json(result.to_dict())
         return EXIT_OK
@@ -386,6 +416,7 @@ def consolidate(
         consolidation_targets,
         open_store,
         plan_period,
+        store_paths,
         write_consolidation,
     )
 
@@ -397,10 +428,14 @@ def consolidate(
             Location(path="FILES_OR_DIRS"),
         )
     json_file = Path(json_out) if json_out and json_out != "-" else None
-    files = collect_files(inputs)
-    check_outputs(consolidation_targets(out_path, csv_dir, json_file, pdf), overwrite, files)
+    targets = consolidation_targets(out_path, csv_dir, json_file, pdf)
+    found = collect_files(inputs, [*targets, *(store_paths(db, plan_path) if db else [])])
+    files = found.inputs
+    check_outputs(targets, overwrite, [*found.paths, *inputs])
     plan = _load_plan(plan_path)
     p = plan_period(plan, period)
+    _echo_key_warnings(reading.key_warnings())
+    _echo_skipped(found)
     store = open_store(db, plan_path, create=bool(files)) if db else None
     quiet = json_out == "-"
     older = [_load_plan(o) for o in older_plans]
@@ -420,7 +455,7 @@ def consolidate(
         _render_consolidation(run, [str(w) for w in out.written])
     if out.pdf_note:
         click.echo(f"PDF not written: {out.pdf_note}", err=True)
-    return EXIT_PROBLEMS if run.refused or out.pdf_note else EXIT_OK
+    return EXIT_PROBLEMS if run.refused or out.pdf_note or found.has_errors else EXIT_OK
 
 
 def _render_consolidation(run: Any, written: list[str]) -> None:
@@ -438,7 +473,7 @@ def _render_consolidation(run: Any, written: list[str]) -> None:
             click.echo(click.style(f"  refused {s.name}: [{pr.code}] {pr.message}", fg="red"))
             click.echo(f"          what to do: {pr.hint}")
     for path, note in con.notes.items():
-        click.echo(f"  {Path(path).name}: {note}")  # used, merged, superseded, empty...
+        click.echo(f"  {name_of(path)}: {note}")  # used, merged, superseded, empty...
     for note in run.skipped:
         click.echo(f"  not read {note}")
     o = con.overall
@@ -491,10 +526,14 @@ def remind(
     from .workflows import collect_files, plan_period, reminder_round
 
     plan = _load_plan(plan_path)
+    p = plan_period(plan, period)
+    found = collect_files(inputs, [mail_dir])
+    _echo_key_warnings(reading.key_warnings())
+    _echo_skipped(found)
     result = reminder_round(
         plan,
-        plan_period(plan, period),
-        collect_files(inputs),
+        p,
+        found.inputs,
         reading,
         mail_dir,
         lang=lang,
@@ -503,21 +542,28 @@ def remind(
         smtp=smtp,
         dry_run=dry_run,
     )
+    code = EXIT_PROBLEMS if found.has_errors else EXIT_OK
     if as_json:
         echo_json(result.to_dict())
-        return EXIT_OK
+        return code
     con = result.consolidation
     click.echo(
         f"{len(result.reasons)} institution(s) to remind for {con.period.label}"
         f" (due {con.due_date}, as of {con.as_of})"
     )
     _render_mail(plan, result.mail, result.sent)
-    return EXIT_OK
+    return code
 
 
 @main.command()
 @plan_argument("[FILES_OR_DIRS]...")
 @db_option
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rebuild the store's database from its archive (after the database was lost):"
+    " every archived file is read again and stored under the name it came with.",
+)
 @reading_options
 @click.option(
     "--recheck",
@@ -531,32 +577,37 @@ def ingest(
     plan_path: Path,
     inputs: tuple[Path, ...],
     db: str | None,
+    rebuild: bool,
     reading: Any,
     recheck: bool,
     as_json: bool,
 ) -> int:
     """Keep every returned file (accepted or refused) in the history store.
 
-    Stored returns refused only because the signing key was missing or a limit was lower
-    are read again once the key is given or the limit raised; the audit trail keeps both
-    outcomes.
+    Files whose exact bytes are already stored are recognised by their SHA-256 and not
+    read again. Stored returns refused only because the signing key was missing or a
+    limit was lower are read again once the key is given or the limit raised; the audit
+    trail keeps both outcomes.
     """
     from .workflows import collect_files, ingest_and_recheck, open_store
 
-    if not inputs and not recheck:
+    if not inputs and not recheck and not rebuild:
         raise fail(
             UsageError,
             "usage-error",
-            "give returned files or folders after the plan, or --recheck",
+            "give returned files or folders after the plan, or --recheck or --rebuild",
             Location(path="FILES_OR_DIRS"),
         )
     plan = _load_plan(plan_path)
-    store = open_store(db, plan_path, create=bool(inputs))
-    result = ingest_and_recheck(plan, store, collect_files(inputs), reading, recheck)
+    store = open_store(db, plan_path, create=bool(inputs) or rebuild, rebuild=rebuild)
+    _echo_key_warnings(reading.key_warnings())
+    found = collect_files(inputs, store.own_files())
+    _echo_skipped(found)
+    result = ingest_and_recheck(plan, store, found.inputs, reading, recheck, rebuild=rebuild)
     rows = result.rows
-    code = EXIT_PROBLEMS if result.refused else EXIT_OK
+    code = EXIT_PROBLEMS if result.refused or found.has_errors else EXIT_OK
     if as_json:
-        echo_json({"store": store.url, **result.to_dict()})
+        echo_json({"store": store.where, **result.to_dict()})
         return code
     _render_rechecked(result.rechecked, recheck)
     if not rows:
@@ -569,7 +620,7 @@ def ingest(
             [
                 r.name,
                 "new" if r.new else "already stored" if r.kept else "not kept",
-                "accepted" if r.accepted else f"refused [{r.refusal}]",
+                "accepted" if r.accepted else f"refused [{r.refusal}]" if r.refusal else "refused",
                 r.institution or "-",
                 r.period or "-",
                 arrived_text(r.arrived_at, r.arrival_source),
@@ -579,7 +630,7 @@ def ingest(
     )
     new = sum(1 for r in rows if r.new)
     known = sum(1 for r in rows if r.kept and not r.new)
-    click.echo(f"{new} new, {known} already stored, in {store.url}")
+    click.echo(f"{new} new, {known} already stored, in {store.where}")
     return code
 
 
@@ -666,25 +717,23 @@ def report(
 @plan_argument("MASTER", inputs_required=True)
 @out_file_option("The new plan file to write (YAML).")
 @click.option("--version", "new_version", help="Version label of the new plan.")
-@key_file_option
-@click.option("--allow-unsigned", is_flag=True, help="Read an unsigned master workbook.")
 @overwrite_option
+@reading_options
 @json_option('{"ok", "problems", "changes": [...], "version", "fingerprint", "out"}')
 def update_plan(
     plan_path: Path,
     inputs: tuple[Path, ...],
     out_path: Path,
     new_version: str | None,
-    key_file: Path | None,
-    allow_unsigned: bool,
     overwrite: bool,
+    reading: Any,
     as_json: bool,
 ) -> int:
     """Read ONATC's fields from the master workbook and write a new plan version.
 
     The old form `update-plan MASTER --plan PLAN` still works.
     """
-    from .workflows import check_outputs
+    from .workflows import check_outputs, collect_files
     from .workflows import update_plan as run
 
     if len(inputs) != 1:
@@ -695,15 +744,21 @@ def update_plan(
             Location(path="MASTER"),
         )
     check_outputs([out_path], overwrite, inputs)
+    found = collect_files(inputs)
+    _echo_skipped(found)
+    if len(found.inputs) != 1:
+        return EXIT_PROBLEMS
     plan = _load_plan(plan_path)
+    _echo_key_warnings(reading.key_warnings())
     result = run(
         plan,
-        inputs[0],
+        found.inputs[0],
         out_path,
-        key_file=key_file,
-        require_signature=not allow_unsigned,
+        key_file=reading.key_file,
+        require_signature=reading.require_signature,
         new_version=new_version,
         overwrite=overwrite,
+        reading=reading,
     )
     if as_json:
         echo_json(result.to_dict())
@@ -723,5 +778,8 @@ def update_plan(
     return EXIT_OK
 
 
+from .cli_keys import key  # noqa: E402  (its own module, registered here)
+
+main.add_command(key)
 main.add_command(__import__("mne_workbook.cli_plan", fromlist=["plan_group"]).plan_group)
 __import__("mne_workbook.cli_web", fromlist=["register"]).register(main)  # serve, user

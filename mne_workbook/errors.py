@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .names import shown
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -678,6 +680,152 @@ CATALOG: dict[str, Code] = {
             "password environment variable not set",
             "Export the variable named by --password-env, or drop the option.",
         ),
+        # -- issue 15: input discovery, the store, keys, secrets ----------------------
+        _c(
+            "input-not-regular",
+            E,
+            "not a regular file (a FIFO, device, or socket)",
+            "Only files are read; remove it from the folder or give the file it stands for.",
+        ),
+        _c(
+            "input-unreadable",
+            E,
+            "the file or folder cannot be opened",
+            "Check its permissions (the user running mne-workbook must be able to read it).",
+        ),
+        _c(
+            "input-link-outside",
+            E,
+            "a link that leads out of the given folder",
+            "Copy the file into the folder, or give its real path on the command line.",
+        ),
+        _c(
+            "input-link-broken",
+            E,
+            "a link that leads nowhere (dangling, or a loop)",
+            "Remove the link, or point it at the file it stands for.",
+        ),
+        _c(
+            "input-link-folder",
+            Severity.INFO,
+            "a link to a folder that is searched anyway",
+            "Nothing to do; the files are read once, where the folder is.",
+        ),
+        _c(
+            "input-folder-named-file",
+            W,
+            "a folder with a file's name",
+            "Check that the return you expected is not missing; the folder's files were read.",
+        ),
+        _c(
+            "input-own-file",
+            Severity.INFO,
+            "one of the tool's own files (the store, an output)",
+            "Nothing to do; keep the store and outputs outside the inbox to silence this.",
+        ),
+        _c(
+            "input-temp-file",
+            Severity.INFO,
+            "a temporary or lock file",
+            "Nothing to do; close the workbook in Excel, or delete files left by an"
+            " interrupted run.",
+        ),
+        _c(
+            "input-system-file",
+            Severity.INFO,
+            "a file the operating system keeps in folders",
+            "Nothing to do.",
+        ),
+        _c(
+            "input-duplicate",
+            Severity.INFO,
+            "the same file reached twice (a link or a repeated argument)",
+            "Nothing to do; it is read once.",
+        ),
+        _c(
+            "store-read-only",
+            E,
+            "the store cannot be written (read-only file, folder or filesystem)",
+            "Give write permission on the database file and its folder, or use --db"
+            " with a writable location.",
+        ),
+        _c(
+            "store-disk-full",
+            E,
+            "the disk holding the store is full",
+            "Free space on that disk and run the command again; nothing was half-written.",
+        ),
+        _c(
+            "store-corrupt",
+            E,
+            "the store's database is damaged or not a database",
+            "Restore the database from a backup, or move it aside and run"
+            " `mne-workbook ingest --rebuild` to rebuild it from the archive.",
+        ),
+        _c(
+            "store-locked",
+            E,
+            "another process holds the store's lock",
+            "Wait for the other mne-workbook command to finish and run this one again.",
+        ),
+        _c(
+            "store-folder-missing",
+            E,
+            "the folder of the store does not exist",
+            "Create the folder, or correct the --db path.",
+        ),
+        _c(
+            "store-history-missing",
+            E,
+            "the database is empty or missing but its archive holds returns",
+            "Restore the database from a backup, or run `mne-workbook ingest --rebuild"
+            " --plan PLAN` to rebuild the history from the archive.",
+        ),
+        _c(
+            "key-file-missing",
+            E,
+            "the key file does not exist",
+            "Check the path; create a key with `mne-workbook key new --key-file PATH`.",
+        ),
+        _c(
+            "key-not-found",
+            E,
+            "no signing key found",
+            "Create one with `mne-workbook key new`, set MNE_WORKBOOK_KEY, or pass"
+            " --key-file; to read unsigned returns anyway pass --allow-unsigned.",
+        ),
+        _c(
+            "key-too-short",
+            E,
+            "the signing key is shorter than 32 bytes",
+            "Create a proper key with `mne-workbook key new` (64 hex digits).",
+        ),
+        _c(
+            "key-file-readable",
+            W,
+            "the key file can be read by other users",
+            "Run chmod 600 on the key file.",
+        ),
+        _c(
+            "key-file-exists",
+            E,
+            "a key file already exists there",
+            "Keep it (it signs your workbooks); pass --rotate to add a new current key"
+            " in front of the old ones.",
+        ),
+        _c(
+            "key-file-unreadable",
+            E,
+            "the key file cannot be read",
+            "Check the key file's permissions and that it is a text file of hex keys.",
+        ),
+        _c(
+            "insecure-smtp",
+            E,
+            "credentials would be sent unencrypted",
+            "Use STARTTLS (drop --no-starttls), or pass --insecure-plain-auth if the"
+            " server is on a trusted network.",
+        ),
         _c(
             "generation-limit",
             E,
@@ -826,6 +974,11 @@ class Location:
     column: str | None = None
     field: str | None = None  # a plan workbook's column header, e.g. "frequency"
 
+    def __post_init__(self) -> None:
+        # A file name is data (issue 15): whatever bytes it holds, it is shown safely.
+        if self.file is not None:
+            object.__setattr__(self, "file", shown(self.file))
+
     def __str__(self) -> str:
         if self.field and self.sheet:  # pyxform style: [Indicators row 14, column "frequency"]
             where = f'[{self.sheet} row {self.row}, column "{self.field}"]'
@@ -952,10 +1105,18 @@ class UsageError(MneError):
     """An argument given by the user is invalid (period, output path, ...)."""
 
 
+class StoreError(MneError):
+    """The history store cannot be used (read-only, full, damaged, locked, missing)."""
+
+
 class GenerationError(MneError):
     """A workbook could not be generated (a format limit was hit)."""
 
     exit_status = 1
+
+
+class SigningKeyError(UsageError):
+    """A signing key is missing, unreadable or too weak."""
 
 
 def fail(

@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from . import __version__
+from .atomic import atomic_write
 from .errors import Location, UsageError, fail
 from .identity import KIND_INSTITUTION, KIND_MASTER, Identity
 from .layout import columns_for, content_records
@@ -69,24 +68,6 @@ def file_names(plan: Plan, period: Period, institutions: Iterable[Institution]) 
         names[inst.id] = name
     names[""] = f"MASTER_{_safe(plan.id)}_{period.label}.xlsx"
     return names
-
-
-def atomic_write(target: Path, write: Callable[[Path], T]) -> T:
-    """Call ``write(tmp_path)``, then move the finished file onto ``target``.
-
-    A reader of ``target`` sees the old file or the new one, never half a file; on any
-    error the temporary file is removed and ``target`` is untouched.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        result = write(tmp_path)
-        os.replace(tmp_path, target)
-        return result
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
 
 
 def _sha256(path: Path) -> str:

@@ -22,8 +22,10 @@ from typing import Any
 
 from .arrival import Source, complete_arrival, file_arrival, set_arrival
 from .bounded import Bounds, Refused, run_bounded
+from .discovery import Input
 from .errors import Location, Problem
 from .mail_input import Attachment, MailContents, MailLimits, expand_mail, is_mail
+from .names import shown
 from .parallel import read_many
 from .periods import Period
 from .plan import Plan
@@ -38,7 +40,7 @@ class Inputs:
 
 @contextmanager
 def read_inputs(
-    files: Sequence[Path],
+    files: Sequence[Path | Input],
     plan: Plan,
     period: Period | None,
     *,
@@ -46,17 +48,19 @@ def read_inputs(
     now: dt.datetime | None = None,
     **read_options: Any,
 ) -> Iterator[Inputs]:
-    """Read ``files`` (workbooks and saved e-mails); one Submission per return or refusal.
+    """Read ``files`` (workbooks and saved e-mails, as paths or as :class:`Input` from
+    :func:`discovery.discover`); one Submission per return or refusal.
 
     ``read_options`` go to :func:`parallel.read_many` (keys, limits, workers, ...)."""
     with tempfile.TemporaryDirectory(prefix="mne-mail-") as tmp:
-        paths: list[Path] = []
+        paths: list[Path | Input] = []
         carried: dict[int, tuple[Attachment, Path]] = {}
         refused: list[Submission] = []
         skipped: list[str] = []
-        for f in files:
+        for item in files:
+            f = item.path if isinstance(item, Input) else item
             if not is_mail(f):
-                paths.append(f)
+                paths.append(item)
                 continue
             got = run_bounded(
                 functools.partial(_expand, Path(tmp), mail_limits),
@@ -87,7 +91,7 @@ def _expand(workdir: Path, limits: MailLimits | None, path: str) -> MailContents
 
 
 def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
-    sub = Submission(path=str(mail), refused=True, file_name=name)
+    sub = Submission(path=str(mail), refused=True, file_name=shown(name))
     sub.problems.append(Problem(code, message, Location(file=name)))
     return sub
 
@@ -95,7 +99,7 @@ def _refused(mail: Path, name: str, code: str, message: str) -> Submission:
 def _from_mail(sub: Submission, att: Attachment, plan: Plan) -> None:
     """Name the return after its e-mail and give it the e-mail's arrival and sender."""
     env = att.envelope
-    sub.file_name = att.name
+    sub.file_name = shown(att.name)  # the e-mail file's own name may not be UTF-8
     sub.problems = [
         replace(p, location=replace(p.location, file=att.name))
         if p.location.file == sub.path

@@ -19,9 +19,9 @@ from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from .atomic import atomic_write
 from .consolidate import Consolidation
 from .errors import CATALOG, Location, UsageError, fail
-from .generate import atomic_write
 from .locales import Catalog, catalog
 from .periods import Period
 from .plan import Institution, Plan
@@ -263,6 +263,19 @@ class SmtpSettings:
     starttls: bool = True
     user: str | None = None
     password: str | None = None
+    insecure_plain_auth: bool = False
+
+    def check(self) -> None:
+        """Refuse to send credentials in clear (``--no-starttls``) unless
+        ``insecure_plain_auth`` says the network is trusted."""
+        if not self.starttls and (self.user or self.password) and not self.insecure_plain_auth:
+            raise fail(
+                UsageError,
+                "insecure-smtp",
+                "--no-starttls with MNE_SMTP_USER / MNE_SMTP_PASSWORD set would send the"
+                " password unencrypted",
+                Location(path="--no-starttls"),
+            )
 
     @classmethod
     def parse(cls, text: str, starttls: bool = True) -> SmtpSettings:
@@ -286,6 +299,7 @@ def send(drafts: Sequence[Draft], smtp: SmtpSettings, dry_run: bool = False) -> 
         f"{'would send' if dry_run else 'sent'} {d.path.name} to {', '.join(d.to)}: {d.subject}"
         for d in drafts
     ]
+    smtp.check()
     if dry_run or not drafts:
         return lines
     with smtplib.SMTP(smtp.host, smtp.port, timeout=60) as server:

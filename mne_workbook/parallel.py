@@ -33,6 +33,7 @@ from typing import Any
 
 from .bounded import Bounds as Bounds  # re-exported: callers set bounds here
 from .bounded import vm_bytes
+from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
@@ -135,8 +136,14 @@ def _refused(path: Path, code: str, message: str) -> Submission:
     return sub
 
 
+def _named(sub: Submission, item: Input) -> Submission:
+    """The name a file was handed to us under, shown safely, on its Submission."""
+    sub.file_name = item.shown
+    return sub
+
+
 def read_many(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path | Input],
     plan: Plan,
     period: Period | None = None,
     *,
@@ -148,7 +155,10 @@ def read_many(
     progress: Callable[[int], Any] | None = None,
     master: bool = False,
 ) -> list[Submission]:
-    """Read ``paths`` in bounded worker processes; one Submission per path, in order."""
+    """Read ``paths`` in bounded worker processes; one Submission per path, in order.
+
+    An :class:`Input` (from :func:`discovery.discover`) gives its safe name to the
+    Submission (``file_name``); a plain path is shown by its own name."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
     if not paths:
@@ -158,11 +168,15 @@ def read_many(
     size = max(1, min(workers or os.cpu_count() or 1, len(paths)))
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
-    pending = list(enumerate(Path(p) for p in paths))
+    items = [p if isinstance(p, Input) else Input(Path(p)) for p in paths]
+    pending = [(i, item.path) for i, item in enumerate(items)]
     pending.reverse()  # pop() from the end takes them in input order
     slots: list[_Slot] = []
     too_big = f"reading needed more than {bounds.memory_mb} MB; refused"
-    too_slow = f"reading took longer than {bounds.timeout:g} s; refused"
+    too_slow = (
+        f"reading took longer than {bounds.timeout:g} s; refused (if it is a"
+        " genuine, very large workbook, read it again with a larger --timeout)"
+    )
 
     def done(i: int, sub: Submission) -> None:
         results[i] = sub
@@ -213,4 +227,4 @@ def read_many(
     finally:
         for slot in slots:
             slot.stop(kill=slot.busy is not None)
-    return [r for r in results if r is not None]
+    return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

@@ -278,7 +278,7 @@ def write_plan_workbook(
     """Write ``plan`` (or, for None, an empty template) as a plan workbook at ``path``."""
     import xlsxwriter
 
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     target = Path(path)
     if target.suffix.lower() != ".xlsx":

@@ -62,6 +62,12 @@ def read_plan_updates(
     sub = read_return(
         master, plan, None, keys=keys, require_signature=require_signature, master=True
     )
+    return plan_updates(sub, plan)
+
+
+def plan_updates(sub: Submission, plan: Plan) -> PlanUpdate:
+    """The changes in a master workbook already read (``read_return(..., master=True)``,
+    or the bounded reader with ``master=True``)."""
     update = PlanUpdate(sub, [], [])
     if sub.refused:
         return update
@@ -122,7 +128,7 @@ def write_plan(
     plan: Plan, path: str | Path, overwrite: bool = False, by: str = "update-plan"
 ) -> Path:
     """Write a plan as YAML atomically; refuses to replace a file unless asked."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     target = Path(path)
     if target.exists() and not overwrite:

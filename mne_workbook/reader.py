@@ -374,7 +374,7 @@ def _check_signature(
     """Verify the HMAC; name what was done to the file when it does not verify."""
     keys = signing.keys
     if keys is None and not signing.required:
-        return
+        return  # not verifying at all (an empty KeyRing verifies and flags; see signing)
     if not ident.signature:
         if signing.required:
             raise _refuse(sub, "unsigned-workbook", "the workbook carries no signature")
@@ -382,13 +382,14 @@ def _check_signature(
         return
     key = keys.by_id(ident.key_id) if keys else None
     if key is None:
+        why = (
+            "no signing key was found to verify it"
+            if keys is None or not keys.keys
+            else f"signed with key {ident.key_id!r}, which is not in the key ring"
+        )
         if signing.required:
-            raise _refuse(
-                sub,
-                "unknown-signing-key",
-                f"signed with key {ident.key_id!r}, which is not in the key ring",
-            )
-        _problem(sub, "unsigned-accepted", f"key {ident.key_id!r} unknown: not verified")
+            raise _refuse(sub, "unknown-signing-key", why)
+        _problem(sub, "unsigned-accepted", f"{why}: not verified")
         return
     owner_of = {c.field: c.owner for c in columns}
     master = ident.kind == KIND_MASTER

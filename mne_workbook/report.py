@@ -80,7 +80,7 @@ def csv_safe(value: object) -> object:
 
 def write_consolidated(con: Consolidation, path: str | Path) -> Path:
     """Write the consolidated workbook atomically; returns its path."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -376,6 +376,24 @@ def _matrix_flags(
     return by_cell, by_activity
 
 
+#: Total column width of a matrix page that prints body text at 7 pt or more on A3.
+MATRIX_BUDGET = 240
+
+
+def matrix_widths(points: int) -> list[float]:
+    """Column widths of an SO matrix with ``points`` value columns, within the budget:
+    more value columns narrow the comments, then the indicator, result and activity."""
+    w: list[float] = [32, 9, 24, 29, 8, 8, 10, *[9] * points, 12, 12, 13, 13, 48, 13]
+    comment, indicator, result, activity = len(w) - 2, 3, 2, 0
+    floors = ((comment, 30), (indicator, 24), (result, 20), (activity, 26))
+    for col, floor in floors:
+        excess = sum(w) - MATRIX_BUDGET
+        if excess <= 0:
+            break
+        w[col] = max(floor, w[col] - excess)
+    return w
+
+
 def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) -> None:
     from .consolidate import active
 
@@ -397,7 +415,7 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
         "Comments and recommendations",
         "Flags",
     ]
-    widths = [32, 9, 24, 29, 8, 8, 10, *[9] * len(points), 12, 12, 13, 13, 48, 13]
+    widths = matrix_widths(len(points))
     col = {h: i for i, h in enumerate(heads)}
     last_col = len(heads) - 1
     scale = setup(
@@ -798,7 +816,7 @@ def json_text(con: Consolidation) -> str:
 
 
 def write_json(con: Consolidation, target: str | Path) -> Path:
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     text = json_text(con)
     p = Path(target)
@@ -809,7 +827,7 @@ def write_json(con: Consolidation, target: str | Path) -> Path:
 
 def write_csv(con: Consolidation, out_dir: str | Path) -> list[Path]:
     """matrix.csv, flags.csv, submissions.csv and reporting.csv, injection-safe."""
-    from .generate import atomic_write
+    from .atomic import atomic_write
 
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -838,6 +856,9 @@ def write_csv(con: Consolidation, out_dir: str | Path) -> list[Path]:
 
 def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
     """Print a workbook to PDF with LibreOffice (raises UsageError when it is missing)."""
+    from .atomic import atomic_copy
+    from .childenv import scrubbed_env
+
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     src = Path(xlsx)
     if soffice is None:
@@ -861,6 +882,7 @@ def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
                 check=True,
                 capture_output=True,
                 timeout=300,
+                env=scrubbed_env(),
             )
         except (subprocess.SubprocessError, OSError) as exc:
             raise fail(UsageError, "pdf-failed", str(exc)[:200], Location(file=str(src))) from None
@@ -870,5 +892,5 @@ def to_pdf(xlsx: str | Path, out_dir: str | Path | None = None) -> Path:
                 UsageError, "pdf-failed", "LibreOffice wrote no PDF", Location(file=str(src))
             )
         target = out / made.name
-        shutil.move(str(made), target)
+        atomic_copy(made, target)  # another filesystem: never a half PDF under its name
     return target

@@ -20,6 +20,13 @@ ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 
 
+#: Default seconds reading one file may take (see :mod:`parallel`). Measured
+#: (benchmarks/hardening.py, 2 cores at load 7): the slowest honest file we can build,
+#: the master of a 10,000-indicator plan (1 MB), reads in 3 s CPU / 5 s wall; a real
+#: return in 0.1 s. A stalling file is stopped after 8 s, so it costs under 10 s.
+DEFAULT_TIMEOUT = 8.0
+
+
 @dataclass(frozen=True)
 class Limits:
     """Caps for one returned file; the defaults are far above any real return."""

@@ -11,14 +11,16 @@ The schema carries its version; :data:`MIGRATIONS` brings an older store up to d
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import functools
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -28,25 +30,33 @@ from sqlalchemy import (
     Engine,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
     event,
+    func,
     insert,
+    inspect,
     select,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from .arrival import Source, complete_arrival, show, utc
-from .errors import Location, Problem, Severity
+from .atomic import TEMP_PREFIX, fsync_dir, is_temp_name, temp_path
+from .discovery import CHUNK, hash_file, open_regular
+from .errors import Location, Problem, Severity, StoreError, fail
 from .identity import Identity
+from .names import shown
 from .reader import ActivityReport, CellRef, ReportedValue, Submission
 from .return_rule import choose
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = MetaData()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
 returns = Table(
@@ -66,6 +76,8 @@ returns = Table(
     Column("ingested_at", DateTime, nullable=False),
     Column("accepted", Boolean, nullable=False),
     Column("archive", Text, nullable=False),  # path of the archived bytes, relative to the store
+    # schema 3 (issue 15): the exact bytes of the name (``file_name`` is it shown safely)
+    Column("file_name_raw", LargeBinary),
     # schema 2 (issue 13): when it arrived and from where; the e-mail that carried it
     Column("arrived_at", DateTime),  # UTC
     Column("arrival_source", String(32)),
@@ -126,13 +138,20 @@ def _v1(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
+def _v3(engine: Engine) -> None:
+    """The exact bytes of each file's name (names that are not UTF-8 are kept exactly)."""
+    cols = {c["name"] for c in inspect(engine).get_columns("returns")}
+    if "file_name_raw" not in cols:
+        kind = LargeBinary().compile(dialect=engine.dialect)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE returns ADD COLUMN file_name_raw {kind}")
+
+
 def _v2(engine: Engine) -> None:
     """Arrival time, sender and subject on returns; the evaluations table (issue 13).
 
     Existing returns get the time the store first saw them as their arrival, and their
     first evaluation from what was recorded at ingest."""
-    from sqlalchemy import inspect
-
     have = {c["name"] for c in inspect(engine).get_columns("returns")}
     added = {
         "arrived_at": "TIMESTAMP",
@@ -165,7 +184,58 @@ def _v2(engine: Engine) -> None:
 
 
 #: version -> migration that brings a store from version-1 to version.
-MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[Engine], None]] = {1: _v1, 2: _v2, 3: _v3}
+
+_SQLITE_CODES = (
+    ("readonly", "store-read-only"),
+    ("read-only", "store-read-only"),
+    ("disk is full", "store-disk-full"),
+    ("is locked", "store-locked"),
+    ("not a database", "store-corrupt"),
+    ("malformed", "store-corrupt"),
+    ("unable to open", "store-folder-missing"),
+)
+_ERRNO_CODES = {
+    errno.ENOSPC: "store-disk-full",
+    errno.EDQUOT: "store-disk-full",
+    errno.EROFS: "store-read-only",
+    errno.EACCES: "store-read-only",
+    errno.EPERM: "store-read-only",
+}
+
+
+def store_error(exc: BaseException, where: str) -> StoreError:
+    """The coded error for a database or archive failure (what happened, what to do)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    code = "store-error"
+    if isinstance(exc, OSError):
+        code = _ERRNO_CODES.get(exc.errno or 0, "store-error")
+        text = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    else:
+        low = text.lower()
+        code = next((c for key, c in _SQLITE_CODES if key in low), "store-error")
+        if code == "store-folder-missing" and Path(where).parent.is_dir():
+            code = "store-read-only"
+    err = fail(StoreError, code, f"{text.splitlines()[0][:300]}", Location(file=where))
+    assert isinstance(err, StoreError)
+    return err
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn database and archive failures inside a Store method into a StoreError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except StoreError:
+            raise
+        except (SQLAlchemyError, DBAPIError, OSError, sqlite3.Error) as exc:
+            store = args[0]
+            assert isinstance(store, Store)
+            raise store_error(exc, store.where) from None
+
+    return wrapper
 
 
 def default_url(plan_path: str | Path) -> str:
@@ -237,27 +307,121 @@ class ReturnRow:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """The history store. Every database or archive failure is raised as a
+    :class:`StoreError` with a catalog code (read-only, full, corrupt, locked, missing
+    folder); a database that is empty or missing while its archive holds returns is an
+    error (``store-history-missing``) unless ``rebuild`` is given."""
+
+    def __init__(self, url: str, *, rebuild: bool = False, lock_timeout: float = 60) -> None:
         self.url = as_url(url)
+        self.sqlite_path = (
+            Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
+        )
+        self.root = self._root()
+        self._cleaned = False
+        path = self.sqlite_path
+        if path is not None:
+            if not path.parent.is_dir():
+                raise fail(
+                    StoreError,
+                    "store-folder-missing",
+                    f"the folder {path.parent} does not exist",
+                    Location(file=str(path)),
+                )
+            empty = not path.exists() or path.stat().st_size == 0
+            if empty and not rebuild and self.archived_count(1):
+                raise self._history_missing("the database file is missing or empty (0 bytes)")
         kwargs: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 60}
-        self.engine = create_engine(self.url, **kwargs)
+            kwargs["connect_args"] = {"timeout": lock_timeout}
+        try:
+            self.engine = create_engine(self.url, **kwargs)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise fail(
+                StoreError, "store-error", str(exc)[:300], Location(file=self.where)
+            ) from None
         if self.url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            busy_ms = int(lock_timeout * 1000)
+            event.listen(self.engine, "connect", lambda c, r: _sqlite_pragmas(c, r, busy_ms))
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        self.root = self._root()
         self.migrate()
+        if not rebuild and self.count() == 0 and self.archived_count(1):
+            raise self._history_missing("the database holds no returns")
+
+    @property
+    def where(self) -> str:
+        """The store as a user names it (a path, or the URL without its password)."""
+        if self.sqlite_path is not None:
+            return str(self.sqlite_path)
+        try:
+            from sqlalchemy.engine import make_url
+
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:
+            return self.url.split("@")[-1]
+
+    def _history_missing(self, what: str) -> StoreError:
+        n = self.archived_count()
+        err = fail(
+            StoreError,
+            "store-history-missing",
+            f"{what}, but its archive {self.archive_dir} holds {n} return file(s): the"
+            " history is missing. Restore the database from a backup, or rebuild it with"
+            " `mne-workbook ingest --rebuild --plan PLAN"
+            + (f" --db {self.sqlite_path}`" if self.sqlite_path else "`"),
+            Location(file=self.where),
+        )
+        assert isinstance(err, StoreError)
+        return err
+
+    def archived_files(self) -> list[Path]:
+        """Every archived return file (``mne-archive/xx/<sha>.xlsx``), sorted."""
+        out: list[Path] = []
+        if not self.archive_dir.is_dir():
+            return out
+        for sub in sorted(self.archive_dir.iterdir()):
+            if sub.is_dir() and not sub.is_symlink() and len(sub.name) == 2:
+                out += sorted(
+                    f for f in sub.iterdir() if f.suffix == ".xlsx" and not is_temp_name(f.name)
+                )
+        return out
+
+    def archived_count(self, stop: int | None = None) -> int:
+        """How many files the archive holds (counting stops at ``stop``)."""
+        n = 0
+        if not self.archive_dir.is_dir():
+            return 0
+        with os.scandir(self.archive_dir) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False) and len(entry.name) == 2:
+                    with os.scandir(entry.path) as files:
+                        n += sum(1 for f in files if f.name.endswith(".xlsx"))
+                if stop is not None and n >= stop:
+                    return n
+        return n
+
+    @_guarded
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(returns)).scalar_one())
 
     def _root(self) -> Path:
-        if self.url.startswith("sqlite:///"):
-            return Path(self.url.removeprefix("sqlite:///")).resolve().parent
+        if self.sqlite_path is not None:
+            return self.sqlite_path.resolve().parent
         return Path.cwd()
+
+    def own_files(self) -> list[Path]:
+        """The store's files, which input discovery must never read as returns."""
+        out = [self.archive_dir]
+        if self.sqlite_path is not None:
+            out += [Path(f"{self.sqlite_path}{x}") for x in ("", "-wal", "-shm", "-journal")]
+        return out
 
     @property
     def archive_dir(self) -> Path:
         return self.root / "mne-archive"
 
+    @_guarded
     def migrate(self) -> int:
         """Create or upgrade the schema; returns the version now in force."""
         with self.engine.begin() as conn:
@@ -272,6 +436,7 @@ class Store:
             current = version
         return current
 
+    @_guarded
     def version(self) -> int:
         with self.engine.connect() as conn:
             row = conn.execute(select(schema_info.c.version)).first()
@@ -279,29 +444,101 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
-    def archive(self, data: bytes, sha: str) -> str:
-        """Keep the bytes under their hash; writing the same bytes twice is harmless."""
-        rel = Path(sha[:2]) / f"{sha}.xlsx"
-        target = self.archive_dir / rel
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
-        return str(Path("mne-archive") / rel)
+    def _clean_stale(self) -> None:
+        """Remove temporary files a killed ingest left in the archive. Called inside the
+        write transaction: with SQLite no other ingest is staging a file then."""
+        if self._cleaned or not self.archive_dir.is_dir():
+            return
+        self._cleaned = True
+        max_age = 0 if self.sqlite_path is not None else 3600
+        now = dt.datetime.now().timestamp()
+        for f in self.archive_dir.iterdir():
+            if f.name.startswith(TEMP_PREFIX):
+                try:
+                    if now - f.lstat().st_mtime >= max_age:
+                        f.unlink()
+                except FileNotFoundError:
+                    pass
 
-    def ingest(self, sub: Submission, now: dt.datetime | None = None) -> IngestResult:
-        """Record one read return (and archive its bytes); a known file is a no-op.
+    def _stage(self, source: str, size: int, sha: str) -> Path:
+        """Copy ``source`` (a regular file, never followed through a link) to a
+        temporary file in the archive, checking that it is still the bytes read."""
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(self.archive_dir, ".xlsx")
+        try:
+            h = hashlib.sha256()
+            copied = 0
+            with os.fdopen(open_regular(source), "rb") as src, tmp.open("wb") as dst:
+                while copied <= size and (chunk := src.read(CHUNK)):
+                    h.update(chunk)
+                    copied += len(chunk)
+                    dst.write(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+            if copied != size or h.hexdigest() != sha:
+                raise fail(
+                    StoreError,
+                    "store-error",
+                    "the file changed while it was being read; run the command again",
+                    Location(file=source),
+                )
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    @_guarded
+    def known(self, shas: Iterable[str]) -> dict[str, IngestResult]:
+        """Which of these SHA-256 digests are already stored, as they were stored."""
+        wanted = list(dict.fromkeys(shas))
+        found: dict[str, IngestResult] = {}
+        cols = (
+            returns.c.sha256,
+            returns.c.file_name,
+            returns.c.accepted,
+            returns.c.institution,
+            returns.c.period,
+            returns.c.arrived_at,
+            returns.c.arrival_source,
+        )
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                for sha, name, ok, inst, per, at, src in conn.execute(
+                    select(*cols).where(returns.c.sha256.in_(part))
+                ):
+                    found[sha] = IngestResult(
+                        name, sha, False, bool(ok), inst or "", per or "", show(at), src or ""
+                    )
+        return found
+
+    @_guarded
+    def ingest(
+        self,
+        sub: Submission,
+        now: dt.datetime | None = None,
+        *,
+        raw_name: bytes | None = None,
+        max_archive_bytes: int | None = None,
+    ) -> IngestResult:
+        """Record one read return and archive its bytes; a known file is a no-op.
+
+        The bytes are staged to a temporary file first; the rows are inserted and the
+        file renamed into place inside one transaction, so a failure (full disk, a
+        kill) leaves neither a row without its file nor a half-written file under a
+        final name. Files larger than ``max_archive_bytes`` (refused as too large) are
+        recorded without their bytes.
 
         Its arrival is the e-mail's when it came as an attachment, else the inbox file's
         time; the store keeps it, so the same bytes seen again keep their first arrival."""
         complete_arrival(sub, now)
-        data = Path(sub.path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        if sub.sha256 and sub.size:
+            size, sha = sub.size, sub.sha256
+        else:
+            size, sha = hash_file(sub.path)
         ident = sub.identity
         result = IngestResult(
-            sub.name,
+            shown(sub.name),
             sha,
             True,
             sub.accepted,
@@ -310,53 +547,91 @@ class Store:
             show(sub.arrived_at),
             sub.arrival_source,
         )
-        with self.engine.connect() as conn:
-            known = conn.execute(
-                select(returns.c.arrived_at, returns.c.arrival_source).where(
-                    returns.c.sha256 == sha
-                )
-            ).first()
-            if known:
-                return replace(
-                    result,
-                    new=False,
-                    arrived_at=show(known[0]),
-                    arrival_source=known[1] or str(Source.STORE),
-                )
-        archive = self.archive(data, sha)
+        known = self.known([sha]).get(sha)
+        if known is not None:
+            return replace(
+                result,
+                new=False,
+                arrived_at=known.arrived_at,
+                arrival_source=known.arrival_source or str(Source.STORE),
+            )
+        keep = max_archive_bytes is None or size <= max_archive_bytes
+        rel = Path(sha[:2]) / f"{sha}.xlsx"
+        staged: Path | None = None
         try:
             with self.engine.begin() as conn:
-                inserted = conn.execute(
-                    insert(returns).values(
-                        sha256=sha,
-                        file_name=sub.name,
-                        size=len(data),
-                        plan_id=ident.plan_id if ident else None,
-                        plan_version=ident.plan_version if ident else None,
-                        plan_fingerprint=ident.plan_fingerprint if ident else None,
-                        institution=ident.institution if ident else None,
-                        period=ident.period if ident else None,
-                        identity=json.dumps(dict(ident.pairs())) if ident else None,
-                        saved_at=sub.saved_at.replace(tzinfo=None) if sub.saved_at else None,
-                        ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
-                        accepted=sub.accepted,
-                        archive=archive,
-                        arrived_at=_naive(sub.arrived_at),
-                        arrival_source=sub.arrival_source or None,
-                        sender=sub.sender or None,
-                        subject=sub.subject or None,
+                if conn.execute(select(returns.c.id).where(returns.c.sha256 == sha)).first():
+                    return IngestResult(**{**result.__dict__, "new": False})
+                self._clean_stale()
+                target = self.archive_dir / rel
+                if keep and not target.exists():
+                    staged = self._stage(sub.path, size, sha)
+                self._insert(
+                    conn,
+                    sub,
+                    sha,
+                    size,
+                    str(Path("mne-archive") / rel) if keep else "",
+                    now,
+                    raw_name,
+                )
+                if staged is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    # what the bytes cannot tell, for `ingest --rebuild` after a lost database
+                    target.with_suffix(".json").write_text(
+                        json.dumps(_provenance(sub, raw_name, now)), "utf-8"
                     )
-                ).inserted_primary_key
-                assert inserted is not None
-                rid = inserted[0]
-                _evaluation(conn, rid, sub, "ingest", now)
-                _contents(conn, rid, sub)
+                    os.replace(staged, target)
+                    staged = None
+                    fsync_dir(target.parent)
         except IntegrityError:  # another ingest stored the same bytes meanwhile
             return IngestResult(**{**result.__dict__, "new": False})
+        finally:
+            if staged is not None:
+                staged.unlink(missing_ok=True)
         return result
+
+    def _insert(
+        self,
+        conn: Any,
+        sub: Submission,
+        sha: str,
+        size: int,
+        archive: str,
+        now: dt.datetime | None,
+        raw_name: bytes | None,
+    ) -> None:
+        ident = sub.identity
+        inserted = conn.execute(
+            insert(returns).values(
+                sha256=sha,
+                file_name=shown(sub.name),
+                file_name_raw=raw_name if raw_name is not None else os.fsencode(sub.name),
+                size=size,
+                plan_id=ident.plan_id if ident else None,
+                plan_version=ident.plan_version if ident else None,
+                plan_fingerprint=ident.plan_fingerprint if ident else None,
+                institution=ident.institution if ident else None,
+                period=ident.period if ident else None,
+                identity=json.dumps(dict(ident.pairs())) if ident else None,
+                saved_at=sub.saved_at.replace(tzinfo=None) if sub.saved_at else None,
+                ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
+                accepted=sub.accepted,
+                archive=archive,
+                arrived_at=_naive(sub.arrived_at),
+                arrival_source=sub.arrival_source or None,
+                sender=sub.sender or None,
+                subject=sub.subject or None,
+            )
+        ).inserted_primary_key
+        assert inserted is not None
+        rid = inserted[0]
+        _evaluation(conn, rid, sub, "ingest", now)
+        _contents(conn, rid, sub)
 
     # -- reading -------------------------------------------------------------------
 
+    @_guarded
     def returns(self, period: str | None = None, plan_id: str | None = None) -> list[ReturnRow]:
         """Every received file (the audit trail), oldest first, with what superseded it."""
         q = select(returns).order_by(returns.c.ingested_at, returns.c.id)
@@ -395,6 +670,7 @@ class Store:
             )
         return out
 
+    @_guarded
     def periods(self, plan_id: str) -> list[str]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -404,6 +680,7 @@ class Store:
             ).all()
         return sorted(r[0] for r in rows if r[0])
 
+    @_guarded
     def submissions(self, plan_id: str, period: str) -> list[Submission]:
         """The stored returns of a period rebuilt as Submissions (all of them, refused too)."""
         with self.engine.connect() as conn:
@@ -564,6 +841,7 @@ class Store:
                 for r in rows.all()
             ]
 
+    @_guarded
     def last_reported(
         self, plan_id: str, before: dt.date | None = None
     ) -> dict[tuple[str, str], dt.date]:
@@ -584,12 +862,25 @@ class Store:
         return out
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 60000) -> None:
     dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN IMMEDIATE take the lock
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cur.close()
+
+
+def _provenance(sub: Submission, raw_name: bytes | None, now: dt.datetime | None) -> dict[str, Any]:
+    """The archive's sidecar: the name's exact bytes, arrival, sender, first ingest."""
+    name = raw_name if raw_name is not None else os.fsencode(sub.name)
+    return {
+        "name_hex": name.hex(),
+        "arrived_at": utc(sub.arrived_at).isoformat() if sub.arrived_at else None,
+        "arrival_source": sub.arrival_source or None,
+        "sender": sub.sender or None,
+        "subject": sub.subject or None,
+        "ingested_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+    }
 
 
 def _naive(when: dt.datetime | None) -> dt.datetime | None:

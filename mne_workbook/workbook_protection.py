@@ -8,10 +8,10 @@ or unhide sheets); LibreOffice drops it on save, and the reader never relies on 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
+
+from .atomic import temp_path
 
 
 def legacy_password_hash(password: str) -> str:
@@ -40,8 +40,7 @@ def protection_element(password: str | None) -> str:
 def lock_structure(path: Path, password: str | None = None) -> None:
     """Rewrite ``path`` in place with workbook structure protection."""
     element = protection_element(password).encode("ascii")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-lock-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
+    tmp = str(temp_path(path.parent, ".xlsx"))
     try:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
             for info in src.infolist():
@@ -49,7 +48,7 @@ def lock_structure(path: Path, password: str | None = None) -> None:
                 if info.filename == "xl/workbook.xml":
                     data = _insert(data, element)
                 dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-        shutil.move(tmp, path)
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

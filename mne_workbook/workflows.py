@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Location, UsageError, fail
+from .discovery import Discovery, Input
+from .errors import Location, Problem, UsageError, fail
+from .safety import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .consolidate import Consolidation
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .recheck import Rechecked
     from .signing import KeyRing
     from .store import Store
+    from .storing import Ingested
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -44,25 +47,41 @@ class ReadSettings:
     key_file: Path | None = None
     require_signature: bool = True
     workers: int | None = None
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = 1024
     max_file_mb: int = 20
 
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
     def keys(self) -> KeyRing | None:
+        """The keys that verify returns; ``key-not-found`` when a signature is required
+        and there is no key anywhere (said once, not as a refusal of every return)."""
+        from .signing import keys_for_reading
+
+        return keys_for_reading(self.key_file, self.require_signature)
+
+    def key_warnings(self) -> list[Problem]:
+        """What is wrong with the key file that is not fatal (readable by others)."""
         from .signing import load_keys
 
-        return load_keys(self.key_file, create=False)
+        ring = load_keys(self.key_file, create=False)
+        return list(ring.warnings) if ring else []
 
     def read(
         self,
-        files: Sequence[Path],
+        files: Sequence[Input | Path],
         plan: Plan,
         period: Period | None,
         progress: Callable[[int], Any] | None = None,
+        *,
+        master: bool = False,
     ) -> list[Submission]:
-        """Read workbooks and saved e-mails' attachments (whose extracted copies are
-        gone when this returns; use :meth:`reading` to keep them, e.g. to ingest)."""
-        with self.reading(files, plan, period, progress) as got:
+        """Read workbooks and saved e-mails' attachments through the one bounded path
+        (the extracted copies are gone when this returns; use :meth:`reading` to keep
+        them, e.g. to ingest)."""
+        with self.reading(files, plan, period, progress, master=master) as got:
             return got.submissions
 
     def read_workbooks(self, files: Sequence[Path], plan: Plan) -> list[Submission]:
@@ -83,10 +102,12 @@ class ReadSettings:
 
     def reading(
         self,
-        files: Sequence[Path],
+        files: Sequence[Input | Path],
         plan: Plan,
         period: Period | None,
         progress: Callable[[int], Any] | None = None,
+        *,
+        master: bool = False,
     ) -> AbstractContextManager[Inputs]:
         """:func:`intake.read_inputs` with these settings (a ``with`` block)."""
         from .intake import read_inputs
@@ -100,47 +121,20 @@ class ReadSettings:
             keys=self.keys(),
             require_signature=self.require_signature,
             workers=self.workers,
-            limits=Limits(max_file_bytes=self.max_file_mb * 1024 * 1024),
+            limits=Limits(max_file_bytes=self.max_file_bytes),
             bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
             progress=progress,
+            master=master,
         )
 
 
-#: Folder bookkeeping that nobody sends: office lock files, hidden files, OS thumbnails.
-_NOT_SENT = ("~$", ".")
-_OS_FILES = {"thumbs.db", "desktop.ini"}
+def collect_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Discovery:
+    """Every entry under ``paths`` (see :mod:`discovery`): regular files of any
+    extension to read, everything else listed with a reason. ``exclude``: our own files
+    (the store, this command's outputs)."""
+    from .discovery import discover
 
-
-def is_inbox_file(path: Path) -> bool:
-    """Is a file found in an inbox folder something a person sent (any extension: the
-    gate says what it is), rather than the folder's own bookkeeping?"""
-    return not path.name.startswith(_NOT_SENT) and path.name.lower() not in _OS_FILES
-
-
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories searched (recursively) for every file a person sent,
-    whatever its extension (the gate says what it is; saved e-mails are opened; an
-    X.mbox folder is one mailbox); each once."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir() and p.suffix.lower() != ".mbox":
-            out += sorted(
-                q
-                for q in p.rglob("*")
-                if (q.is_file() or (q.is_dir() and q.suffix.lower() == ".mbox"))
-                and is_inbox_file(q)
-                and not any(d.suffix.lower() == ".mbox" for d in q.relative_to(p).parents)
-            )
-        else:
-            out.append(p)
-    seen: set[Path] = set()
-    unique = []
-    for p in out:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+    return discover(list(paths), exclude=exclude)
 
 
 def check_outputs(targets: Iterable[Path], overwrite: bool, inputs: Iterable[Path] = ()) -> None:
@@ -174,7 +168,7 @@ def plan_period(plan: Plan, label: str) -> Period:
     return parse_reporting_period(label, plan.reporting.cycle, plan.start_year, plan.end_year)
 
 
-def open_store(db: str | None, plan_path: Path, create: bool) -> Store:
+def open_store(db: str | None, plan_path: Path, create: bool, rebuild: bool = False) -> Store:
     """The history store named by ``db`` (default: next to the plan). Without ``create``
     a SQLite store that does not exist is refused instead of being created empty."""
     from .store import Store, as_url, default_url
@@ -189,7 +183,21 @@ def open_store(db: str | None, plan_path: Path, create: bool) -> Store:
                 f"no history store at {path}",
                 Location(file=str(path), path="--db"),
             )
-    return Store(url)
+    return Store(url, rebuild=rebuild)
+
+
+def store_paths(db: str | None, plan_path: Path) -> list[Path]:
+    """The files of the store named by ``db`` (default: next to the plan), without
+    opening it: input discovery never reads them as returns."""
+    from .store import as_url, default_url
+
+    url = as_url(db) if db else default_url(plan_path)
+    if not url.startswith("sqlite:///"):
+        return []
+    path = Path(url.removeprefix("sqlite:///"))
+    return [path.parent / "mne-archive"] + [
+        Path(f"{path}{x}") for x in ("", "-wal", "-shm", "-journal")
+    ]
 
 
 def send_drafts(drafts: Sequence[Any], smtp: SmtpSettings, dry_run: bool) -> list[str]:
@@ -223,6 +231,9 @@ class Round:
     seconds: float
     mail: MailResult | None = None
     sent: list[str] = field(default_factory=list)
+    #: the signing key file this run created (the first generate): back it up
+    key_created: Path | None = None
+    key_warnings: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -297,6 +308,9 @@ def generate_round(
         master=master,
     )
     result = Round(plan, period, out_dir, written, time.perf_counter() - started)
+    if keys is not None:
+        result.key_created = keys.created
+        result.key_warnings = list(keys.warnings)
     if mail_dir is not None:
         pairs = [(w.institution, w.path) for w in written if w.kind == "institution"]
         result.mail = write_round_drafts(
@@ -327,7 +341,7 @@ class ConsolidationRun:
 def consolidate_returns(
     plan: Plan,
     period: Period,
-    files: Sequence[Path],
+    files: Sequence[Input | Path],
     reading: ReadSettings,
     *,
     store: Store | None = None,
@@ -343,19 +357,29 @@ def consolidate_returns(
     from .plan_diff import name_plan_changes
 
     started = time.perf_counter()
-    with reading.reading(files, plan, period, progress) as got:
-        subs = got.submissions
-        name_plan_changes(subs, plan, older)
-        if store is not None:
-            for sub in subs:
-                store.ingest(sub)
+    skipped: list[str] = []
     if store is None:
+        with reading.reading(files, plan, period, progress) as got:
+            subs = got.submissions
+            skipped = got.skipped
+        name_plan_changes(subs, plan, older)
         con = consolidate(plan, subs, period, as_of)
     else:
+        from .storing import ingest_inputs
+
+        rows = ingest_inputs(
+            store,
+            [f if isinstance(f, Input) else Input(Path(f)) for f in files],
+            lambda todo: reading.reading(todo, plan, period, progress),
+            max_archive_bytes=reading.max_file_bytes,
+            skipped=skipped,
+            prepare=lambda read: name_plan_changes(read, plan, older),
+        )
+        subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)
         con = consolidate(plan, stored, period, as_of, store.last_reported(plan.id, period.end))
         con.history = build_history(store, plan, period, as_of)
-    return ConsolidationRun(con, subs, time.perf_counter() - started, got.skipped)
+    return ConsolidationRun(con, subs, time.perf_counter() - started, skipped)
 
 
 @dataclass
@@ -418,65 +442,46 @@ def write_consolidation(
 # --------------------------------------------------------------------------- ingest
 
 
-@dataclass(frozen=True)
-class IngestRow:
-    name: str
-    new: bool
-    accepted: bool
-    refusal: str  # the refusal's code, "" when accepted
-    institution: str
-    period: str
-    arrived_at: str = ""  # the stored arrival (the first one, for bytes already stored)
-    arrival_source: str = ""
-    kept: bool = True  # False: nothing to keep (an empty .mbox folder)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.name,
-            "new": self.new,
-            "accepted": self.accepted,
-            "refusal": self.refusal or None,
-            "institution": self.institution or None,
-            "period": self.period or None,
-            "arrived_at": self.arrived_at or None,
-            "arrival_source": self.arrival_source or None,
-        }
-
-
 def ingest_files(
-    plan: Plan, store: Store, files: Sequence[Path], reading: ReadSettings
-) -> list[IngestRow]:
-    """Read every file (saved e-mails: their attachments) and keep it, accepted or
-    refused, in the store."""
-    rows = []
-    with reading.reading(files, plan, None) as got:
-        for sub in got.submissions:
-            reason = sub.refusal()
-            code = reason.code if reason else ""
-            if not Path(sub.path).is_file():  # an empty .mbox folder: listed, not kept
-                rows.append(IngestRow(sub.name, False, False, code, "", "", kept=False))
-                continue
-            res = store.ingest(sub)
-            rows.append(
-                IngestRow(
-                    sub.name,
-                    res.new,
-                    sub.accepted,
-                    code,
-                    res.institution,
-                    res.period,
-                    res.arrived_at,
-                    res.arrival_source,
-                )
-            )
-    return rows
+    plan: Plan,
+    store: Store,
+    files: Sequence[Input | Path],
+    reading: ReadSettings,
+    progress: Callable[[int], Any] | None = None,
+) -> list[Ingested]:
+    """Keep every file (saved e-mails: their attachments), accepted or refused, in the
+    store; bytes already stored are recognised by their hash and not read again."""
+    from .storing import ingest_inputs
+
+    return ingest_inputs(
+        store,
+        [f if isinstance(f, Input) else Input(Path(f)) for f in files],
+        lambda todo: reading.reading(todo, plan, None, progress),
+        max_archive_bytes=reading.max_file_bytes,
+    )
+
+
+def rebuild_store(
+    plan: Plan, store: Store, reading: ReadSettings, progress: Callable[[int], Any] | None = None
+) -> list[Ingested]:
+    """Re-read every archived file into the store (after its database was lost)."""
+    from .storing import archived_inputs, ingest_inputs
+
+    inputs, sides = archived_inputs(store)
+    return ingest_inputs(
+        store,
+        inputs,
+        lambda todo: reading.reading(todo, plan, None, progress),
+        max_archive_bytes=reading.max_file_bytes,
+        provenance=sides,
+    )
 
 
 @dataclass
 class IngestRun:
     """The files kept in this run, and the stored returns read again."""
 
-    rows: list[IngestRow]
+    rows: list[Ingested]
     rechecked: list[Rechecked] = field(default_factory=list)
 
     @property
@@ -504,9 +509,11 @@ class IngestRun:
 def ingest_and_recheck(
     plan: Plan,
     store: Store,
-    files: Sequence[Path],
+    files: Sequence[Input | Path],
     reading: ReadSettings,
     recheck_all: bool = False,
+    *,
+    rebuild: bool = False,
 ) -> IngestRun:
     """Keep ``files`` in the store, then read again every stored return refused for a
     reason that no longer holds (with ``recheck_all``: every one refused for a reason
@@ -521,7 +528,8 @@ def ingest_and_recheck(
         lambda paths: reading.read_workbooks(paths, plan),
         everything=recheck_all,
     )
-    rows = ingest_files(plan, store, files, reading) if files else []
+    rows = rebuild_store(plan, store, reading) if rebuild else []
+    rows += ingest_files(plan, store, files, reading) if files else []
     return IngestRun(rows, again)
 
 
@@ -622,7 +630,7 @@ class ReminderRound:
 def reminder_round(
     plan: Plan,
     period: Period,
-    files: Sequence[Path],
+    files: Sequence[Input | Path],
     reading: ReadSettings,
     mail_dir: Path,
     *,
@@ -650,7 +658,7 @@ def reminder_round(
             institutions=list(reasons),
             lang=lang,
             keys=load_keys(reading.key_file, create=True),
-            overwrite=True,
+            overwrite=overwrite,
             master=False,
         )
         fresh = {w.institution: w.path for w in made}
@@ -721,19 +729,26 @@ class PlanUpdateResult:
 
 def update_plan(
     plan: Plan,
-    master: Path,
+    master: Input | Path,
     out_path: Path,
     *,
     key_file: Path | None = None,
     require_signature: bool = True,
     new_version: str | None = None,
     overwrite: bool = False,
+    reading: ReadSettings | None = None,
 ) -> PlanUpdateResult:
-    """Read ONATC's fields from the master workbook; write the new plan when it is clean."""
-    from .planning import apply_updates, read_plan_updates, write_plan
-    from .signing import load_keys
+    """Read ONATC's fields from the master workbook (through the one bounded reading
+    path); write the new plan when it is clean."""
+    from dataclasses import replace
 
-    update = read_plan_updates(master, plan, load_keys(key_file), require_signature)
+    from .planning import apply_updates, plan_updates, write_plan
+
+    reading = replace(
+        reading or ReadSettings(), key_file=key_file, require_signature=require_signature
+    )
+    [sub] = reading.read([master], plan, None, master=True)
+    update = plan_updates(sub, plan)
     if not update.ok:
         return PlanUpdateResult(update, None, None)
     new = apply_updates(plan, update.changes, new_version)

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from .generate import atomic_write
+from .atomic import atomic_write
 from .history import YearFigures
 from .plan import Plan
 from .printing import header, setup

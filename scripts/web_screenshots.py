@@ -51,7 +51,7 @@ def drop(page: object, paths: list[Path]) -> None:
 
 
 def main(out: Path) -> None:
-    returns = sorted((DEMO / "returns").glob("*.xlsx"))
+    returns = sorted(p for p in (DEMO / "returns").iterdir() if p.is_file())
     if not returns:
         sys.exit("run `make demo` first: it writes the example returns")
     out.mkdir(parents=True, exist_ok=True)

@@ -285,7 +285,7 @@ CASES: list[Case] = [
     (
         "ingest-db-in-missing-folder",
         lambda t: ["ingest", DEMO, str(t), "--db", str(t / "no" / "dir" / "x.sqlite")],
-        "store-error",
+        "store-folder-missing",
         2,
         NONE,
     ),

@@ -64,9 +64,15 @@ def test_each_kind_of_file_is_named_with_what_to_do(name: str, tmp_path: Path) -
 def test_an_inbox_folder_passes_every_sent_file_to_the_gate(tmp_path: Path) -> None:
     for name in ("KP.xlsx", "MEST.ods", "scan.PDF", "noext", "~$KP.xlsx", ".DS_Store"):
         (tmp_path / name).write_bytes(b"x")
-    assert sorted(p.name for p in collect_files([tmp_path])) == [
+    found = collect_files([tmp_path])
+    assert sorted(i.path.name for i in found.inputs) == [
         "KP.xlsx",
         "MEST.ods",
         "noext",
         "scan.PDF",
     ]
+    # the folder's bookkeeping is not read, but listed (never skipped silently)
+    assert {s.path.name: s.code for s in found.skipped} == {
+        "~$KP.xlsx": "input-temp-file",
+        ".DS_Store": "input-system-file",
+    }

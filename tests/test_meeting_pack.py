@@ -159,3 +159,11 @@ def test_summary_status_counts_are_coloured_by_status(wb: Any) -> None:
 
 def test_no_return_is_flagged_with_an_impossible_saved_time(pack: MeetingCase) -> None:
     assert "implausible-saved-time" not in pack.con.flags_by_code()
+
+
+@pytest.mark.parametrize("points", [1, 2, 3, 4])
+def test_matrix_columns_print_at_7_pt_with_up_to_four_value_columns(points: int) -> None:
+    from mne_workbook.printing import a3_scale
+    from mne_workbook.report import matrix_widths
+
+    assert BODY_PT * a3_scale(matrix_widths(points)) / 100 >= 7.0

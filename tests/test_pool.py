@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def _fake(path: str, *_: Any) -> Submission:
         bytearray(512 * 1024 * 1024)  # more than the file's budget: MemoryError
     if name.startswith("grow"):
         _kept.append(bytearray(24 * 1024 * 1024))  # kept: the worker grows
-    return Submission(path=path, file_name=str(os.getpid()))
+    return Submission(path=path, sender=str(os.getpid()))
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def _read(names: list[str], plan: Plan, workers: int, **bounds: Any) -> list[Sub
 
 
 def _pids(subs: list[Submission]) -> list[str]:
-    return [s.file_name for s in subs]
+    return [s.sender for s in subs]
 
 
 @pytest.mark.usefixtures("fake_reader")
@@ -76,7 +77,7 @@ def test_a_stalled_worker_is_killed_and_replaced_the_rest_are_read(demo: Plan) -
     assert time.monotonic() - start < 15
     assert [p.code for p in subs[1].problems] == ["parse-timeout"] and subs[1].refused
     assert [s.refused for s in subs] == [False, True, False, False]
-    assert subs[0].file_name != subs[2].file_name == subs[3].file_name  # a new worker
+    assert subs[0].sender != subs[2].sender == subs[3].sender  # a new worker
 
 
 @pytest.mark.usefixtures("fake_reader")
@@ -86,7 +87,7 @@ def test_a_file_that_needs_too_much_memory_is_refused_and_its_worker_replaced(
     subs = _read(["a.xlsx", "hungry.xlsx", "b.xlsx"], demo, workers=1, memory_mb=128)
     assert [p.code for p in subs[1].problems] == ["parse-memory"] and subs[1].refused
     assert not subs[0].refused and not subs[2].refused
-    assert subs[0].file_name != subs[2].file_name
+    assert subs[0].sender != subs[2].sender
 
 
 @pytest.mark.usefixtures("fake_reader")
@@ -114,5 +115,6 @@ def test_results_are_those_of_one_process_reading_the_files_one_by_one(
     alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
     for workers in (1, 2):
         pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=workers)
-        assert pooled == alone
+        assert [Path(s.path).name for s in pooled] == [s.file_name for s in pooled]
+        assert [replace(s, file_name="") for s in pooled] == alone
     assert any(s.accepted for s in alone) and any(s.refused for s in alone)

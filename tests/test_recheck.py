@@ -16,7 +16,7 @@ from mne_workbook.fill import fill_return, random_entries
 from mne_workbook.plan import load_plan
 from mne_workbook.recheck import due_for_recheck
 from mne_workbook.signing import KeyRing
-from mne_workbook.store import Store, StoredRefusal
+from mne_workbook.store import SCHEMA_VERSION, Store, StoredRefusal
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "sample_plans" / "demo.yaml"
@@ -159,7 +159,7 @@ def test_a_schema_1_store_is_migrated_with_first_sight_as_arrival(tmp_path: Path
             conn.execute(f"ALTER TABLE returns DROP COLUMN {col}")
         conn.execute("UPDATE schema_info SET version = 1")
     migrated = Store(str(db))
-    assert migrated.version() == 2
+    assert migrated.version() == SCHEMA_VERSION  # 2 (arrival), then 3 (raw names)
     [row] = migrated.returns()
     assert row.arrived_at == dt.datetime(2026, 10, 13, 7, 0)  # when the store first saw it
     assert row.arrival_source == "store-first-seen"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from mne_workbook.errors import SigningKeyError
 from mne_workbook.signing import (
     ENV,
     KeyRing,
@@ -24,6 +24,7 @@ from mne_workbook.signing import (
     default_key_file,
     key_id,
     load_keys,
+    new_key,
     sign,
     verify,
 )
@@ -121,9 +122,13 @@ def test_the_first_use_creates_a_private_random_key_file(no_env: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     [line] = path.read_text("utf-8").splitlines()
     assert ring.keys == (bytes.fromhex(line),) and len(ring.current) == 32
-    assert load_keys() == ring  # the same key next time
+    assert ring.created == path  # generate says so: back it up
+    again = load_keys()
+    assert again is not None and again.keys == ring.keys and again.created is None
     other = no_env / "elsewhere" / "k.key"
-    assert load_keys(other, create=True) != ring  # a new file gets its own random key
+    with pytest.raises(SigningKeyError):  # a named file that does not exist: never made
+        load_keys(other, create=True)
+    assert new_key(other).keys != ring.keys  # `key new` gives a file its own random key
 
 
 def test_a_key_file_is_created_in_an_existing_folder(no_env: Path) -> None:
@@ -136,7 +141,7 @@ def test_a_key_file_is_created_in_an_existing_folder(no_env: Path) -> None:
 
 def test_a_key_file_holds_current_and_older_keys_and_comments(no_env: Path) -> None:
     path = no_env / "ring.key"
-    new, old = "11" * 32, "a passphrase kept as text"
+    new, old = "11" * 32, "an old passphrase kept as text (32+ bytes)"
     path.write_text(f"# rotated 2026-07\n{new}\n\n{old}\n", "utf-8")
     ring = load_keys(path)
     assert ring is not None
@@ -152,10 +157,11 @@ def test_an_empty_key_file_is_no_ring(no_env: Path) -> None:
 def test_the_environment_holds_several_keys_current_first(
     no_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(ENV, f"{'22' * 16}, short text key ,")
+    text_key = "a text key of thirty-two bytes or more"
+    monkeypatch.setenv(ENV, f"{'22' * 32}, {text_key} ,")
     ring = load_keys(create=True)
     assert ring is not None
-    assert ring.keys == (bytes.fromhex("22" * 16), b"short text key")
+    assert ring.keys == (bytes.fromhex("22" * 32), text_key.encode())
     assert not default_key_file().exists()  # the environment wins; no file is made
 
 
@@ -181,6 +187,13 @@ def test_a_named_key_file_wins_over_the_environment(
 def test_keys_are_hex_when_long_hex_else_text(
     no_env: Path, monkeypatch: pytest.MonkeyPatch, text: str, key: bytes
 ) -> None:
+    from mne_workbook.signing import _parse_key
+
+    assert _parse_key(text) == key
     monkeypatch.setenv(ENV, text)
-    assert load_keys() == KeyRing((key,))
-    assert os.environ[ENV] == text
+    if len(key) < 32:
+        with pytest.raises(SigningKeyError):  # loading refuses keys under 32 bytes
+            load_keys()
+    else:
+        ring = load_keys()
+        assert ring is not None and ring.keys == (key,)

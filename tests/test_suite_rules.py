@@ -33,6 +33,7 @@ HELPER_MODULES = {"lo.py", "programs.py", "conftest.py", "legibility.py"}
 NO_PROGRAM_NEEDED = {
     "test_pdf_without_libreoffice_says_so": "PATH holds no soffice on purpose",
     "test_a_libreoffice_that_writes_no_pdf_is_a_failure": "a fake soffice script on PATH",
+    "test_libreoffice_is_started_with_the_scrubbed_environment": "subprocess.run is faked",
 }
 
 

@@ -127,12 +127,15 @@ def receive(
         out = []
         with reading.reading(paths, plan, period) as got:
             for sub in got.submissions:
+                alias: dict[str, str] = {}
                 if sub.path in names:  # a workbook uploaded as it is (not an e-mail's)
+                    alias[Path(sub.path).name] = names[sub.path]
                     sub.file_name = names[sub.path]
                 else:  # an e-mail's attachment: "<e-mail>!<attachment>", e-mail as uploaded
                     mail, bang, rest = sub.name.partition("!")
                     original = names.get(str(batch / mail))
                     if bang and original:
+                        alias[mail] = original
                         sub.file_name = f"{original}!{rest}"
                 if sub.arrival_source not in MAIL_SOURCES:
                     set_arrival(sub, server_clock)  # the e-mail's own arrival is better
@@ -155,7 +158,7 @@ def receive(
                         res.period,
                         arrived,
                         [
-                            *(_relocated(p, sub.name) for p in sub.problems),
+                            *(_relocated(p, sub.name, alias) for p in sub.problems),
                             *return_flags(plan, sub),
                         ],
                         res.arrived_at,
@@ -197,12 +200,15 @@ def return_flags(plan: Plan, sub: Submission, as_of: dt.date | None = None) -> l
     return out
 
 
-def _relocated(p: Problem, name: str) -> Problem:
-    """The problem with the received name instead of the inbox path."""
+def _relocated(p: Problem, name: str, alias: dict[str, str] | None = None) -> Problem:
+    """The problem with the received name instead of the inbox path (also in its text)."""
     loc = p.location
+    message = p.message
+    for disk, original in (alias or {}).items():
+        message = message.replace(disk, original)
     return Problem(
         p.code,
-        p.message,
+        message,
         Location(file=name, sheet=loc.sheet, row=loc.row, column=loc.column, path=loc.path),
         p.severity,
     )
