@@ -313,12 +313,19 @@ def consolidate(
             for row in rows_of[act.code]:
                 row["combined_status"] = comb
             _, end = plan.activity_span(act)
-            if act.timeline_end is not None and end < as_of and comb != Status.COMPLETED:
+            if end < as_of and comb != Status.COMPLETED:
+                # An activity without a timeline of its own runs over the strategy period
+                # (Plan.activity_span); once that has ended it is overdue like any other.
                 state = "not reported by every carrier" if comb is None else f"at status {comb}"
+                ended = (
+                    f"ended {end.isoformat()}"
+                    if act.timeline_end is not None
+                    else f"has no timeline of its own; the strategy period ended {end.isoformat()}"
+                )
                 flags.append(
                     Flag(
                         "activity-overdue",
-                        f"{act.code} ended {end.isoformat()} and is {state}",
+                        f"{act.code} {ended} and is {state}",
                         ", ".join(act.carriers),
                         so.code,
                         act.code,

@@ -122,3 +122,76 @@ def test_upper_case_part_names_are_caught(tmp_path: Path) -> None:
     assert code(zipped(tmp_path / "v.xlsx", {**WORKBOOK, "XL/VBAPROJECT.BIN": "x"})) == (
         "macro-enabled"
     )
+
+
+def refusal(path: Path, limits: Limits | None = None) -> tuple[str, str, str | None]:
+    p = inspect_file(path, limits or Limits())
+    assert p is not None
+    return p.code, p.message, p.location.file
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (
+            CFB_MAGIC + ENCRYPTION_STREAM,
+            "this file is password-protected; save it without a password and send it again",
+        ),
+    ],
+)
+def test_each_refusal_says_what_the_file_is(tmp_path: Path, data: bytes, message: str) -> None:
+    """(What a non-workbook file is, and its message: test_gate_kinds.py.)"""
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(data)
+    _, got, where = refusal(path)
+    assert (got, where) == (message, str(path))
+
+
+@pytest.mark.parametrize(
+    ("members", "limits", "message"),
+    [
+        (
+            {**WORKBOOK, "xl/vbaProject.bin": "x"},
+            None,
+            "the workbook contains a VBA project (macros)",
+        ),
+        (
+            {**WORKBOOK, "xl/externalLinks/externalLink1.xml": "x"},
+            None,
+            "the workbook has links to external workbooks",
+        ),
+        ({**WORKBOOK, "xl/embeddings/o.bin": "x"}, None, "the workbook has embedded objects"),
+        (WORKBOOK, Limits(max_members=1), "2 parts; the limit is 1"),
+        (
+            WORKBOOK,
+            Limits(max_member_uncompressed=5),
+            "part [Content_Types].xml unpacks to 8 bytes; the limit is 5",
+        ),
+        (WORKBOOK, Limits(max_total_uncompressed=18), "unpacks to 19 bytes; the limit is 18"),
+    ],
+)
+def test_each_archive_refusal_says_why_and_where(
+    tmp_path: Path, members: dict[str, str], limits: Limits | None, message: str
+) -> None:
+    path = zipped(tmp_path / "z.xlsx", members)
+    _, got, where = refusal(path, limits)
+    assert (got, where) == (message, str(path))
+
+
+def test_a_corrupt_archive_and_an_unreadable_file_are_located(tmp_path: Path) -> None:
+    whole = zipped(tmp_path / "ok.xlsx", WORKBOOK).read_bytes()
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole[:30])
+    code_, message, where = refusal(cut)
+    assert code_ == "corrupt-archive" and message.startswith("the archive cannot be opened (")
+    assert where == str(cut)
+    code_, message, where = refusal(tmp_path / "gone.xlsx")
+    assert code_ == "file-unreadable" and where == str(tmp_path / "gone.xlsx")
+    assert message == "cannot read the file: No such file or directory"
+
+
+def test_the_encryption_marker_is_found_beyond_the_first_4096_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "enc.xlsx"
+    path.write_bytes(CFB_MAGIC + bytes(100_000) + ENCRYPTION_STREAM)
+    assert refusal(path)[0] == "encrypted-workbook"

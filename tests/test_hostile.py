@@ -18,6 +18,7 @@ from mne_workbook.plan import Plan, load_plan
 # The slowest honest case reads in about 3 s on an idle machine, over 8 s on a shared one
 # (load 7 on 2 cores); the stalling ones need minutes. 20 s keeps the margin either way.
 TIMEOUT = 20.0
+SLOW_HONEST = {"xml-comment-10mb.xlsx"}  # read with its own, generous bound
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +43,28 @@ def test_every_hostile_file_gets_its_code_and_inputs_stay_unchanged(
     assert len(cases) >= 25
     before = _digests(d)
     names = sorted(cases)
+    # the honest but big file gets a generous bound: on a loaded machine it may need more
+    # than TIMEOUT, and its point is that a 10 MB comment is read, not how fast
+    slow = [n for n in names if n in SLOW_HONEST]
+    fast = [n for n in names if n not in SLOW_HONEST]
     subs = read_many(
-        [d / n for n in names],
+        [d / n for n in fast],
         demo,
         PERIOD,
         keys=KEYS,
         require_signature=True,
         workers=2,
         bounds=Bounds(timeout=TIMEOUT),
+    ) + read_many(
+        [d / n for n in slow],
+        demo,
+        PERIOD,
+        keys=KEYS,
+        require_signature=True,
+        workers=1,
+        bounds=Bounds(timeout=180.0),
     )
+    names = fast + slow
     for name, sub in zip(names, subs, strict=True):
         case = cases[name]
         codes = {p.code for p in sub.problems}
