@@ -313,12 +313,19 @@ def consolidate(
             for row in rows_of[act.code]:
                 row["combined_status"] = comb
             _, end = plan.activity_span(act)
-            if act.timeline_end is not None and end < as_of and comb != Status.COMPLETED:
+            if end < as_of and comb != Status.COMPLETED:
+                # An activity without a timeline of its own runs over the strategy period
+                # (Plan.activity_span); once that has ended it is overdue like any other.
                 state = "not reported by every carrier" if comb is None else f"at status {comb}"
+                ended = (
+                    f"ended {end.isoformat()}"
+                    if act.timeline_end is not None
+                    else f"has no timeline of its own; the strategy period ended {end.isoformat()}"
+                )
                 flags.append(
                     Flag(
                         "activity-overdue",
-                        f"{act.code} ended {end.isoformat()} and is {state}",
+                        f"{act.code} {ended} and is {state}",
                         ", ".join(act.carriers),
                         so.code,
                         act.code,
@@ -330,7 +337,9 @@ def consolidate(
     for inst in expected_insts:
         sub = used.get(inst)
         # on time when a return whose answers count arrived by the due date
+        # an identical copy sent again later does not make an on-time return late
         counted = set(sub.merged_from or [sub.name]) if sub is not None else set()
+        counted |= {c for c, kept in choice.copies.items() if kept in counted}
         on_time = int(
             any(
                 bool(arrived_by(s, due))

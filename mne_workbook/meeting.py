@@ -115,7 +115,7 @@ def meeting_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     ]
     section(
         "Late returns",
-        ["Institution", "Saved", "Due", "Days late"],
+        ["Institution", "Arrived", "Due", "Days late"],
         rows,
         [[FLAG_FILL["warning"], None, None, None]] * len(rows),
     )

@@ -353,3 +353,34 @@ def test_unsigned_returns_are_refused_unless_allowed_and_then_flagged(
     data = json.loads((tmp_path / "b.json").read_text("utf-8"))
     assert [f["institution"] for f in data["flags"] if f["code"] == "unsigned-accepted"] == ["kp"]
     assert data["reporting"]["received"] == 1
+
+
+@pytest.mark.parametrize(
+    ("timeline", "as_of", "expected"),
+    [
+        (
+            None,
+            dt.date(2028, 1, 20),
+            "has no timeline of its own; the strategy period ended 2027-12-31",
+        ),
+        (None, dt.date(2027, 12, 31), None),  # the strategy's last day: not yet overdue
+        ({"start": "2025-01-01", "end": "2026-06-30"}, dt.date(2027, 12, 31), "ended 2026-06-30"),
+    ],
+)
+def test_an_activity_without_a_timeline_is_overdue_once_the_strategy_has_ended(
+    tmp_path: Path, timeline: dict[str, str] | None, as_of: dt.date, expected: str | None
+) -> None:
+    """The framework's matrix gives no timelines: its activities run over the strategy
+    period, and one not completed when that ends must reach the meeting page."""
+    from helpers import activity, plan, write
+
+    act = activity() if timeline is None else activity(timeline=timeline)
+    p = load_plan(write(tmp_path, plan([act])))
+    from mne_workbook.periods import Period
+
+    con = consolidate(p, [], Period.parse("2027-Q4"), as_of=as_of)
+    msgs = [f.message for f in con.flags if f.code == "activity-overdue"]
+    if expected is None:
+        assert msgs == []
+    else:
+        assert msgs == [f"A1.1.1 {expected} and is not reported by every carrier"]
