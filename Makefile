@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit docs docs-png docs-plan-png docs-web bench bench-web clean mutation golden
+.PHONY: demo serve test lint typecheck unit docs docs-png docs-plan-png docs-web bench bench-scale bench-web clean mutation golden
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ docs-web: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py
+
+# The CLI's consolidate and ingest on 10,000 distinct returns: time and peak memory
+# (benchmarks/results-scale.json; about half an hour on 2 cores).
+bench-scale: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/bench.py --scale 10000
 
 # The web desk under load on 127.0.0.1: 50 uploads from 10 simulated institutions.
 bench-web: $(STAMP)

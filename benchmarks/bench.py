@@ -1,17 +1,26 @@
 """Speed and scale benchmark (`make bench`): mne-workbook against raw library floors.
 
-Every figure is a median of --runs runs (default 3) measured in this same run, so ratios
-compare like with like on this machine. Prints a table and writes benchmarks/results.json.
+Every figure is a median of --runs runs (default 3) measured in this same run, with the
+variants interleaved (ours, floor, floor, ours, ...) so that a busy machine slows them
+alike; CPU time (the process and its children) is reported beside wall time. Prints a
+table and writes benchmarks/results.json.
 
 1. Generation: the sample plan's workbooks and a synthetic plan (10,000 indicators, 60
-   institutions) against raw xlsxwriter writing the same cell values with no formats,
-   validations or protection.
-2. Reading + consolidation of N returns (N = 15, 200, 1000; filled copies of generated
-   workbooks) against python-calamine and openpyxl read-only reading the same files' values.
+   institutions) against two floors: a *replay* (exactly the xlsxwriter calls
+   ``generate()`` makes, recorded once and replayed on bare xlsxwriter: the same cells,
+   formats, validations, protection) and the *minimal* floor (the same cell values
+   with no formats, validations or protection).
+2. Reading + consolidation of N distinct returns (N = 15, 200, 1000: every file has
+   its own values and saved time; none is a copy) against python-calamine and openpyxl
+   read-only reading the same files' values with the same number of worker processes.
 3. Peak memory (RSS) of consolidation at each N, in a fresh process.
 4. Start-up: `mne-workbook --help` against `python -c pass`.
 5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
    against libyaml's bare `yaml.load` (CSafeLoader, collector paused) of the same text.
+
+``--scale N`` (``make bench-scale``) instead runs the CLI's ``consolidate`` and
+``ingest`` on N distinct returns (default 10,000) in fresh processes and reports
+their time and peak memory (benchmarks/results-scale.json).
 """
 
 from __future__ import annotations
@@ -22,12 +31,15 @@ import gc
 import json
 import os
 import random
+import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,8 +47,9 @@ from typing import Any
 import xlsxwriter
 import yaml
 
+import mne_workbook.writer as writer_module
 from mne_workbook.consolidate import consolidate
-from mne_workbook.fill import fill_return, random_entries
+from mne_workbook.fill import fill_return, random_entries, set_arrived_at, set_saved_at
 from mne_workbook.generate import generate
 from mne_workbook.layout import (
     FIELD_ROW,
@@ -58,6 +71,35 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYS = KeyRing((b"benchmark-key-not-secret",))
 MEASURES = ["number", "percentage", "yes-no", "text"]
 FREQS = ["monthly", "bi-monthly", "quarterly", "half-year", "yearly"]
+
+
+def cpu_now() -> float:
+    """CPU seconds used so far by this process and its reaped children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def interleaved(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str, dict[str, Any]]:
+    """Run every variant ``runs`` times, interleaved and in a rotating order; the median
+    wall and CPU time of each, with every run's wall time."""
+    names = list(variants)
+    walls: dict[str, list[float]] = {k: [] for k in names}
+    cpus: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(runs):
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            c0, t0 = cpu_now(), time.perf_counter()
+            variants[k]()
+            walls[k].append(time.perf_counter() - t0)
+            cpus[k].append(cpu_now() - c0)
+    return {
+        k: {
+            "wall_s": statistics.median(walls[k]),
+            "cpu_s": statistics.median(cpus[k]),
+            "runs_wall": walls[k],
+        }
+        for k in names
+    }
 
 
 def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, list[float]]:
@@ -156,11 +198,112 @@ def raw_floor(plan: Plan, period: Period, out: Path) -> None:
         wb.close()
 
 
+class _Ref:
+    """A recorded xlsxwriter object (workbook, sheet, format, chart), by number."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+class _Recorder:
+    """Stands in for an xlsxwriter object: forwards every call and logs it, so that the
+    replay floor makes exactly the calls ``generate()`` made."""
+
+    def __init__(self, log: list[Any], real: Any, n: int) -> None:
+        self._log, self._real, self._n = log, real, n
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._real, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._log.append((self._n, name, _refs(args), _refs(kwargs)))
+            got = attr(*_reals(args), **_reals(kwargs))
+            if type(got).__module__.startswith("xlsxwriter.") and name != "get_name":
+                n = len(self._log)
+                self._log.append((n, "<result>", None, None))
+                return _Recorder(self._log, got, n)
+            return got
+
+        return call
+
+
+def _refs(x: Any) -> Any:
+    if isinstance(x, _Recorder):
+        return _Ref(x._n)
+    if isinstance(x, dict):
+        return {k: _refs(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_refs(v) for v in x)
+    return x
+
+
+def _reals(x: Any) -> Any:
+    if isinstance(x, _Recorder):
+        return x._real
+    if isinstance(x, dict):
+        return {k: _reals(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_reals(v) for v in x)
+    return x
+
+
+def record_generation(plan: Plan, period: Period, tmp: Path) -> list[list[Any]]:
+    """One call log per workbook that ``generate()`` writes (recorded, not timed)."""
+    logs: list[list[Any]] = []
+    real = writer_module.xlsxwriter.Workbook
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        log: list[Any] = [(-1, "<workbook>", args[1:], kwargs)]
+        logs.append(log)
+        return _Recorder(log, real(*args, **kwargs), 0)
+
+    writer_module.xlsxwriter.Workbook = recording  # type: ignore[misc]
+    try:
+        generate(plan, period, tmp / "recorded", keys=KEYS, overwrite=True)
+    finally:
+        writer_module.xlsxwriter.Workbook = real  # type: ignore[misc]
+    shutil.rmtree(tmp / "recorded")
+    return logs
+
+
+def replay(log: list[Any], path: Path) -> None:
+    """Make the recorded calls on bare xlsxwriter, writing ``path``."""
+    _, _, args, kwargs = log[0]
+    objs: dict[int, Any] = {0: xlsxwriter.Workbook(str(path), *args, **kwargs)}
+    last: Any = None
+
+    def resolve(x: Any) -> Any:
+        if isinstance(x, _Ref):
+            return objs[x.n]
+        if isinstance(x, dict):
+            return {k: resolve(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return type(x)(resolve(v) for v in x)
+        return x
+
+    for n, name, a, k in log[1:]:
+        if name == "<result>":
+            objs[n] = last
+        else:
+            last = getattr(objs[n], name)(*resolve(a), **resolve(k))
+
+
 def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path) -> dict[str, Any]:
+    logs = record_generation(plan, period, tmp)
+
     def ours() -> None:
         d = tmp / f"gen-{name}"
         shutil.rmtree(d, ignore_errors=True)
         generate(plan, period, d, keys=KEYS)
+
+    def replay_floor() -> None:
+        d = tmp / f"replay-{name}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir()
+        for k, log in enumerate(logs):
+            replay(log, d / f"{k}.xlsx")
 
     def floor() -> None:
         d = tmp / f"raw-{name}"
@@ -168,50 +311,115 @@ def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path
         d.mkdir()
         raw_floor(plan, period, d)
 
-    t_ours, all_ours = median_time(ours, runs)
-    t_floor, all_floor = median_time(floor, runs)
+    got = interleaved({"ours": ours, "replay": replay_floor, "minimal": floor}, runs)
     files = len(list((tmp / f"gen-{name}").glob("*.xlsx")))
     return {
         "plan": name,
         "indicators": len(plan.indicators()),
         "workbooks": files,
-        "ours_s": t_ours,
-        "floor_s": t_floor,
-        "ratio": t_ours / t_floor,
-        "runs_ours": all_ours,
-        "runs_floor": all_floor,
+        "calls_replayed": sum(len(x) for x in logs),
+        "ours_s": got["ours"]["wall_s"],
+        "ours_cpu_s": got["ours"]["cpu_s"],
+        "replay_floor_s": got["replay"]["wall_s"],
+        "replay_floor_cpu_s": got["replay"]["cpu_s"],
+        "floor_s": got["minimal"]["wall_s"],
+        "floor_cpu_s": got["minimal"]["cpu_s"],
+        "ratio_replay_cpu": got["ours"]["cpu_s"] / got["replay"]["cpu_s"],
+        "ratio_cpu": got["ours"]["cpu_s"] / got["minimal"]["cpu_s"],
+        "ratio_replay": got["ours"]["wall_s"] / got["replay"]["wall_s"],
+        "ratio": got["ours"]["wall_s"] / got["minimal"]["wall_s"],
+        "runs_ours": got["ours"]["runs_wall"],
+        "runs_replay": got["replay"]["runs_wall"],
+        "runs_floor": got["minimal"]["runs_wall"],
     }
 
 
-def make_returns(plan: Plan, period: Period, tmp: Path, n: int) -> list[Path]:
-    """N filled returns: every institution once, then later re-sends (superseding)."""
+SENTINEL = 7_770_000  # numbers and comment tags in the base returns, replaced per copy
+
+
+def _base_returns(plan: Plan, period: Period, tmp: Path) -> list[tuple[Path, dict[int, Any]]]:
+    """One filled return per institution whose entered numbers and comments are
+    sentinels; with what each sentinel stands for, so that variants can differ."""
     gen = tmp / "returns-gen"
     if not gen.exists():
         generate(plan, period, gen, keys=KEYS, master=False)
     base = tmp / "returns-base"
-    if not base.exists():
-        base.mkdir()
-        rng = random.Random(5)
-        for w in sorted(gen.glob("*.xlsx")):
-            inst = next(i.id for i in plan.institutions if w.name.startswith(i.short_name + "_"))
-            fill_return(
-                w, base / w.name, random_entries(plan, period, inst, rng), dt.datetime(2020, 1, 10)
-            )
-    filled = sorted(base.glob("*.xlsx"))
+    base.mkdir(exist_ok=True)
+    rng = random.Random(5)
+    out = []
+    j = 0
+    for w in sorted(gen.glob("*.xlsx")):
+        inst = next(i.id for i in plan.institutions if w.name.startswith(i.short_name + "_"))
+        entries = random_entries(plan, period, inst, rng)
+        meaning: dict[int, Any] = {}
+        for key, value in entries.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                j += 1
+                meaning[SENTINEL + j] = value
+                entries[key] = SENTINEL + j
+            elif isinstance(value, str) and value.startswith("Progress on"):
+                j += 1
+                meaning[SENTINEL + j] = "comment"
+                entries[key] = f"{value} [{SENTINEL + j}]"
+        fill_return(w, base / w.name, entries)
+        out.append((base / w.name, meaning))
+    return out
+
+
+def _variant(src: Path, meaning: dict[int, Any], dst: Path, rng: random.Random) -> None:
+    """``src`` with every sentinel replaced by a fresh value of its kind."""
+
+    def number(m: re.Match[bytes]) -> bytes:
+        v = meaning.get(int(m.group(1)))
+        if isinstance(v, float):
+            new: object = round(rng.uniform(0, 100), 1)
+        elif isinstance(v, int):
+            new = rng.randint(0, 500)
+        else:
+            return m.group(0)
+        return b"<v>" + str(new).encode() + b"</v>"
+
+    def tag(m: re.Match[bytes]) -> bytes:
+        return b"[ref " + str(rng.randint(1, 10**6)).encode() + b"]"
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb"<v>(777\d{4})</v>", number, data)
+            elif info.filename == "xl/sharedStrings.xml":
+                data = re.sub(rb"\[777\d{4}\]", tag, data)
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def make_returns(plan: Plan, period: Period, tmp: Path, n: int) -> list[Path]:
+    """N distinct filled returns (own values, own saved and arrival time): every
+    institution in turn, later ones superseding earlier ones."""
     d = tmp / f"returns-{n}"
     if d.exists():
         return sorted(d.iterdir())
+    if not hasattr(make_returns, "bases"):
+        make_returns.bases = _base_returns(plan, period, tmp)  # type: ignore[attr-defined]
+    bases = make_returns.bases  # type: ignore[attr-defined]
     d.mkdir()
+    rng = random.Random(n)
     out = []
     for k in range(n):
-        src = filled[k % len(filled)]
+        src, meaning = bases[k % len(bases)]
         dst = d / f"{k:05d}-{src.name}"
-        shutil.copyfile(src, dst)
+        _variant(src, meaning, dst, rng)
+        when = dt.datetime(2020, 1, 10) + dt.timedelta(seconds=k)
+        set_saved_at(dst, when)
+        set_arrived_at(dst, when)
         out.append(dst)
     return out
 
 
-def calamine_floor(files: list[Path]) -> None:
+def _chunks(files: list[Path], workers: int) -> list[list[Path]]:
+    return [files[k::workers] for k in range(workers)]
+
+
+def _calamine_chunk(files: list[Path]) -> None:
     from python_calamine import CalamineWorkbook
 
     for f in files:
@@ -220,7 +428,7 @@ def calamine_floor(files: list[Path]) -> None:
             wb.get_sheet_by_name(name).to_python()
 
 
-def openpyxl_floor(files: list[Path]) -> None:
+def _openpyxl_chunk(files: list[Path]) -> None:
     import openpyxl
 
     for f in files:
@@ -229,6 +437,19 @@ def openpyxl_floor(files: list[Path]) -> None:
             for _ in ws.iter_rows(values_only=True):
                 pass
         wb.close()
+
+
+def in_workers(chunk: Callable[[list[Path]], None], files: list[Path], workers: int) -> None:
+    """A floor with the same number of worker processes as ours (forked, then joined)."""
+    if workers <= 1:
+        chunk(files)
+        return
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(workers) as pool:
+        pool.map(chunk, _chunks(files, workers))
+        pool.close()
+        pool.join()
 
 
 def consolidate_files(
@@ -298,20 +519,90 @@ def startup(runs: int) -> dict[str, float]:
     return {"help_s": help_s, "python_pass_s": pass_s, "ratio": help_s / pass_s}
 
 
+def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
+    """The CLI's consolidate and ingest on N distinct returns, each in a fresh process:
+    wall and CPU time, peak RSS of the command and of its largest child."""
+    kosovo = load_plan(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
+    files = make_returns(kosovo, Period.parse("2019-Q4"), tmp, n)
+    key = tmp / "bench.key"
+    key.write_text("benchmark-key-not-secret\n", "utf-8")
+    exe = str(Path(sys.executable).with_name("mne-workbook"))
+    plan = str(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
+    common = ["--key-file", str(key), "--workers", str(workers)]
+    commands = {
+        "consolidate": [
+            exe,
+            "consolidate",
+            plan,
+            str(files[0].parent),
+            "--period",
+            "2019-Q4",
+            "--as-of",
+            "2020-02-01",
+            "--out",
+            str(tmp / "scale.xlsx"),
+            "--overwrite",
+            *common,
+        ],
+        "ingest": [
+            exe,
+            "ingest",
+            plan,
+            str(files[0].parent),
+            "--db",
+            str(tmp / "scale.sqlite"),
+            *common,
+        ],
+    }
+    out: dict[str, Any] = {"n": n, "workers": workers}
+    for name, cmd in commands.items():
+        code = (
+            "import resource, subprocess, sys, time\n"
+            "t = time.perf_counter()\n"
+            f"rc = subprocess.run({cmd!r}, stdout=subprocess.DEVNULL).returncode\n"
+            "wall = time.perf_counter() - t\n"
+            "k = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print(rc, wall, k.ru_utime + k.ru_stime, k.ru_maxrss / 1024)\n"
+        )
+        got = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        out[name] = {
+            "exit_code": int(got[0]),
+            "wall_s": float(got[1]),
+            "cpu_s": float(got[2]),
+            "peak_rss_mb": float(got[3]),
+            "files_per_s": n / float(got[1]),
+        }
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="15,200,1000")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    ap.add_argument("--workers", type=int, default=2, help="for ours and for the floors")
+    ap.add_argument("--scale", type=int, default=0, help="run only the CLI scale run on N")
+    ap.add_argument("--out", default="")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     results: dict[str, Any] = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
         "runs": args.runs,
+        "workers": args.workers,
         "date": dt.date.today().isoformat(),
     }
+    if args.scale:
+        with tempfile.TemporaryDirectory() as d:
+            results["scale"] = scale(args.scale, args.workers, Path(d))
+        print(json.dumps(results["scale"], indent=2))
+        out = Path(args.out or ROOT / "benchmarks" / "results-scale.json")
+        out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+        print(f"wrote {out}")
+        return
     kosovo = load_plan(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
     q4_2019 = Period.parse("2019-Q4")
+    w = args.workers
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         gen = [bench_generation("sample (kosovo 2019-Q4)", kosovo, q4_2019, args.runs, tmp)]
@@ -329,25 +620,35 @@ def main() -> None:
         reading = []
         for n in sizes:
             files = make_returns(kosovo, q4_2019, tmp, n)
-            t_ours, runs_ours = median_time(
-                lambda files=files: consolidate_files(kosovo, q4_2019, files, 2, tmp / "c.xlsx"),
+            got = interleaved(
+                {
+                    "ours": lambda files=files: consolidate_files(
+                        kosovo, q4_2019, files, w, tmp / "c.xlsx"
+                    ),
+                    "calamine": lambda files=files: in_workers(_calamine_chunk, files, w),
+                    "openpyxl": lambda files=files: in_workers(_openpyxl_chunk, files, w),
+                },
                 args.runs,
             )
-            t_cal, _ = median_time(lambda files=files: calamine_floor(files), args.runs)
-            t_opx, _ = median_time(lambda files=files: openpyxl_floor(files), args.runs)
+            ours, cal, opx = got["ours"], got["calamine"], got["openpyxl"]
             row = {
                 "n": n,
-                "ours_s": t_ours,
-                "files_per_s": n / t_ours,
-                "calamine_s": t_cal,
-                "openpyxl_ro_s": t_opx,
-                "ratio_calamine": t_ours / t_cal,
-                "ratio_openpyxl": t_ours / t_opx,
-                "runs_ours": runs_ours,
+                "ours_s": ours["wall_s"],
+                "ours_cpu_s": ours["cpu_s"],
+                "files_per_s": n / ours["wall_s"],
+                "calamine_s": cal["wall_s"],
+                "calamine_cpu_s": cal["cpu_s"],
+                "openpyxl_ro_s": opx["wall_s"],
+                "openpyxl_ro_cpu_s": opx["cpu_s"],
+                "ratio_calamine": ours["wall_s"] / cal["wall_s"],
+                "ratio_calamine_cpu": ours["cpu_s"] / cal["cpu_s"],
+                "ratio_openpyxl": ours["wall_s"] / opx["wall_s"],
+                "ratio_openpyxl_cpu": ours["cpu_s"] / opx["cpu_s"],
+                "runs_ours": ours["runs_wall"],
             }
             if n == sizes[min(1, len(sizes) - 1)]:
                 one = to_json(consolidate_files(kosovo, q4_2019, files, 1, tmp / "one.xlsx"))
-                two = to_json(consolidate_files(kosovo, q4_2019, files, 2, tmp / "two.xlsx"))
+                two = to_json(consolidate_files(kosovo, q4_2019, files, w, tmp / "two.xlsx"))
                 row["identical_to_single_process"] = one == two
             row.update(peak_rss(n, tmp))
             reading.append(row)
@@ -355,20 +656,27 @@ def main() -> None:
         results["reading"] = reading
         results["startup"] = startup(args.runs)
     print_table(results)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-    print(f"wrote {args.out}")
+    out = Path(args.out or ROOT / "benchmarks" / "results.json")
+    out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(f"wrote {out}")
 
 
 def print_table(r: dict[str, Any]) -> None:
     print(
         f"\nmne-workbook benchmark ({r['machine']['cores']} cores, Python "
-        f"{r['machine']['python']}; medians of {r['runs']} runs)\n"
+        f"{r['machine']['python']}; medians of {r['runs']} interleaved runs; "
+        f"{r['workers']} workers for ours and the floors)\n"
     )
-    print("Generation                    indicators  workbooks   ours(s)  xlsxwriter(s)  ratio")
+    print(
+        "Generation                    indicators  workbooks  ours(s) cpu(s)  "
+        "replay(s) cpu(s) ratio(wall/cpu)  minimal(s) cpu(s) ratio(wall/cpu)"
+    )
     for g in r["generation"]:
         print(
-            f"  {g['plan']:<28}{g['indicators']:>10}{g['workbooks']:>11}{g['ours_s']:>10.2f}"
-            f"{g['floor_s']:>15.2f}{g['ratio']:>7.2f}x"
+            f"  {g['plan']:<28}{g['indicators']:>10}{g['workbooks']:>11}{g['ours_s']:>9.2f}"
+            f"{g['ours_cpu_s']:>7.2f}{g['replay_floor_s']:>11.2f}{g['replay_floor_cpu_s']:>7.2f}"
+            f"{g['ratio_replay']:>8.2f}x/{g['ratio_replay_cpu']:.2f}x"
+            f"{g['floor_s']:>12.2f}{g['floor_cpu_s']:>7.2f}{g['ratio']:>8.2f}x/{g['ratio_cpu']:.2f}x"
         )
     pl = r["plan_loading"]
     print(
@@ -376,14 +684,17 @@ def print_table(r: dict[str, Any]) -> None:
         f"{pl['ours_s']:.2f}s, bare libyaml load {pl['libyaml_load_s']:.2f}s ({pl['ratio']:.1f}x)"
     )
     print(
-        "\nReading + consolidation     N   ours(s)  files/s  calamine(s)  ratio  "
-        "openpyxl-ro(s)  ratio  parent MB  child MB"
+        "\nReading + consolidation  N  ours(s) cpu(s) files/s calamine(s) cpu(s) ratio(wall/cpu)"
+        "  openpyxl-ro(s) cpu(s) ratio(wall/cpu)  parent MB child MB"
     )
     for x in r["reading"]:
         print(
-            f"  {'':<22}{x['n']:>5}{x['ours_s']:>10.2f}{x['files_per_s']:>9.0f}"
-            f"{x['calamine_s']:>13.2f}{x['ratio_calamine']:>6.1f}x{x['openpyxl_ro_s']:>16.2f}"
-            f"{x['ratio_openpyxl']:>6.2f}x{x['parent_mb']:>11.0f}{x['child_mb']:>10.0f}"
+            f"  {'':<19}{x['n']:>5}{x['ours_s']:>9.2f}{x['ours_cpu_s']:>7.2f}"
+            f"{x['files_per_s']:>8.0f}{x['calamine_s']:>12.2f}{x['calamine_cpu_s']:>7.2f}"
+            f"{x['ratio_calamine']:>8.1f}x/{x['ratio_calamine_cpu']:.1f}x"
+            f"{x['openpyxl_ro_s']:>16.2f}{x['openpyxl_ro_cpu_s']:>7.2f}"
+            f"{x['ratio_openpyxl']:>8.2f}x/{x['ratio_openpyxl_cpu']:.2f}x"
+            f"{x['parent_mb']:>11.0f}{x['child_mb']:>9.0f}"
         )
     same = [
         x.get("identical_to_single_process")

@@ -193,10 +193,11 @@ def span_key(row: MatrixRow, span: Span) -> object:
 
 def spans(rows: list[MatrixRow], span: Span) -> list[tuple[int, int]]:
     """(first, last) row offsets of each run of rows that share a cell in ``span``."""
+    keys = [span_key(r, span) for r in rows]  # once per row: this runs for every column
     out: list[tuple[int, int]] = []
     start = 0
     for i in range(1, len(rows) + 1):
-        if i == len(rows) or span_key(rows[i], span) != span_key(rows[start], span):
+        if i == len(rows) or keys[i] != keys[start]:
             out.append((start, i - 1))
             start = i
     return out

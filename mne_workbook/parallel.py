@@ -1,20 +1,32 @@
-"""Read many returns, each in its own child process with a time and a memory bound.
+"""Read many returns in long-lived bounded worker processes.
 
 A hostile file (a huge XML token, a decompression trick the gate did not catch) can
-stall a parser or eat memory; in a child it only costs that child. A child that runs
-past ``timeout`` is killed and its file refused (``parse-timeout``); one that runs out
-of its address-space budget is refused (``parse-memory``). Up to ``workers`` children
-run at once, so a round of returns uses every core; results come back in input order
-and are the same as reading the files one by one.
+stall a parser or eat memory; in a worker it only costs that worker. Up to ``workers``
+worker processes are forked once and each reads one file after another, so a round of
+returns uses every core without paying a fresh process per file. Each file is bounded as
+if it had a process of its own:
+
+- memory: before each file the worker's address-space limit is set to what it holds
+  then plus ``memory_mb``; a file that needs more is refused (``parse-memory``) and the
+  worker is replaced;
+- time: a worker that runs past ``timeout`` on one file is killed, the file refused
+  (``parse-timeout``) and the worker replaced;
+- a worker that has grown by more than ``memory_mb`` over many files retires after
+  its current file and is replaced; one that dies (killed, crashed) refuses the file it
+  was reading (``parse-memory``) and is replaced.
+
+Results come back in input order and are the same as reading the files one by one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import resource
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -29,32 +41,84 @@ from .reader import Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
 
+_MB = 1024 * 1024
 
-def _child(
-    conn: Connection,
-    path: str,
-    plan: Plan,
-    period: Period | None,
-    limits: Limits,
-    keys: KeyRing | None,
-    require: bool,
-    memory_mb: int,
-    master: bool = False,
-) -> None:
+
+@dataclass(frozen=True)
+class _Job:
+    """What every worker reads with (inherited at fork, never sent per file)."""
+
+    plan: Plan
+    period: Period | None
+    limits: Limits
+    keys: KeyRing | None
+    require: bool
+    memory_mb: int
+    master: bool
+
+
+def _worker(conn: Connection, job: _Job) -> None:
+    """Read paths sent on ``conn`` until told to stop (None); answer each with
+    ``(submission or None, retire)``; None means the file needed too much memory."""
+    start_vm = vm_bytes()
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
-        budget = vm_bytes() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
-        sub = read_return(path, plan, period, limits, keys, require, master)
-        conn.send(sub)
-    except MemoryError:
-        conn.send(None)
+        while True:
+            path = conn.recv()
+            if path is None:
+                return
+            budget = vm_bytes() + job.memory_mb * _MB
+            if hard != resource.RLIM_INFINITY:
+                budget = min(budget, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
+            try:
+                sub: Submission | None = read_return(
+                    path, job.plan, job.period, job.limits, job.keys, job.require, job.master
+                )
+            except MemoryError:
+                sub = None
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
+            conn.send((sub, retire))
+            if retire:
+                return
+    except (EOFError, OSError, KeyboardInterrupt):
+        return
     finally:
         conn.close()
 
 
+class _Slot:
+    """One worker process and the file it is reading (if any)."""
+
+    def __init__(self, ctx: Any, job: _Job) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker, args=(child, job), daemon=True)
+        self.proc.start()
+        child.close()
+        self.busy: tuple[int, Path, float] | None = None
+
+    def give(self, i: int, path: Path) -> None:
+        self.conn.send(str(path))
+        self.busy = (i, path, time.monotonic())
+
+    def stop(self, kill: bool = False) -> None:
+        """Kill the worker, or ask it to stop (it may have stopped already)."""
+        if kill:
+            self.proc.kill()
+        elif self.proc.is_alive():
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.conn.close()
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+
+
 def _prewarm() -> None:
-    """Import and load in the parent what every child needs, so forks inherit it."""
-    import openpyxl  # noqa: F401  (about 0.1 s per child otherwise)
+    """Import and load in the parent what every worker needs, so forks inherit it."""
+    import openpyxl  # noqa: F401  (about 0.1 s per worker otherwise)
 
     from .locales import SUPPORTED, catalog
     from .values import _labels, _yes_no
@@ -91,74 +155,76 @@ def read_many(
     progress: Callable[[int], Any] | None = None,
     master: bool = False,
 ) -> list[Submission]:
-    """Read ``paths`` in bounded child processes; one Submission per path, in order.
+    """Read ``paths`` in bounded worker processes; one Submission per path, in order.
 
     An :class:`Input` (from :func:`discovery.discover`) gives its safe name to the
     Submission (``file_name``); a plain path is shown by its own name."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
+    if not paths:
+        return []
     _prewarm()
-    workers = max(1, workers or os.cpu_count() or 1)
+    job = _Job(plan, period, limits, keys, require_signature, bounds.memory_mb, master)
+    size = max(1, min(workers or os.cpu_count() or 1, len(paths)))
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
     items = [p if isinstance(p, Input) else Input(Path(p)) for p in paths]
     pending = [(i, item.path) for i, item in enumerate(items)]
-    running: dict[Connection, tuple[int, Path, Any, float]] = {}
-    while pending or running:
-        while pending and len(running) < workers:
-            i, path = pending.pop(0)
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=_child,
-                args=(
-                    send,
-                    str(path),
-                    plan,
-                    period,
-                    limits,
-                    keys,
-                    require_signature,
-                    bounds.memory_mb,
-                    master,
-                ),
-            )
-            proc.start()
-            send.close()
-            running[recv] = (i, path, proc, time.monotonic())
-        now = time.monotonic()
-        next_deadline = min(start + bounds.timeout for _, _, _, start in running.values())
-        ready = wait(list(running), timeout=max(0.0, next_deadline - now))
-        for obj in ready:
-            conn = next(c for c in running if c is obj)
-            i, path, proc, _ = running.pop(conn)
-            sub: Submission | None
-            try:
-                got = conn.recv()
-                sub = got if isinstance(got, Submission) else None
-            except (EOFError, OSError):
-                sub = None
-            conn.close()
-            proc.join()
-            if sub is None:
-                sub = _refused(
-                    path, "parse-memory", f"reading needed more than {bounds.memory_mb} MB; refused"
-                )
-            results[i] = sub
-            if progress:
-                progress(1)
-        now = time.monotonic()
-        for conn, (i, path, proc, start) in list(running.items()):
-            if now - start >= bounds.timeout:
-                proc.kill()
-                proc.join()
-                conn.close()
-                del running[conn]
-                results[i] = _refused(
-                    path,
-                    "parse-timeout",
-                    f"reading took longer than {bounds.timeout:g} s; refused (if it is a"
-                    " genuine, very large workbook, read it again with a larger --timeout)",
-                )
-                if progress:
-                    progress(1)
+    pending.reverse()  # pop() from the end takes them in input order
+    slots: list[_Slot] = []
+    too_big = f"reading needed more than {bounds.memory_mb} MB; refused"
+    too_slow = (
+        f"reading took longer than {bounds.timeout:g} s; refused (if it is a"
+        " genuine, very large workbook, read it again with a larger --timeout)"
+    )
+
+    def done(i: int, sub: Submission) -> None:
+        results[i] = sub
+        if progress:
+            progress(1)
+
+    try:
+        while pending or any(s.busy for s in slots):
+            for slot in list(slots):  # idle workers take the next files
+                if pending and slot.busy is None:
+                    item = pending.pop()
+                    try:
+                        slot.give(*item)
+                    except OSError:  # it died while idle: the file goes to another
+                        pending.append(item)
+                        slot.busy = None
+                        slot.stop(kill=True)
+                        slots.remove(slot)
+            while pending and len(slots) < size:
+                slot = _Slot(ctx, job)
+                slot.give(*pending.pop())
+                slots.append(slot)
+            busy = {s.conn: s for s in slots if s.busy}
+            deadline = min(s.busy[2] for s in busy.values() if s.busy) + bounds.timeout
+            for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
+                slot = busy[conn]
+                assert slot.busy is not None
+                i, path, _ = slot.busy
+                slot.busy = None
+                try:
+                    sub, retire = slot.conn.recv()
+                except (EOFError, OSError):
+                    sub, retire = None, True
+                if not isinstance(sub, Submission):
+                    sub = _refused(path, "parse-memory", too_big)
+                done(i, sub)
+                if retire:
+                    slot.stop()
+                    slots.remove(slot)
+            now = time.monotonic()
+            for slot in list(slots):
+                if slot.busy and now - slot.busy[2] >= bounds.timeout:
+                    i, path, _ = slot.busy
+                    slot.busy = None
+                    slot.stop(kill=True)
+                    slots.remove(slot)
+                    done(i, _refused(path, "parse-timeout", too_slow))
+    finally:
+        for slot in slots:
+            slot.stop(kill=slot.busy is not None)
     return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

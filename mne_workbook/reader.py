@@ -821,7 +821,9 @@ def _read_values(
         if col.kind == Kind.COMMENT:
             texts: list[str] = []
             for ref, cell in found:
-                text, err = parse_text(_val(cell))
+                text, err = parse_text(
+                    _val(cell), number_format_code=str(getattr(cell, "number_format", "") or "")
+                )
                 if err:
                     _problem(sub, err[0], f"{act} comment: {err[1]}", ref)
                 elif str(text) not in texts:

@@ -66,6 +66,8 @@ class Choice:
     flags: list[RuleFlag] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # path -> what became of the file
     empty: dict[str, list[Submission]] = field(default_factory=dict)  # only empty returns
+    #: a copy's file name -> the name of the identical return kept in its place
+    copies: dict[str, str] = field(default_factory=dict)
     #: (institution, activity, indicator or "", point end or field) -> file names
     sources: dict[tuple[str, str, str, object], str] = field(default_factory=dict)
 
@@ -124,6 +126,7 @@ def choose(submissions: Iterable[Submission]) -> Choice:
                 )
             )
             out.notes[s.path] = f"duplicate of {twin.name}"
+            out.copies[s.name] = twin.name
         if len(distinct) == 1:
             only = distinct[0]
             out.used[inst] = only

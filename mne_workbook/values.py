@@ -104,7 +104,8 @@ def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
         sec = secs[1]
     elif sign == 0 and len(secs) > 2:
         sec = secs[2]
-    literal = "".join(re.findall(r'"([^"]*)"', sec))
+    # the text a section shows besides digits: quoted strings and \-escaped characters
+    literal = "".join(q or e for q, e in re.findall(r'"([^"]*)"|\\(.)', sec))
     bare = re.sub(r'"[^"]*"|\\.|_.|\*.', "", sec)
     elapsed = re.search(r"\[(h+|m+|s+)\]", bare, re.I)
     bare = re.sub(r"\[[^\]]*\]", "", bare)
@@ -160,11 +161,16 @@ def _shows(value: float, nf: NumberFormat) -> tuple[float, str | None]:
     return shown, None
 
 
+_ZERO_DASHES = {"-", "\u2013", "\u2014", "0"}
+
+
 def _format_problem(
     value: float, fmt: str, nf: NumberFormat, *, percent_ok: bool
 ) -> tuple[str, str] | None:
     """The number-format-mismatch error when the cell does not show its number."""
     f = _shown(fmt, 40)
+    if value == 0 and nf.literal.strip() in _ZERO_DASHES:
+        return None  # the accounting style shows zero as a dash
     if nf.literal:
         return (
             "number-format-mismatch",
@@ -398,13 +404,24 @@ def parse_yes_no(raw: object) -> Parsed:
     return value, None
 
 
-def parse_text(raw: object) -> Parsed:
+def parse_text(raw: object, *, number_format_code: str = "") -> Parsed:
+    """Text as the person saw it: a number in its number format (``0.5`` shown as
+    ``50%`` is ``50%``; a format that hides digits is ``number-format-mismatch``), a
+    date without a midnight time, a boolean as TRUE/FALSE."""
     if is_blank(raw):
         return None, None
-    if isinstance(raw, float) and raw.is_integer():
-        text = str(int(raw))
-    elif isinstance(raw, dt.datetime | dt.date):
-        text = raw.isoformat()
+    if isinstance(raw, bool):
+        text = "TRUE" if raw else "FALSE"
+    elif isinstance(raw, int | float):
+        value, err = parse_number(raw, number_format_code=number_format_code, percent_ok=True)
+        if err:
+            return None, err
+        nf = number_format(number_format_code or None, (raw > 0) - (raw < 0))
+        text = f"{value}%" if nf.percent else str(value)
+    elif isinstance(raw, dt.datetime) and raw.time() == dt.time(0):
+        text = raw.date().isoformat()
+    elif isinstance(raw, dt.datetime | dt.date | dt.time):
+        text = raw.isoformat(sep=" ") if isinstance(raw, dt.datetime) else raw.isoformat()
     else:
         text = decode_text(str(raw))
     if len(text) > TEXT_LIMIT:
@@ -456,7 +473,7 @@ def read_value(
     if measure == Measure.YES_NO:
         return Reading(*parse_yes_no(raw))
     if measure == Measure.TEXT:
-        return Reading(*parse_text(raw))
+        return Reading(*parse_text(raw, number_format_code=number_format_code))
     pct = measure == Measure.PERCENTAGE
     value, err = parse_number(raw, number_format_code=number_format_code, percent_ok=pct)
     if err or value is None:

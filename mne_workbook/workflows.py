@@ -540,8 +540,8 @@ def ingest_and_recheck(
 class StatusTable:
     """Each carrier's state per stored period, and each period's flags by code.
 
-    States: ``on time``, ``late``, ``refused``, ``OVERDUE``, ``pending``, ``-`` (no
-    return expected).
+    States: ``on time``, ``late``, ``refused``, ``empty return`` (only returns with no
+    answer, not counted as received), ``OVERDUE``, ``pending``, ``-`` (no return expected).
     """
 
     store: str
@@ -590,11 +590,15 @@ def status_table(
             elif rate.received:
                 cells.append("on time" if rate.on_time else "late")
             else:
-                refused = any(
-                    s.refused and (s.institution or s.sender) == inst.id for s in con.submissions
-                )
+                # the same attribution as consolidate's flags (one rule, not two)
+                codes = {f.code for f in con.flags if f.institution == inst.id}
                 overdue = con.as_of > con.due_date
-                cells.append("refused" if refused else "OVERDUE" if overdue else "pending")
+                if "return-refused" in codes:
+                    cells.append("refused")
+                elif "empty-return" in codes:
+                    cells.append("empty return")
+                else:
+                    cells.append("OVERDUE" if overdue else "pending")
         rows.append((inst.id, inst.short_name, cells))
     flags = {
         lb: {k: v for k, v in cons[lb].flags_by_code().items() if not k.startswith("plan-gap")}

@@ -129,3 +129,42 @@ def test_the_store_chooses_exactly_as_the_files_do(setup: Any, tmp_path: Path) -
     assert sorted((f.code, f.file) for f in a.flags) == sorted((f.code, f.file) for f in b.flags)
     trail = {r.file_name: r.superseded_by for r in store.returns(PERIOD.label)}
     assert trail["s3.xlsx"].startswith("empty") and trail["s1.xlsx"] == ""
+
+
+def test_status_says_empty_return_not_overdue_or_pending(setup: Any, tmp_path: Path) -> None:
+    from mne_workbook.workflows import status_table
+
+    plan = setup[0]
+    blank = _kp(setup, "st-blank.xlsx", {}, ON_TIME)
+    store = Store(f"sqlite:///{tmp_path / 'st.sqlite'}")
+    store.migrate()
+    store.ingest(read_return(blank, plan, PERIOD))
+    ids = [i.id for i in plan.carriers()]
+    for as_of, other in ((AS_OF, "pending"), (dt.date(2026, 11, 1), "OVERDUE")):
+        table = status_table(plan, store, PERIOD, as_of)
+        states = {i: s[0] for i, _n, s in table.rows}
+        assert states["kp"] == "empty return"
+        # the others sent nothing: the empty return does not spread
+        assert all(states[i] in (other, "-") for i in ids if i != "kp")
+    # a full return afterwards is received: the state is no longer "empty return"
+    full = _kp(setup, "st-full.xlsx", {("A2.1.1", "D8", JUL): 4}, ON_TIME)
+    store.ingest(read_return(full, plan, PERIOD))
+    table = status_table(plan, store, PERIOD, AS_OF)
+    assert {i: s[0] for i, _n, s in table.rows}["kp"] == "on time"
+
+
+def test_an_identical_copy_sent_again_late_does_not_make_the_return_late(setup: Any) -> None:
+    plan = setup[0]
+    answers = {("A2.1.1", "D8", JUL): 6, ("A2.1.1", "", "status"): 3}
+    first = _kp(setup, "dup-first.xlsx", answers, ON_TIME)
+    again = _kp(setup, "dup-again.xlsx", answers, ON_TIME + dt.timedelta(days=12))  # late
+    con = consolidate(plan, [read_return(p, plan, PERIOD) for p in (again, first)], PERIOD, AS_OF)
+    assert {r.institution: (r.received, r.on_time) for r in con.rates}["kp"] == (1, 1)
+    assert any(f.code == "duplicate-return" for f in con.flags if f.institution == "kp")
+    # a different, late correction is still late (its answers are the ones that count)
+    fixed = _kp(
+        setup, "dup-fixed.xlsx", {**answers, ("A2.1.1", "D8", JUL): 7}, ON_TIME + dt.timedelta(12)
+    )
+    subs = [read_return(p, plan, PERIOD) for p in (fixed, first)]
+    con = consolidate(plan, subs, PERIOD, AS_OF)
+    assert {r.institution: (r.received, r.on_time) for r in con.rates}["kp"] == (1, 0)

@@ -118,6 +118,18 @@ def test_number_texts(text: str, value: object, code: str | None) -> None:
         (12, "General", Measure.NUMBER, 12, None),
         ("45%", "", Measure.NUMBER, None, "number-format-mismatch"),
         ("45 %", "", Measure.PERCENTAGE, 45, None),
+        # the accounting style (Excel's comma button; Calc writes it with \-) shows 0 as -
+        (0, "[$-409]_-* #,##0_-;\\-* #,##0_-;_-* \\-_-;_-@_-", Measure.NUMBER, 0, None),
+        (0, '#,##0;-#,##0;"-"', Measure.NUMBER, 0, None),
+        (0, '#,##0;-#,##0;"none"', Measure.NUMBER, None, "number-format-mismatch"),
+        (0, "0;-0;;@", Measure.NUMBER, None, "number-format-mismatch"),  # shows nothing
+        # a number in a text indicator is the text the person saw
+        (0.5, "0%", Measure.TEXT, "50%", None),
+        (0.455, "0%", Measure.TEXT, None, "number-format-mismatch"),  # shows 46%
+        (2.5, "0", Measure.TEXT, None, "number-format-mismatch"),  # shows 3
+        (1500.0, "#,##0", Measure.TEXT, "1500", None),
+        (True, "", Measure.TEXT, "TRUE", None),
+        (dt.datetime(2026, 7, 15), "dd/mm/yyyy", Measure.TEXT, "2026-07-15", None),
     ],
 )
 def test_number_formats_that_change_what_was_seen(
@@ -235,3 +247,20 @@ def test_a_rating_must_be_whole() -> None:
 )
 def test_excel_escapes_are_decoded_before_anything_else(raw: str, want: str) -> None:
     assert decode_text(raw) == want
+
+
+@FAST
+@given(
+    st.floats(min_value=0, max_value=1, allow_nan=False).map(lambda x: round(x, 4)),
+    st.sampled_from(["0%", "0.0%", "0.00%", "0.000%"]),
+)
+def test_a_text_indicator_reads_a_percentage_as_shown_or_flags_it(x: float, fmt: str) -> None:
+    """What a text cell says is what the % format showed, or the cell is flagged."""
+    r = read_value(x, Measure.TEXT, number_format_code=fmt)
+    decimals = len(fmt) - 2 - (1 if "." in fmt else 0)
+    if r.error:
+        assert r.error[0] == "number-format-mismatch"
+        assert round(x * 100, decimals) != round(x * 100, 10)  # digits were hidden
+    else:
+        assert isinstance(r.value, str) and r.value.endswith("%")
+        assert float(r.value[:-1]) == pytest.approx(x * 100, abs=1e-9)
