@@ -11,6 +11,7 @@ killed run and never reads it as a return.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -47,6 +48,14 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+@functools.cache
+def _default_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def temp_path(folder: Path, suffix: str = "") -> Path:
     """A fresh, empty temporary file in ``folder`` named with :data:`TEMP_PREFIX`."""
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
@@ -62,8 +71,17 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(target: str | Path, write: Callable[[Path], T], *, overwrite: bool = True) -> T:
+def atomic_write(
+    target: str | Path,
+    write: Callable[[Path], T],
+    *,
+    overwrite: bool = True,
+    mode: int | None = None,
+) -> T:
     """Call ``write(tmp_path)``, flush it to disk, then rename it onto ``target``.
+
+    The file gets ``mode``, by default the one a plain ``open()`` would give (the
+    temporary file itself is private, 0o600, so that nobody reads it half-written).
 
     ``overwrite=False`` refuses (``output-exists``) when ``target`` already exists, and
     the final rename does not replace a file that appeared meanwhile. On any error the
@@ -75,6 +93,7 @@ def atomic_write(target: str | Path, write: Callable[[Path], T], *, overwrite: b
     tmp = temp_path(target.parent, target.suffix)
     try:
         result = write(tmp)
+        os.chmod(tmp, _default_mode() if mode is None else mode)
         _fsync_file(tmp)
         if overwrite:
             os.replace(tmp, target)

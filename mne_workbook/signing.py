@@ -177,7 +177,7 @@ def new_key(path: Path, rotate: bool = False) -> KeyRing:
         os.chmod(tmp, 0o600)
         tmp.write_text(text, "utf-8")
 
-    atomic_write(path, write, overwrite=rotate)
+    atomic_write(path, write, overwrite=rotate, mode=0o600)
     ring = load_keys(path)
     assert ring is not None
     return ring
