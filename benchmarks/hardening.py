@@ -38,13 +38,14 @@ from bench import synthetic_plan  # noqa: E402
 from mne_workbook.discovery import discover  # noqa: E402
 from mne_workbook.fill import fill_return, random_entries  # noqa: E402
 from mne_workbook.generate import generate  # noqa: E402
-from mne_workbook.intake import ingest_inputs  # noqa: E402
+from mne_workbook.intake import read_inputs  # noqa: E402
 from mne_workbook.parallel import Bounds, read_many  # noqa: E402
 from mne_workbook.periods import Period  # noqa: E402
 from mne_workbook.plan import Plan, load_plan  # noqa: E402
 from mne_workbook.safety import Limits  # noqa: E402
 from mne_workbook.signing import KeyRing  # noqa: E402
 from mne_workbook.store import Store  # noqa: E402
+from mne_workbook.storing import ingest_inputs  # noqa: E402
 
 KEYS = KeyRing((b"hardening-benchmark-key-not-secret-0123",))
 ON_TIME = dt.datetime(2026, 10, 10, 9, 0)
@@ -71,7 +72,7 @@ def bench_ingest(n: int, tmp: Path) -> dict[str, Any]:
     fill_return(kp.path, filled, random_entries(plan, period, "kp", random.Random(1)), ON_TIME)
     variants(filled, tmp / "inbox", n)
     store = Store(str(tmp / "h.mne.sqlite"))
-    reader = partial(read_many, plan=plan, period=None, keys=KEYS, require_signature=True)
+    reader = partial(read_inputs, plan=plan, period=None, keys=KEYS, require_signature=True)
 
     def run() -> tuple[float, int]:
         start = time.perf_counter()
