@@ -19,6 +19,10 @@ from mne_workbook.plan import Plan, load_plan
 # (load 7 on 2 cores); the stalling ones need minutes. 20 s keeps the margin either way.
 TIMEOUT = 20.0
 SLOW_HONEST = {"xml-comment-10mb.xlsx"}  # read with its own, generous bound
+# A million empty rows carry no data: its point is the time it costs. On a loaded machine it
+# runs past TIMEOUT (parse-timeout); on an idle one it may be read in time, and then it must
+# read as the honest return it is (no error), never as anything else.
+TIME_ONLY = {"million-rows.xlsx"}
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +72,9 @@ def test_every_hostile_file_gets_its_code_and_inputs_stay_unchanged(
     for name, sub in zip(names, subs, strict=True):
         case = cases[name]
         codes = {p.code for p in sub.problems}
+        if name in TIME_ONLY and not sub.refused:
+            assert not [p for p in sub.problems if str(p.severity) == "error"], (name, codes)
+            continue
         assert sub.refused is case.refused, (name, codes)
         if case.code:
             assert case.code in codes, (name, codes)
