@@ -128,6 +128,8 @@ def test_the_cli_consolidates_the_valid_files_of_a_hostile_folder(
     by_file = {s["File"]: s for s in data["submissions"]}
     for name, case in cases.items():
         status = by_file[name]["Status"]
+        if name in TIME_ONLY and status != "refused":
+            continue  # read in time: what it holds counts like any return (see TIME_ONLY)
         assert (status == "refused") is case.refused, (name, status)
         if case.refused:
             assert by_file[name]["First problem"].startswith(f"[{case.code}]") or case.code in {
