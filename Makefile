@@ -65,8 +65,10 @@ docs-png: $(STAMP)
 	rm -rf $(DEMO_OUT)/png && mkdir -p $(DEMO_OUT)/png
 	$(BIN)/python scripts/meeting_pack.py $(DEMO_OUT)/png --pdf
 	pdftoppm -r 80 -f 1 -l 1 -png -singlefile $(DEMO_OUT)/png/consolidated-2019-Q4.pdf docs/meeting-page
-	pdftoppm -r 110 -f 3 -l 3 -x 0 -y 0 -W 1500 -H 900 -png -singlefile \
-		$(DEMO_OUT)/png/consolidated-2019-Q4.pdf docs/matrix-page
+	# the matrix picture is the first page of sheet SO1 (its footer names the sheet)
+	pdf=$(DEMO_OUT)/png/consolidated-2019-Q4.pdf; \
+	page=$$(for i in $$(seq 1 60); do pdftotext -f $$i -l $$i $$pdf - 2>/dev/null | tr -d '\f' | grep -v '^\s*$$' | tail -n 1 | grep -qx 'SO1' && { echo $$i; break; }; done); \
+	pdftoppm -r 110 -f $$page -l $$page -x 0 -y 0 -W 1500 -H 900 -png -singlefile $$pdf docs/matrix-page
 
 # Mutation testing (mutmut) of signing, the file gate, value parsing and consolidation flags,
 # one target at a time under a time limit (outside `make test`): make mutation [TARGETS="signing values"]

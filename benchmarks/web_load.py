@@ -34,7 +34,7 @@ from mne_workbook.fill import fill_return, random_entries
 from mne_workbook.generate import generate
 from mne_workbook.periods import Period
 from mne_workbook.plan import load_plan
-from mne_workbook.signing import load_keys
+from mne_workbook.signing import new_key
 from mne_workbook.web.app import DeskConfig, create_app
 from mne_workbook.web.links import issue_link
 from mne_workbook.web.server import running
@@ -78,7 +78,7 @@ def main() -> None:
     plan_path = plan_with_ten(tmp)
     plan = load_plan(plan_path)
     period = Period.containing(plan.reporting.cycle, dt.datetime.now(dt.UTC).date())
-    made = generate(plan, period, tmp / "round", keys=load_keys(key, create=True))
+    made = generate(plan, period, tmp / "round", keys=new_key(key))
     books = {w.institution: w.path for w in made if w.institution}
     files: dict[str, list[Path]] = {}
     for inst, book in books.items():

@@ -29,7 +29,7 @@ from mne_workbook.fill import fill_return, random_entries, set_arrived_at
 from mne_workbook.generate import generate
 from mne_workbook.periods import Period
 from mne_workbook.plan import Plan, load_plan
-from mne_workbook.signing import load_keys
+from mne_workbook.signing import load_keys, new_key
 
 PLAN = Path(__file__).resolve().parent.parent / "sample_plans" / "demo.yaml"
 PERIOD = "2026-Q3"
@@ -66,7 +66,8 @@ def main(generated: Path, returns: Path, key_file: Path | None = None) -> None:
     returns.mkdir(parents=True)
     round_start = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        keys = load_keys(key_file or generated.parent / "demo.key", create=True)
+        key = key_file or generated.parent / "demo.key"
+        keys = load_keys(key) if key.exists() else new_key(key)
         generate(plan, period, tmp, keys=keys, generated_at=round_start, master=False)
         _fill(plan, period, Path(tmp), returns, rng)
     print(f"Wrote {len(list(returns.iterdir()))} example returns to {returns}")

@@ -20,7 +20,7 @@ from mne_workbook.fill import realistic_case
 from mne_workbook.history import year_figures
 from mne_workbook.reader import read_return
 from mne_workbook.report import to_pdf, write_consolidated
-from mne_workbook.signing import load_keys
+from mne_workbook.signing import load_keys, new_key
 from mne_workbook.store import Store
 from mne_workbook.yearly import write_yearly
 
@@ -30,7 +30,8 @@ AS_OF = dt.date(2020, 2, 10)
 
 def build(out: Path) -> tuple[Path, Path]:
     """The consolidated workbook and the yearly report of the realistic case."""
-    keys = load_keys(out / "demo.key", create=True)  # a throw-away signing key
+    key = out / "demo.key"  # a throw-away signing key
+    keys = load_keys(key) if key.exists() else new_key(key)
     case = realistic_case(PLAN, "2019-Q4", out, keys=keys)
     subs = [
         read_return(p, case.plan, case.period, keys=keys) for p in sorted(case.returns.iterdir())
