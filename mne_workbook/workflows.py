@@ -27,11 +27,13 @@ if TYPE_CHECKING:
     from .generate import GeneratedWorkbook
     from .intake import Inputs
     from .mail import MailResult, SmtpSettings
+    from .parallel import Bounds
     from .periods import Period
     from .plan import Plan
     from .planning import PlanUpdate
     from .reader import Submission
     from .recheck import Rechecked
+    from .safety import Limits
     from .signing import KeyRing
     from .store import Store
     from .storing import Ingested
@@ -54,6 +56,18 @@ class ReadSettings:
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    def limits(self) -> Limits:
+        """The file gate's limits under these settings."""
+        from .safety import Limits
+
+        return Limits(max_file_bytes=self.max_file_bytes)
+
+    def bounds(self) -> Bounds:
+        """The per-file time and memory bounds of the reading processes."""
+        from .parallel import Bounds
+
+        return Bounds(timeout=self.timeout, memory_mb=self.memory_mb)
 
     def keys(self) -> KeyRing | None:
         """The keys that verify returns; ``key-not-found`` when a signature is required
@@ -86,8 +100,7 @@ class ReadSettings:
 
     def read_workbooks(self, files: Sequence[Path], plan: Plan) -> list[Submission]:
         """Read workbooks only (no e-mails, no arrival): for re-reading stored returns."""
-        from .parallel import Bounds, read_many
-        from .safety import Limits
+        from .parallel import read_many
 
         return read_many(
             files,
@@ -96,8 +109,8 @@ class ReadSettings:
             keys=self.keys(),
             require_signature=self.require_signature,
             workers=self.workers,
-            limits=Limits(max_file_bytes=self.max_file_mb * 1024 * 1024),
-            bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
+            limits=self.limits(),
+            bounds=self.bounds(),
         )
 
     def reading(
@@ -111,8 +124,6 @@ class ReadSettings:
     ) -> AbstractContextManager[Inputs]:
         """:func:`intake.read_inputs` with these settings (a ``with`` block)."""
         from .intake import read_inputs
-        from .parallel import Bounds
-        from .safety import Limits
 
         return read_inputs(
             files,
@@ -121,8 +132,8 @@ class ReadSettings:
             keys=self.keys(),
             require_signature=self.require_signature,
             workers=self.workers,
-            limits=Limits(max_file_bytes=self.max_file_bytes),
-            bounds=Bounds(timeout=self.timeout, memory_mb=self.memory_mb),
+            limits=self.limits(),
+            bounds=self.bounds(),
             progress=progress,
             master=master,
         )
@@ -524,7 +535,7 @@ def ingest_and_recheck(
         plan,
         store,
         reading.keys(),
-        reading.max_file_mb * 1024 * 1024,
+        reading.max_file_bytes,
         lambda paths: reading.read_workbooks(paths, plan),
         everything=recheck_all,
     )
