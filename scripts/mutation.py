@@ -48,13 +48,21 @@ TARGETS: dict[str, Target] = {
         "mne_workbook.reader.x__check_signature*",
     ),
     # the gate before any parser
-    "safety": Target("safety.py", ("tests/test_gate.py",)),
+    "safety": Target("safety.py", ("tests/test_gate.py", "tests/test_gate_kinds.py")),
     # what a typed cell means
-    "values": Target("values.py", ("tests/test_reader.py", "tests/test_values.py")),
+    "values": Target(
+        "values.py",
+        ("tests/test_reader.py", "tests/test_values.py", "tests/test_truthful_returns.py"),
+    ),
     # consolidation flags, rates and which return counts
     "consolidate": Target(
         "consolidate.py",
         ("tests/test_rules.py", "tests/test_consolidate.py"),
+    ),
+    # which return counts: per-cell merge, empty returns, order ties and conflicts
+    "return-rule": Target(
+        "return_rule.py",
+        ("tests/test_return_rule.py", "tests/test_rules.py", "tests/test_arrival.py"),
     ),
 }
 
