@@ -18,9 +18,10 @@ table and writes benchmarks/results.json.
 5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
    against libyaml's bare `yaml.load` (CSafeLoader, collector paused) of the same text.
 
-``--scale N`` (``make bench-scale``) instead runs the CLI's ``consolidate`` and
-``ingest`` on N distinct returns (default 10,000) in fresh processes and reports
-their time and peak memory (benchmarks/results-scale.json).
+``--scale N[,N...]`` (``make bench-scale``: 1,000, 3,000 and 10,000) instead runs the
+CLI's ``consolidate`` and ``ingest`` on N distinct returns in fresh processes and reports
+their time, peak memory and memory sampled over the run, for each N
+(benchmarks/results-scale.json): flat memory is RSS that does not grow with N.
 """
 
 from __future__ import annotations
@@ -660,7 +661,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="15,200,1000")
     ap.add_argument("--workers", type=int, default=2, help="for ours and for the floors")
-    ap.add_argument("--scale", type=int, default=0, help="run only the CLI scale run on N")
+    ap.add_argument(
+        "--scale", default="", help="run only the CLI scale run, on N returns (N,N,...: each)"
+    )
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -671,9 +674,14 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
     }
     if args.scale:
-        with tempfile.TemporaryDirectory() as d:
-            results["scale"] = scale(args.scale, args.workers, Path(d))
-        print(json.dumps(results["scale"], indent=2))
+        results["scale"] = []
+        for n in (int(x) for x in args.scale.split(",")):
+            load = os.getloadavg()
+            with tempfile.TemporaryDirectory() as d:
+                got = scale(n, args.workers, Path(d))
+            got["load_average_before"] = load
+            results["scale"].append(got)
+            print_scale(got)
         out = Path(args.out or ROOT / "benchmarks" / "results-scale.json")
         out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
         print(f"wrote {out}")
@@ -737,6 +745,17 @@ def main() -> None:
     out = Path(args.out or ROOT / "benchmarks" / "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     print(f"wrote {out}")
+
+
+def print_scale(got: dict[str, Any]) -> None:
+    for name in ("consolidate", "ingest"):
+        x = got[name]
+        print(
+            f"{name} of {got['n']} returns: exit {x['exit_code']}, {x['wall_s']:.1f} s wall,"
+            f" {x['cpu_s']:.1f} s CPU, peak RSS {x['peak_rss_mb']:.0f} MB; RSS at 25/50/75/100 %"
+            f" of the run {x['rss_mb_at_25_50_75_100pct']} MB, workers"
+            f" {x['workers_rss_mb_at_25_50_75_100pct']} MB"
+        )
 
 
 def print_table(r: dict[str, Any]) -> None:
