@@ -31,9 +31,11 @@ import datetime as dt
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
+from xml.etree.ElementTree import ParseError as XmlParseError
 from xml.parsers import expat
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -52,6 +54,7 @@ _WORKBOOK_TYPES = (  # in the order openpyxl looked for them
 )
 _SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 CHUNK = 64 * 1024
+TREE_LIMIT = 4 * 1024 * 1024  # a part up to this size is parsed whole, a larger one streamed
 
 # the built-in number formats of ECMA-376 Part 1, 18.8.30 (ids without a code are General)
 BUILTIN_FORMATS: dict[int, str] = {
@@ -270,10 +273,16 @@ def _number(text: str) -> int | float:
 
 
 _COLUMNS: dict[str, int] = {}
+_DIGITS = "0123456789"
 
 
 def column_index(coordinate: str) -> int:
     """The 1-based column of a cell reference such as ``B12`` (ValueError if not one)."""
+    letters = coordinate.rstrip(_DIGITS)
+    if len(letters) < len(coordinate):
+        got = _COLUMNS.get(letters)  # letters only, seen before: the common case
+        if got is not None:
+            return got
     idx = 0
     for idx, ch in enumerate(coordinate):  # noqa: B007  (the index after the loop is used)
         if ch.isdigit() and ch.isascii():
@@ -300,7 +309,7 @@ def column_index(coordinate: str) -> int:
 
 
 class _Stop(Exception):
-    """Internal: the part has given what was asked; stop parsing it."""
+    """Internal: the guard has seen the root element (no declaration can follow)."""
 
 
 def _no_entities(*_: Any) -> None:
@@ -311,64 +320,82 @@ def _no_external(*_: Any) -> Any:
     raise ExternalReferenceForbidden("the XML refers to an external entity")
 
 
-def _parser() -> Any:
-    """An expat parser that refuses what defusedxml refuses; tags are ``"ns local"``."""
-    p = expat.ParserCreate(namespace_separator=" ")
+def _stop(*_: Any) -> None:
+    raise _Stop
+
+
+def _refusing(namespace_separator: str | None = None) -> Any:
+    """An expat parser that refuses what defusedxml refuses: an entity declaration, an
+    external reference."""
+    p = expat.ParserCreate(namespace_separator=namespace_separator)
     p.EntityDeclHandler = _no_entities
     p.UnparsedEntityDeclHandler = _no_entities
     p.ExternalEntityRefHandler = _no_external
-    p.buffer_text = True
-    p.ordered_attributes = False
     return p
 
 
-def _feed(zf: zipfile.ZipFile, name: str, parser: Any, chunk_size: int = CHUNK) -> None:
-    """Stream the member ``name`` into ``parser`` (a well-formedness error is ParseError)."""
+def _guard() -> Any:
+    """A refusing parser that stops at the root element: declarations come before it."""
+    p = _refusing()
+    p.StartElementHandler = _stop
+    return p
+
+
+def _events(zf: zipfile.ZipFile, name: str) -> Iterator[Element]:
+    """Each element of the member ``name`` as it ends, streamed in chunks through
+    ElementTree's C parser; every chunk passes the guard first, so no declaration
+    reaches the parser (a part that is not well-formed raises :class:`ParseError`)."""
+    guard: Any = _guard()
+    pull: XMLPullParser[Any] = XMLPullParser(("end",))
     try:
         with zf.open(name) as fh:
-            while chunk := fh.read(chunk_size):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except _Stop:
-        return
-    except expat.ExpatError as exc:
+            while chunk := fh.read(CHUNK):
+                if guard is not None:
+                    try:
+                        guard.Parse(chunk, False)
+                    except _Stop:
+                        guard = None
+                pull.feed(chunk)
+                for event in pull.read_events():
+                    yield event[1]  # type: ignore[misc]
+            if guard is not None:
+                guard.Parse(b"", True)
+            pull.close()
+            for event in pull.read_events():
+                yield event[1]  # type: ignore[misc]
+    except (expat.ExpatError, XmlParseError) as exc:
         raise ParseError(f"{exc} (in {name})") from None
 
 
+def _tree(zf: zipfile.ZipFile, name: str) -> Element:
+    """A part as an element tree (its root), built by ElementTree's C parser from
+    chunks that passed the guard first."""
+    guard: Any = _guard()
+    parser = XMLParser()
+    try:
+        with zf.open(name) as fh:
+            while chunk := fh.read(CHUNK):
+                if guard is not None:
+                    try:
+                        guard.Parse(chunk, False)
+                    except _Stop:
+                        guard = None
+                parser.feed(chunk)
+            if guard is not None:
+                guard.Parse(b"", True)
+            root: Element = parser.close()
+            return root
+    except (expat.ExpatError, XmlParseError) as exc:
+        raise ParseError(f"{exc} (in {name})") from None
+
+
+def _small(zf: zipfile.ZipFile, name: str) -> bool:
+    """Is the part small enough to be held as a tree (rather than streamed)?"""
+    return zf.getinfo(name).file_size <= TREE_LIMIT
+
+
 def _tag(ns: str, local: str) -> str:
-    return f"{ns} {local}"
-
-
-def _simple(
-    zf: zipfile.ZipFile,
-    name: str,
-    on_start: Callable[[str, dict[str, str], int], None],
-    on_text: Callable[[str, str, int], None] | None = None,
-) -> None:
-    """Parse a small part: ``on_start(tag, attrs, depth)`` for each element and
-    ``on_text(tag, text, depth)`` with each element's direct text before its first child."""
-    p = _parser()
-    stack: list[list[Any]] = []  # [tag, text parts, closed for text]
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if stack:
-            stack[-1][2] = True
-        on_start(tag, attrs, len(stack))
-        stack.append([tag, [], False])
-
-    def end(tag: str) -> None:
-        t, parts, _ = stack.pop()
-        if on_text is not None:
-            on_text(t, "".join(parts), len(stack))
-
-    def chars(data: str) -> None:
-        if stack and not stack[-1][2]:
-            stack[-1][1].append(data)
-
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    _feed(zf, name, p)
+    return f"{{{ns}}}{local}"
 
 
 def rels_path(part: str) -> str:
@@ -378,6 +405,27 @@ def rels_path(part: str) -> str:
 
 def _bool(text: str | None) -> bool:
     return (text or "").strip().lower() in ("1", "true")
+
+
+_T, _R = _tag(MAIN, "t"), _tag(MAIN, "r")
+
+
+def _string(item: Element) -> str:
+    """A string item's text (``si`` or ``is``): its text and its runs' texts, not the
+    phonetic guides; the ``_xHHHH_`` escapes are left in (values.decode_text)."""
+    plain: str | None = None
+    runs = []
+    for child in item:
+        if child.tag == _T:
+            plain = child.text
+        elif child.tag == _R:
+            text = None
+            for part in child:
+                if part.tag == _T:
+                    text = part.text
+            if text is not None:
+                runs.append(text)
+    return (plain or "") + "".join(runs)
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -417,8 +465,7 @@ class Workbook:
     # ---- opening: the same parts in the same order as the reference reader
 
     def _load(self) -> None:
-        zf = self._zf
-        self._members = set(zf.namelist())
+        self._members = set(self._zf.namelist())
         workbook_part, strings_part = self._content_types()
         self.strings: list[str] = []
         if strings_part is not None:
@@ -455,17 +502,12 @@ class Workbook:
         return [s.name for s in self.sheets]
 
     def _content_types(self) -> tuple[str, str | None]:
-        overrides: list[tuple[str, str]] = []
-        defaults: set[str] = set()
-        override, default = _tag(_CT, "Override"), _tag(_CT, "Default")
-
-        def start(tag: str, a: dict[str, str], depth: int) -> None:
-            if depth == 1 and tag == override:
-                overrides.append((a.get("ContentType", ""), a.get("PartName", "")))
-            elif depth == 1 and tag == default:
-                defaults.add(a.get("ContentType", ""))
-
-        _simple(self._zf, "[Content_Types].xml", start)
+        root = _tree(self._zf, "[Content_Types].xml")
+        overrides = [
+            (el.get("ContentType", ""), el.get("PartName", ""))
+            for el in root.iter(_tag(_CT, "Override"))
+        ]
+        defaults = {el.get("ContentType", "") for el in root.iter(_tag(_CT, "Default"))}
         workbook = None
         for kind in _WORKBOOK_TYPES:
             workbook = next((p for c, p in overrides if c == kind), None)
@@ -479,164 +521,107 @@ class Workbook:
         return workbook[1:], strings[1:] if strings is not None else None
 
     def _shared_strings(self, part: str) -> list[str]:
+        si = _tag(MAIN, "si")
+        if _small(self._zf, part):
+            return [_string(el) for el in _tree(self._zf, part).iter(si)]
         out: list[str] = []
-        si, t, r = _tag(MAIN, "si"), _tag(MAIN, "t"), _tag(MAIN, "r")
-        p = _parser()
-        # per open element: [tag, text parts or None, has child]
-        stack: list[list[Any]] = []
-        plain: list[str | None] = [None]
-        runs: list[str] = []
-        run_text: list[str | None] = [None]
-        si_depth = [-1]
-
-        def start(tag: str, attrs: dict[str, str]) -> None:
-            if stack:
-                stack[-1][2] = True
-            depth = len(stack)
-            if tag == si and si_depth[0] < 0:
-                si_depth[0] = depth
-                plain[0] = None
-                runs.clear()
-            collect = (
-                si_depth[0] >= 0
-                and tag == t
-                and (depth == si_depth[0] + 1 or (depth == si_depth[0] + 2 and stack[-1][0] == r))
-            )
-            if tag == r and si_depth[0] >= 0 and depth == si_depth[0] + 1:
-                run_text[0] = None
-            stack.append([tag, [] if collect else None, False])
-
-        def end(tag: str) -> None:
-            _, parts, _ = stack.pop()
-            depth = len(stack)
-            if parts is not None:
-                text = "".join(parts)
-                if depth == si_depth[0] + 1:
-                    plain[0] = text
-                else:
-                    run_text[0] = text
-            elif tag == r and depth == si_depth[0] + 1:
-                if run_text[0] is not None:
-                    runs.append(run_text[0])
-            elif tag == si and depth == si_depth[0]:
-                si_depth[0] = -1
-                out.append((plain[0] or "") + "".join(runs))
-
-        def chars(data: str) -> None:
-            if stack and stack[-1][1] is not None and not stack[-1][2]:
-                stack[-1][1].append(data)
-
-        p.StartElementHandler, p.EndElementHandler = start, end
-        p.CharacterDataHandler = chars
-        _feed(self._zf, part, p)
+        for el in _events(self._zf, part):
+            if el.tag == si:
+                out.append(_string(el))
+                el.clear()
         return out
 
     def _workbook(self, part: str) -> None:
-        sheet, pr, name = _tag(MAIN, "sheet"), _tag(MAIN, "workbookPr"), _tag(MAIN, "definedName")
+        root = _tree(self._zf, part)
         rid = _tag(_DOC_REL, "id")
-        local: dict[str, str | None] = {}
-
-        def start(tag: str, a: dict[str, str], depth: int) -> None:
-            if tag == sheet and depth == 2:
-                self._sheet_entries.append(
-                    (a.get("name", ""), a.get("state", "visible"), a.get(rid, ""))
-                )
-            elif tag == pr and depth == 1:
-                self.date1904 = _bool(a.get("date1904"))
-            elif tag == name and depth == 2:
-                local["name"] = a.get("name", "")
-                local["sheet"] = a.get("localSheetId")
-
-        def text(tag: str, value: str, depth: int) -> None:
-            if tag == name and depth == 2 and local.get("sheet") is None:
-                n = str(local["name"])
-                if n not in ("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatabase"):
-                    self.defined_names[n] = value
-
-        _simple(self._zf, part, start, text)
+        for el in root.iter(_tag(MAIN, "sheet")):
+            self._sheet_entries.append(
+                (el.get("name", ""), el.get("state", "visible"), el.get(rid, ""))
+            )
+        pr = root.find(_tag(MAIN, "workbookPr"))
+        if pr is not None:
+            self.date1904 = _bool(pr.get("date1904"))
+        for el in root.iter(_tag(MAIN, "definedName")):
+            name = el.get("name", "")
+            if el.get("localSheetId") is None and name not in (
+                "_xlnm.Print_Titles",
+                "_xlnm.Print_Area",
+                "_xlnm._FilterDatabase",
+            ):
+                self.defined_names[name] = el.text or ""
 
     def _rels(self, part: str) -> dict[str, tuple[str, str]]:
         out: dict[str, tuple[str, str]] = {}
-        rel = _tag(_PKG_REL, "Relationship")
         parent = posixpath.split(posixpath.dirname(part))[0]
-
-        def start(tag: str, a: dict[str, str], depth: int) -> None:
-            if tag != rel or depth != 1:
-                return
-            target = a.get("Target", "")
-            if a.get("TargetMode") != "External":
+        for el in _tree(self._zf, part).iter(_tag(_PKG_REL, "Relationship")):
+            target = el.get("Target", "")
+            if el.get("TargetMode") != "External":
                 if target.startswith("/"):
                     target = target[1:]
                 else:
                     target = posixpath.normpath(posixpath.join(parent, target))
-            out[a.get("Id", "")] = (target, a.get("Type", ""))
-
-        _simple(self._zf, part, start)
+            out[el.get("Id", "")] = (target, el.get("Type", ""))
         return out
 
     def _core(self) -> None:
-        created, modified = _tag(_DCTERMS, "created"), _tag(_DCTERMS, "modified")
-
-        def text(tag: str, value: str, depth: int) -> None:
-            if depth == 1 and tag in (created, modified):
-                when = from_iso(value.strip() or None)
+        root = _tree(self._zf, "docProps/core.xml")
+        for attr in ("created", "modified"):
+            el = root.find(_tag(_DCTERMS, attr))
+            if el is not None:
+                when = from_iso((el.text or "").strip() or None)
                 if when is not None and not isinstance(when, dt.datetime):
                     raise ValueError("Value must be ISO datetime format")
-                setattr(self, "created" if tag == created else "modified", when)
-
-        _simple(self._zf, "docProps/core.xml", lambda *_: None, text)
+                setattr(self, attr, when)
 
     def _custom_props(self) -> None:
-        prop = _tag(_CUSTOM, "property")
-        current: dict[str, Any] = {}
-
-        def start(tag: str, a: dict[str, str], depth: int) -> None:
-            if tag == prop and depth == 1:
-                current.clear()
-                current["name"] = a.get("name")
-                current["link"] = a.get("linkTarget")
-
-        def text(tag: str, value: str, depth: int) -> None:
-            if depth == 2 and tag.startswith(_VT + " "):
-                current["type"], current["text"] = tag[len(_VT) + 1 :], value
-            elif tag == prop and depth == 1 and current.get("type") in _PROP_TYPES:
-                typed = _PROP_TYPES[current["type"]](current.get("text") or "")
-                if current.get("link") is not None:
-                    typed = current["link"]
-                self.custom.append((str(current["name"]), typed))
-
-        _simple(self._zf, "docProps/custom.xml", start, text)
+        root = _tree(self._zf, "docProps/custom.xml")
+        vt = "{" + _VT + "}"
+        for prop in root.findall(_tag(_CUSTOM, "property")):
+            typed: object = None
+            kind = None
+            for child in prop:
+                if child.tag.startswith(vt):
+                    kind, text = child.tag[len(vt) :], child.text
+            if kind not in _PROP_TYPES:
+                continue
+            typed = _PROP_TYPES[kind](text or "")
+            if prop.get("linkTarget") is not None:
+                typed = prop.get("linkTarget")
+            self.custom.append((str(prop.get("name")), typed))
 
     def _styles(self) -> None:
-        xfs, xf, fmt = _tag(MAIN, "cellXfs"), _tag(MAIN, "xf"), _tag(MAIN, "numFmt")
-        formats: list[int] = []
-        custom: dict[int, str] = {}
-        inside: list[bool] = [False]
-
-        def start(tag: str, a: dict[str, str], depth: int) -> None:
-            if depth == 1:
-                inside[0] = tag == xfs
-            elif depth == 2 and inside[0] and tag == xf:
-                formats.append(int(a.get("numFmtId", "0")))
-            elif depth == 2 and tag == fmt:
-                custom[int(a["numFmtId"])] = a.get("formatCode", "")
-
-        _simple(self._zf, "xl/styles.xml", start)
+        root = _tree(self._zf, "xl/styles.xml")
+        custom = {
+            int(el.attrib["numFmtId"]): el.get("formatCode", "")
+            for el in root.findall(f"{_tag(MAIN, 'numFmts')}/{_tag(MAIN, 'numFmt')}")
+        }
+        formats = [
+            int(el.get("numFmtId", "0"))
+            for el in root.findall(f"{_tag(MAIN, 'cellXfs')}/{_tag(MAIN, 'xf')}")
+        ]
         if formats:
             self.styles = Styles(formats, custom)
 
     def _head(self, part: str) -> None:
         """Parse a sheet up to its dimension (as the reference read every sheet's size
         on opening): a part whose beginning is not well-formed refuses the file."""
-        dim, data = _tag(MAIN, "dimension"), _tag(MAIN, "sheetData")
-        p = _parser()
+        ends = {MAIN + " dimension", MAIN + " sheetData"}
+        p2 = _refusing(" ")
 
         def end(tag: str) -> None:
-            if tag in (dim, data):
+            if tag in ends:
                 raise _Stop
 
-        p.EndElementHandler = end
-        _feed(self._zf, part, p, 4096)
+        p2.EndElementHandler = end
+        try:
+            with self._zf.open(part) as fh:
+                while chunk := fh.read(4096):
+                    p2.Parse(chunk, False)
+                p2.Parse(b"", True)
+        except _Stop:
+            return
+        except expat.ExpatError as exc:
+            raise ParseError(f"{exc} (in {part})") from None
 
     # ---- the rows of a sheet
 
@@ -658,7 +643,7 @@ class Workbook:
         sheet = self.sheet(name)
         if sheet.chart:
             raise AttributeError("'Chartsheet' object has no attribute 'iter_rows'")
-        return _SheetReader(self, sheet.part, max_row, max_col).read()
+        return _read_rows(self, sheet.part, max_row, max_col)
 
 
 _PROP_TYPES: dict[str, Callable[[str], object]] = {
@@ -669,155 +654,53 @@ _PROP_TYPES: dict[str, Callable[[str], object]] = {
     "filetime": from_iso,
 }
 
+_ROW, _V, _F, _IS = (_tag(MAIN, x) for x in ("row", "v", "f", "is"))
 
-class _SheetReader:
-    """One pass of expat over a worksheet, building its rows."""
 
-    def __init__(self, book: Workbook, part: str, max_row: int | None, max_col: int | None) -> None:
-        self.book = book
-        self.part = part
-        self.max_row = max_row
-        self.max_col = max_col
-
-    def read(self) -> list[list[Any]]:
-        book = self.book
-        strings = book.strings
-        styles = book.styles
-        dates, elapsed = styles.dates, styles.elapsed
-        epoch = MAC_EPOCH if book.date1904 else WINDOWS_EPOCH
-        max_row, max_col = self.max_row, self.max_col
-        row_tag, v_tag, f_tag, is_tag = (
-            _tag(MAIN, "row"),
-            _tag(MAIN, "v"),
-            _tag(MAIN, "f"),
-            _tag(MAIN, "is"),
-        )
-        t_tag, r_tag = _tag(MAIN, "t"), _tag(MAIN, "r")
-        out: list[list[Any]] = []
-        shared_formulas: dict[str | None, tuple[str, str | None]] = {}
-        depth = 0
-        row_depth = -1
-        row_no = 0
-        cells: list[tuple[int, Any]] = []
+def _read_rows(
+    book: Workbook, part: str, max_row: int | None, max_col: int | None
+) -> list[list[Any]]:
+    """One pass over a worksheet: its rows as :meth:`Workbook.rows` gives them."""
+    strings = book.strings
+    styles = book.styles
+    dates, elapsed = styles.dates, styles.elapsed
+    epoch = MAC_EPOCH if book.date1904 else WINDOWS_EPOCH
+    shared: dict[str | None, tuple[str, str | None]] = {}
+    out: list[list[Any]] = []
+    row_no = 0
+    zf = book._zf
+    elements = _tree(zf, part).iter(_ROW) if _small(zf, part) else _events(zf, part)
+    for el in elements:
+        if el.tag != _ROW:
+            continue
+        r = el.get("r")
+        if r is not None:
+            try:
+                row_no = int(r)
+            except ValueError:
+                f = float(r)
+                if not f.is_integer():
+                    raise ValueError(f"{r} is not a valid row number") from None
+                row_no = int(f)
+        else:
+            row_no += 1
         col = 0
-        # the cell being read
-        attrs: dict[str, str] = {}
-        v_text: list[str] | None = None
-        f_attrs: dict[str, str] | None = None
-        f_text: list[str] | None = None
-        is_seen = False
-        plain: str | None = None
-        runs: list[str] = []
-        run_text: str | None = None
-        collecting: list[str] | None = None  # the text being collected
-        collect_depth = -1
-        child_tag = ""
-        got_v = got_f = False
-        in_is = in_run = False
-
-        def start(tag: str, a: dict[str, str]) -> None:
-            nonlocal depth, row_depth, row_no, col, attrs, v_text, f_attrs, f_text
-            nonlocal is_seen, plain, runs, run_text, collecting, collect_depth
-            nonlocal child_tag, got_v, got_f, in_is, in_run
-            if collecting is not None:  # text after a child is a tail: not the text
-                collecting = None
-            d = depth
-            depth += 1
-            if row_depth < 0:
-                if tag == row_tag:
-                    row_depth = d
-                    r = a.get("r")
-                    if r is not None:
-                        try:
-                            row_no = int(r)
-                        except ValueError:
-                            f = float(r)
-                            if not f.is_integer():
-                                raise ValueError(f"{r} is not a valid row number") from None
-                            row_no = int(f)
-                    else:
-                        row_no += 1
-                    col = 0
-                    cells.clear()
-                return
-            rel = d - row_depth
-            if rel == 1:  # a cell
-                attrs = a
-                v_text = f_text = None
-                f_attrs = None
-                got_v = got_f = is_seen = in_is = in_run = False
-                plain, run_text = None, None
-                runs = []
-                child_tag = ""
-            elif rel == 2:
-                child_tag = tag
-                if tag == v_tag and not got_v:
-                    got_v = True
-                    v_text = collecting = []
-                    collect_depth = depth
-                elif tag == f_tag and not got_f:
-                    got_f = True
-                    f_attrs = a
-                    f_text = collecting = []
-                    collect_depth = depth
-                elif tag == is_tag and not is_seen:
-                    is_seen = in_is = True
-            elif rel == 3 and in_is:
-                if tag == t_tag:
-                    collecting = []
-                    collect_depth = depth
-                elif tag == r_tag:
-                    in_run, run_text = True, None
-            elif rel == 4 and in_is and in_run and tag == t_tag:
-                collecting = []
-                collect_depth = depth
-
-        def end(tag: str) -> None:
-            nonlocal depth, row_depth, collecting, plain, run_text, in_is, in_run, col
-            depth -= 1
-            if row_depth < 0:
-                return
-            rel = depth - row_depth
-            if collecting is not None and depth + 1 == collect_depth:
-                text = "".join(collecting)
-                if rel == 3:
-                    plain = text
-                elif rel == 4:
-                    run_text = text
-                collecting = None
-            if rel == 3 and in_is and tag == r_tag:
-                if run_text is not None:
-                    runs.append(run_text)
-                in_run = False
-            elif rel == 2 and tag == is_tag and in_is:
-                in_is = False
-            elif rel == 1:
-                col = finish_cell(col)
-            elif rel == 0:
-                row_depth = -1
-                finish_row()
-
-        def chars(data: str) -> None:
-            if collecting is not None:
-                collecting.append(data)
-
-        def finish_cell(counter: int) -> int:
-            a = attrs
+        cells: list[tuple[int, Cell]] = []
+        for c in el:
+            a = c.attrib
             data_type = a.get("t", "n")
             style: Any = a.get("s", 0)
             if style:
                 style = int(style)
             ref = a.get("r")
-            if ref:
-                counter = column_index(ref)
-            else:
-                counter += 1
             value: Any = None
-            if data_type != "inlineStr" and v_text is not None:
-                value = "".join(v_text) or None
-            if f_attrs is not None:
+            if data_type != "inlineStr":
+                value = c.findtext(_V, None) or None
+            col = column_index(ref) if ref else col + 1
+            fe = c.find(_F)
+            if fe is not None:
                 data_type = "f"
-                value = formula(f_attrs, "".join(f_text or ()), ref)
+                value = _formula(fe, ref, shared)
             elif value is not None:
                 if data_type == "n":
                     value = _number(value)
@@ -835,46 +718,43 @@ class _SheetReader:
                     data_type = "s"
                 elif data_type == "d":
                     value = from_iso(value)
-            elif data_type == "inlineStr" and is_seen:
-                data_type = "s"
-                value = (plain or "") + "".join(runs)
-            cells.append((counter, Cell(value, data_type, style, styles)))
-            return counter
+            elif data_type == "inlineStr":
+                child = c.find(_IS)
+                if child is not None:
+                    data_type = "s"
+                    value = _string(child)
+            cells.append((col, Cell(value, data_type, style, styles)))
+        el.clear()
+        if max_row is not None and row_no > max_row:
+            break
+        while len(out) + 1 < row_no:  # rows not stored
+            out.append([])
+        if len(out) + 1 != row_no:
+            continue  # a row number going back: skipped
+        if not cells and not max_col:
+            out.append([])
+            continue
+        width = max_col or cells[-1][0]
+        row: list[Any] = [EMPTY] * width
+        for k, cell in cells:
+            if 1 <= k <= width:
+                row[k - 1] = cell
+        out.append(row)
+    return out
 
-        def finish_row() -> None:
-            if max_row is not None and row_no > max_row:
-                raise _Stop
-            while len(out) + 1 < row_no:  # rows not stored
-                out.append([])
-            if len(out) + 1 == row_no:  # a row number going back is skipped
-                if cells or max_col:
-                    width = max_col or cells[-1][0]
-                    row: list[Any] = [EMPTY] * width
-                    for c, cell in cells:
-                        if 1 <= c <= width:
-                            row[c - 1] = cell
-                    out.append(row)
-                else:
-                    out.append([])
 
-        def formula(fa: dict[str, str], text: str, ref: str | None) -> str:
-            value = "=" + text
-            kind = fa.get("t")
-            if kind == "shared":
-                si = fa.get("si")
-                if si in shared_formulas:
-                    base, origin = shared_formulas[si]
-                    return translate(base, origin, ref)
-                if value != "=":
-                    shared_formulas[si] = (value, ref)
-            return value
-
-        p = _parser()
-        p.StartElementHandler = start
-        p.EndElementHandler = end
-        p.CharacterDataHandler = chars
-        _feed(book._zf, self.part, p)
-        return out
+def _formula(fe: Element, ref: str | None, shared: dict[str | None, tuple[str, str | None]]) -> str:
+    """A formula cell's value: its text (never evaluated); a shared formula's later
+    cells get the first cell's text with its relative references moved."""
+    value = "=" + (fe.text or "")
+    if fe.get("t") == "shared":
+        si = fe.get("si")
+        if si in shared:
+            base, origin = shared[si]
+            return translate(base, origin, ref)
+        if value != "=":
+            shared[si] = (value, ref)
+    return value
 
 
 def translate(formula: str, origin: str | None, ref: str | None) -> str:

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except reader._Refuse:
             twin.refused = True
         except Exception:
-            with _LOG.open("a") as fh:
+            with _LOG.open("a", errors="backslashreplace") as fh:
                 fh.write(f"NEW PATH CRASHED on {path}\n{traceback.format_exc()}\n")
         raised: BaseException | None = None
         try:
@@ -75,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
             for f in old.__dataclass_fields__
             if getattr(old, f) != getattr(twin, f)
         ]
-        with _LOG.open("a") as fh:
+        with _LOG.open("a", errors="backslashreplace") as fh:
             fh.write(f"{'DIFF' if diff else 'SAME'} {path}\n" + "".join(d + "\n" for d in diff))
         if raised is not None:
             raise raised
