@@ -386,3 +386,16 @@ def test_the_opendocument_mimetype_is_read_only_near_the_start_and_when_small(
         sub = tmp_path / str(i)
         sub.mkdir()
         assert _zip_kind_message(sub, members, "r.zip") == expected, members
+
+
+def test_markup_signs_are_looked_for_in_the_first_512_bytes(tmp_path: Path) -> None:
+    """What kind of markup a file is (web page or other XML) is judged from its start."""
+    declaration = b'<?xml version="1.0"?>'
+    for pad, what in ((508, "an XML file"), (507, WEB_PAGE)):
+        path = tmp_path / f"{pad}.xml"
+        path.write_bytes(declaration + b" " * (pad - len(declaration)) + b"<html></html>")
+        problem = inspect_file(path, Limits())
+        assert problem is not None and problem.message == what + REFILL, pad
+
+
+WEB_PAGE = "a web page (HTML), perhaps a spreadsheet saved as a web page"
