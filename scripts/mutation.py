@@ -52,7 +52,12 @@ TARGETS: dict[str, Target] = {
     # what a typed cell means
     "values": Target(
         "values.py",
-        ("tests/test_reader.py", "tests/test_values.py", "tests/test_truthful_returns.py"),
+        (
+            "tests/test_reader.py",
+            "tests/test_values.py",
+            "tests/test_values_shown.py",
+            "tests/test_truthful_returns.py",
+        ),
     ),
     # consolidation flags, rates and which return counts
     "consolidate": Target(
