@@ -155,12 +155,12 @@ def _clean(x: float) -> int | float:
 def _scientific(x: float, decimals: int, width: int) -> str:
     """``x`` as a scientific format shows it: ``1.23E+04`` (half away from zero)."""
     d = Decimal(repr(x))
-    exp = d.adjusted() if d else 0
+    exp = d.adjusted()
     step = Decimal(1).scaleb(-decimals)
     mantissa = d.scaleb(-exp).quantize(step, rounding=ROUND_HALF_UP)
-    if abs(mantissa) >= 10:  # 9.996 shows 1.00E+01
+    if abs(mantissa) >= 10:  # rounded up to the next power of ten: 9.996 shows 1.00E+01
         exp += 1
-        mantissa = d.scaleb(-exp).quantize(step, rounding=ROUND_HALF_UP)
+        mantissa = (mantissa / 10).quantize(step)  # exactly 1 or -1
     return f"{mantissa}E{'-' if exp < 0 else '+'}{abs(exp):0{width}d}"
 
 

@@ -22,8 +22,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mne_workbook.values as values
 from mne_workbook.values import parse_number, parse_text, read_value
 from mne_workbook.vocab import Measure
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Interpret formats and labels afresh in each test: a result cached by an earlier
+    test (or, under mutation testing, by the process a mutant's run is forked from)
+    would hide a broken rule."""
+    for cached in (values.number_format, values._labels, values._agrees, values._yes_no):
+        cached.cache_clear()
+
 
 ACCOUNTING = '_-* #,##0_-;-* #,##0_-;_-* "-"_-;_-@_-'  # Excel's comma style
 
@@ -68,6 +79,8 @@ SHOWN: list[tuple[str, float, str, float | None]] = [
     ("0.0E+0", 12345, "1.2E+4", None),
     ("0.00E+00", -2.5, "-2.50E+00", -2.5),
     ("0.00E+00", 9.996, "1.00E+01", None),
+    ("0.00E+00", 99.96, "1.00E+02", None),
+    ("0.00E+00", -0.0009996, "-1.00E-03", None),
     ("0.00E+00", 1.2345, "1.23E+00", None),
     # fractions: the nearest with a one-, two-digit or fixed denominator
     ("# ?/?", 2.5, "2 1/2", 2.5),
