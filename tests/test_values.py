@@ -21,6 +21,7 @@ from mne_workbook.values import (
     parse_code,
     parse_number,
     parse_text,
+    parse_value,
     parse_yes_no,
     read_value,
 )
@@ -697,3 +698,21 @@ def test_what_counts_whole_things_by_measure_and_text(
 )
 def test_more_escapes_and_line_breaks(raw: str, want: str) -> None:
     assert decode_text(raw) == want
+
+
+@pytest.mark.parametrize(
+    ("raw", "measure", "fmt", "want"),
+    [
+        ("2,5", Measure.NUMBER, "", (2.5, None)),  # warnings are not its business
+        (0.45, Measure.PERCENTAGE, "0%", (45, None)),
+        (4, Measure.NUMBER, "0%", (None, "number-format-mismatch")),
+        ("Jo", Measure.YES_NO, "", (False, None)),
+    ],
+)
+def test_parse_value_is_read_value_without_warnings(
+    raw: object, measure: Measure, fmt: str, want: tuple[object, str | None]
+) -> None:
+    value, err = parse_value(raw, measure, number_format_code=fmt)
+    assert (value, err[0] if err else None) == want
+    if not fmt:
+        assert parse_value(raw, measure)[0] == want[0]  # no format: General

@@ -190,6 +190,11 @@ def test_digits_below_the_tenth_decimal_are_noise() -> None:
     """Readings keep ten decimals; below that a stored number is float noise, never a
     hidden digit (LibreOffice shows 1e-11 in ``0`` as 0, and it is read as 0)."""
     assert parse_number(1e-11, number_format_code="0") == (0, None)
+    # a pasted calculation's float noise: 0.1 + 0.2 - 0.3 is 5.55e-17, which LibreOffice
+    # shows as 0 in these formats (same conversion as above)
+    noise = 0.1 + 0.2 - 0.3
+    for fmt in ("0", "0.00", "# ?/?"):
+        assert parse_number(noise, number_format_code=fmt) == (0, None), fmt
     assert parse_number(0.07 * 100) == (7, None)
     assert parse_number(0.455, number_format_code="0.0%", percent_ok=True) == (45.5, None)
 
