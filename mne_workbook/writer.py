@@ -43,12 +43,19 @@ from .layout import (
 from .locales import Catalog
 from .periods import Period
 from .plan import Institution, Plan
-from .printing import a3_scale, page_room, plan_breaks
+from .printing import (
+    RETURN,
+    a3_scale,
+    hf,
+    hf_line,
+    hide,
+    page_room,
+    plan_breaks,
+    print_setup,
+)
 from .textmetrics import MAX_ROW_PT, PAD_Y, cell_height, line_height, row_height, split_to_fit
 from .values import TEXT_LIMIT  # characters accepted in free-text inputs
 from .vocab import Measure
-
-PAPER_A3 = 8
 
 #: Named ranges on the hidden lists sheet that the dropdowns draw from.
 LIST_NAMES = {
@@ -79,11 +86,6 @@ class SheetStats:
     activities: set[str] = field(default_factory=set)
     indicators: set[str] = field(default_factory=set)
     sheets: list[str] = field(default_factory=list)
-
-
-def escape_hf(text: str) -> str:
-    """Escape '&' for Excel header/footer strings."""
-    return text.replace("&", "&&")
 
 
 #: The smallest font size printed on paper (A3), and the SO sheets' usual size.
@@ -231,7 +233,7 @@ def write_workbook(
     try:
         with _Guard(str(path.name)) as guard:
             columns = columns or columns_for(plan, period)
-            scale = a3_scale([c.width for c in columns if not c.hidden])
+            scale = a3_scale([c.width for c in columns if not c.hidden], margins=RETURN)
             fmt = _Formats(wb, body_size(scale))
             _properties(wb, plan, identity, cat, institution)
             cover = wb.add_worksheet(_short(cat.text("cover_sheet"), 31))
@@ -428,8 +430,8 @@ def _so_sheet(
     # split across pages when the activity fits on one
     header_pt = 36.0 + 15.0 + header_h
     heights = [min(MAX_ROW_PT, height[FIRST_DATA_ROW + i]) for i in range(len(rows))]
-    scale = a3_scale([c.width for c in columns if not c.hidden])
-    breaks = plan_breaks(heights, activity_spans, page_room(scale, header_pt))
+    scale = a3_scale([c.width for c in columns if not c.hidden], margins=RETURN)  # see body_size
+    breaks = plan_breaks(heights, activity_spans, page_room(scale, header_pt, RETURN))
     if breaks:
         ws.set_h_pagebreaks([FIRST_DATA_ROW + b for b in breaks])
     if not rows:
@@ -441,18 +443,18 @@ def _so_sheet(
     # view, print and protection
     ws.freeze_panes(FIRST_DATA_ROW, 0)
     ws.autofilter(HEADER_ROW, first_vis, last_row, last_col)
-    ws.set_landscape()
-    ws.set_paper(PAPER_A3)
-    ws.set_print_scale(a3_scale([c.width for c in columns if not c.hidden]))  # see body_size
-    ws.repeat_rows(BAND_ROW, HEADER_ROW)
-    ws.print_area(BAND_ROW, first_vis, last_row, last_col)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
-    ws.center_horizontally()
-    title = escape_hf(_short(plan.title, 80))
-    who_hf = escape_hf(_short(who, 60))
-    guard.check(ws.set_header(f"&L&B{who_hf}&C{title}&R{escape_hf(period.label)}"), "header")
-    footer = f"&L{escape_hf(so_code)}&C{cat.text('page_of')}&R{escape_hf(identity.period)}"
-    guard.check(ws.set_footer(footer), "footer")
+    said_header, said_footer = print_setup(
+        ws,
+        (BAND_ROW, first_vis, last_row, last_col),
+        scale=scale,
+        repeat=(BAND_ROW, HEADER_ROW),
+        header=hf_line("&B" + hf(_short(who, 60)), hf(_short(plan.title, 80)), hf(period.label)),
+        footer=hf_line(hf(so_code), cat.text("page_of"), hf(identity.period)),
+        margins=RETURN,
+        centred=True,
+    )
+    guard.check(said_header, "header")
+    guard.check(said_footer, "footer")
     _protect(ws, password)
 
 
@@ -619,7 +621,7 @@ def _lists_sheet(wb: Workbook, cat: Catalog, guard: _Guard, password: str | None
             f"name {LIST_NAMES[name]}",
         )
         ws.set_column(ci, ci, 40)
-    ws.hide()
+    hide(ws)
     _protect(ws, password)
 
 
@@ -630,7 +632,7 @@ def _identity_sheet(wb: Workbook, identity: Identity, guard: _Guard, password: s
         ws.write_string(ri, 0, k)
         ws.write_string(ri, 1, v)
     ws.set_column(0, 1, 30)
-    ws.hide()
+    hide(ws)
     _protect(ws, password)
 
 
@@ -742,8 +744,5 @@ def _cover(
         for k, piece in enumerate(pieces):
             line(row, so.code if k == 0 else "", piece)
             row += 1
-    ws.set_landscape()
-    ws.set_paper(PAPER_A3)
-    ws.fit_to_pages(1, 0)
-    ws.print_area(0, 0, row, 1)
+    print_setup(ws, (0, 0, row, 1), pages_wide=1)
     _protect(ws, password)
