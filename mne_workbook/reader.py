@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -802,13 +803,18 @@ def _own_point(frequency: Any, period: Period, point: Period) -> str:
 
 
 _MEMO: dict[tuple[Any, ...], Any] = {}
+_MEMO_PID = [0]
 
 
 def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
     """``parse(raw, *args, **kw)``, remembered: the parsers of :mod:`values` are pure and
     the same texts (``3 - Has started``) come back in every return. A float is keyed by
     its exact bits (``-0.0`` is not ``0.0``), every value by its type (``1`` is not
-    ``True``)."""
+    ``True``). The memo is the process's own: a forked child (a mutation test's mutant)
+    starts empty."""
+    if _MEMO_PID[0] != os.getpid():
+        _MEMO.clear()
+        _MEMO_PID[0] = os.getpid()
     exact = raw.hex() if isinstance(raw, float) else raw
     key = (parse, type(raw), exact, *args, *sorted(kw.items()))
     try:
