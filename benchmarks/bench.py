@@ -8,8 +8,9 @@ table and writes benchmarks/results.json.
 1. Generation: the sample plan's workbooks and a synthetic plan (10,000 indicators, 60
    institutions) against two floors: a *replay* (exactly the xlsxwriter calls
    ``generate()`` makes, recorded once and replayed on bare xlsxwriter: the same cells,
-   formats, validations, protection) and the *minimal* floor (the same cell values
-   with no formats, validations or protection).
+   formats, validations, sheet protection; only the workbook's structure-protection
+   element, which xlsxwriter has no call for, is ours alone) and the *minimal* floor
+   (the same cell values with no formats, validations or protection).
 2. Reading + consolidation of N distinct returns (N = 15, 200, 1000: every file has
    its own values and saved time; none is a copy) against python-calamine and openpyxl
    read-only reading the same files' values with the same number of worker processes.
@@ -667,6 +668,7 @@ def main() -> None:
         "runs": args.runs,
         "workers": args.workers,
         "date": dt.date.today().isoformat(),
+        "load_average_at_start": os.getloadavg(),
     }
     if args.scale:
         results["scale"] = []
@@ -736,6 +738,7 @@ def main() -> None:
             shutil.rmtree(tmp / f"returns-{n}")  # keep the disk small between sizes
         results["reading"] = reading
         results["startup"] = startup(args.runs)
+    results["load_average_at_end"] = os.getloadavg()
     print_table(results)
     out = Path(args.out or ROOT / "benchmarks" / "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
