@@ -402,9 +402,10 @@ def make_returns(plan: Plan, period: Period, tmp: Path, n: int) -> list[Path]:
     d = tmp / f"returns-{n}"
     if d.exists():
         return sorted(d.iterdir())
-    if not hasattr(make_returns, "bases"):
-        make_returns.bases = _base_returns(plan, period, tmp)  # type: ignore[attr-defined]
-    bases = make_returns.bases  # type: ignore[attr-defined]
+    made: dict[Path, Any] = make_returns.__dict__.setdefault("bases", {})
+    if tmp not in made:  # once per folder (the scale run uses a fresh one per N)
+        made[tmp] = _base_returns(plan, period, tmp)
+    bases = made[tmp]
     d.mkdir()
     rng = random.Random(n)
     out = []
