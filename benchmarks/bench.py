@@ -584,7 +584,9 @@ def _quartiles(samples: list[tuple[float, float, float]], i: int) -> list[float]
     return [samples[min(len(samples) - 1, len(samples) * q // 4)][i] for q in (1, 2, 3, 4)]
 
 
-def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
+def scale(
+    n: int, workers: int, tmp: Path, only: tuple[str, ...] = ("consolidate", "ingest")
+) -> dict[str, Any]:
     """The CLI's consolidate and ingest on N distinct returns, each in a fresh process:
     wall and CPU time, peak RSS of the command and of its largest child, and the RSS
     sampled over the run (flat memory: the quartiles should not grow with N)."""
@@ -625,6 +627,8 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
     }
     out: dict[str, Any] = {"n": n, "workers": workers, "returns_made_s": made_s}
     for name, cmd in commands.items():
+        if name not in only:
+            continue
         code = (
             "import json, sys\n"
             f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
@@ -662,6 +666,9 @@ def main() -> None:
         "--scale", default="", help="run only the CLI scale run, on N returns (N,N,...: each)"
     )
     ap.add_argument("--out", default="")
+    ap.add_argument(
+        "--commands", default="consolidate,ingest", help="with --scale: which commands to run"
+    )
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     results: dict[str, Any] = {
@@ -676,7 +683,7 @@ def main() -> None:
         for n in (int(x) for x in args.scale.split(",")):
             load = os.getloadavg()
             with tempfile.TemporaryDirectory() as d:
-                got = scale(n, args.workers, Path(d))
+                got = scale(n, args.workers, Path(d), tuple(args.commands.split(",")))
             got["load_average_before"] = load
             results["scale"].append(got)
             print_scale(got)
@@ -748,6 +755,8 @@ def main() -> None:
 
 def print_scale(got: dict[str, Any]) -> None:
     for name in ("consolidate", "ingest"):
+        if name not in got:
+            continue
         x = got[name]
         print(
             f"{name} of {got['n']} returns: exit {x['exit_code']}, {x['wall_s']:.1f} s wall,"
