@@ -264,6 +264,10 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
         if i in used_from:
             others = [n for n in names if n != s.name]
             out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
+        elif group_of[i] == 0:
+            # tied with the newest, not replaced by it: its answers agree or are in conflict
+            tied = ", ".join(t.name for t in groups[0] if t is not s)
+            out.notes[s.path] = f"not used: its answers agree with or conflict with {tied}"
         else:
             _superseded(out, inst, s, newest)
     merged.merged_from = names
