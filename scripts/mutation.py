@@ -54,15 +54,20 @@ TARGETS: dict[str, Target] = {
         "values.py",
         ("tests/test_reader.py", "tests/test_values.py", "tests/test_truthful_returns.py"),
     ),
-    # consolidation flags, rates and which return counts
+    # consolidation flags, rates and combined status (in-memory returns first: fast)
     "consolidate": Target(
         "consolidate.py",
-        ("tests/test_rules.py", "tests/test_consolidate.py"),
+        ("tests/test_consolidate_flags.py", "tests/test_rules.py", "tests/test_consolidate.py"),
     ),
     # which return counts: per-cell merge, empty returns, order ties and conflicts
     "return-rule": Target(
         "return_rule.py",
-        ("tests/test_return_rule.py", "tests/test_rules.py", "tests/test_arrival.py"),
+        (
+            "tests/test_return_rule_cells.py",
+            "tests/test_return_rule.py",
+            "tests/test_rules.py",
+            "tests/test_arrival.py",
+        ),
     ),
 }
 
@@ -85,6 +90,15 @@ def _scratch(target: Target, out: Path) -> Path:
     for name in ("mne_workbook", "tests", "sample_plans", "schema"):
         shutil.copytree(ROOT / name, d / name, ignore=shutil.ignore_patterns("__pycache__"))
     tests = [t for t in target.tests if (ROOT / t).exists()]
+    # each mutant runs with -x: the target's test files in the order listed (the fast
+    # in-memory ones first), so a killed mutant rarely pays for generating workbooks
+    with (d / "tests" / "conftest.py").open("a", encoding="utf-8") as f:
+        f.write(
+            "\n\ndef pytest_collection_modifyitems(items: list[pytest.Item]) -> None:\n"
+            f"    order = {tests!r}\n"
+            "    rank = {t.removeprefix('tests/'): n for n, t in enumerate(order)}\n"
+            "    items.sort(key=lambda i: rank.get(i.nodeid.split('::')[0].split('/')[-1], 99))\n"
+        )
     text = (ROOT / "pyproject.toml").read_text("utf-8")
     text += (
         "\n[tool.mutmut]\n"
