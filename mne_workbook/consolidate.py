@@ -155,11 +155,13 @@ def sender_of(sub: Submission, plan: Plan, period: Period) -> str:
     for inst in plan.institutions:
         if address and address in {a.lower() for a in (*inst.emails, *inst.sender_emails)}:
             return inst.id
-    stem = sub.name.rsplit(".", 1)[0].casefold()
+    # the whole name: an extension starts with ".", which ends the head like any other
+    # non-alphanumeric character, and a short name may itself hold a dot ("K.P.")
+    name = sub.name.casefold()
     for inst in plan.institutions:
         for short in {inst.short_name, inst.id}:
             head = f"{short}_{period.label}".casefold()
-            if stem == head or (stem.startswith(head) and not stem[len(head)].isalnum()):
+            if name == head or (name.startswith(head) and not name[len(head)].isalnum()):
                 return inst.id
     return ""
 

@@ -33,7 +33,7 @@ def at(day: str, hour: int = 12) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=dt.UTC)
 
 
-def small_plan(**reporting: Any) -> Plan:
+def small_plan(short_names: dict[str, str] | None = None, **reporting: Any) -> Plan:
     """Two SOs, four institutions.
 
     - A1.1.1: KP and MLSW; I1 monthly, I2 quarterly (one result: the first row holds status)
@@ -99,6 +99,8 @@ def small_plan(**reporting: Any) -> Plan:
             },
         ],
     }
+    for inst in data["institutions"]:
+        inst["short_name"] = (short_names or {}).get(inst["id"], inst["short_name"])
     return plan_from_dict(data)
 
 

@@ -202,6 +202,22 @@ def test_sender_of(plan: Plan, sender: str, name: str, expected: str) -> None:
     assert sender_of(sub, plan, Q3) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("K.P._2026-Q3.xlsx", "kp"),
+        ("K.P._2026-Q3", "kp"),  # no extension
+        ("k.p._2026-q3 (2).xlsx", "kp"),
+        ("K.P._2026-Q3.v2.xlsx", "kp"),
+        ("K.P_2026-Q3.xlsx", ""),
+        ("K.P._2026-Q30.xlsx", ""),
+    ],
+)
+def test_sender_of_a_short_name_with_dots(name: str, expected: str) -> None:
+    dotted = small_plan(short_names={"kp": "K.P."})
+    assert sender_of(refused(name, "not-a-workbook", "x"), dotted, Q3) == expected
+
+
 # ------------------------------------------------------------------ gaps in a return
 
 
