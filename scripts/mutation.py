@@ -80,6 +80,17 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     r"token_hex\(None\)": "token_hex(None) is token_hex(32), the default entropy",
     r"read_text\(None\)": "the locale's encoding, UTF-8 on every supported platform"
     " (Linux locales, Python's UTF-8 mode); key files are ASCII hex in practice",
+    # return_rule._merge: a cell's key is tagged "v" (a value) or "a" (an activity field),
+    # and the tag is only ever compared with "v"
+    r'\+\s+cells\[\("(XXaXX|A)", a\.activity, "", fld\)\]': "the activity-cell tag is only"
+    ' compared with "v"; any other tag behaves alike',
+    # return_rule._merge: `conflicts` is only read as zero or not ("no merge when nothing
+    # conflicts"); counting by 2, setting 1 or counting down never leaves it at zero
+    r"(?m)^\+\s+conflicts (= 1|-= 1|\+= 2)$": "conflicts is only tested for zero; the first"
+    " conflict makes it non-zero under each of these counts",
+    # consolidate._row_flags is private; its one caller always passes days_late
+    r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
+    " passes days_late",
 }
 
 

@@ -795,3 +795,26 @@ def test_pick_returns_gives_the_rule_as_flags(plan: Plan) -> None:
         "/inbox/a.xlsx": "not used: its answers agree with or conflict with b.xlsx",
         "/inbox/b.xlsx": "not used: its answers agree with or conflict with a.xlsx",
     }
+
+
+def test_flags_of_equal_count_are_counted_in_code_order(plan: Plan) -> None:
+    added = problem("sheet-unexpected", "an added sheet", "My notes", None, None)
+    con = consolidate(plan, [full_kp(plan, problems=[added])], Q3, dt.date(2026, 8, 1))
+    # sheet-unexpected is flagged before the plan gap, but sorts after it
+    assert list(con.flags_by_code().items()) == [
+        ("return-pending", 2),
+        ("activity-overdue", 1),
+        ("plan-gap-target", 1),
+        ("sheet-unexpected", 1),
+    ]
+
+
+def test_a_gap_in_a_return_that_does_not_know_its_cells_is_flagged_without_a_cell(
+    plan: Plan,
+) -> None:
+    kp = ret(plan, "kp", values={("A1.1.1", "I1", JUL): 1}, arrived=at("2026-10-01"))
+    kp.cells = {}
+    con = consolidate(plan, [kp], Q3, DUE)
+    missing = flags(con, "status-missing", "value-missing")
+    assert missing and {f.cell for f in missing} == {""}
+    assert {f.file for f in missing} == {"kp.xlsx"}

@@ -519,3 +519,61 @@ def test_problems_are_what_the_rule_reads_errors_from(plan: Plan) -> None:
     """Sanity of the in-memory returns: a problem's severity is the catalog's."""
     p = problem("formula-in-cell", "=A1", "SO1", 5, "H")
     assert isinstance(p, Problem) and str(p.severity) == "error"
+
+
+def test_answers_without_a_known_cell_merge_and_conflict_all_the_same(plan: Plan) -> None:
+    """Returns from the store may not know where an activity's answer sat."""
+    same = at("2026-10-01")
+    old = kp(plan, "old.xlsx", at("2026-09-30"), acts={"A2.1.3": {"comment": "kept"}})
+    a = kp(plan, "a.xlsx", same, acts={"A1.1.1": {"status": 3}})
+    b = kp(plan, "b.xlsx", same, acts={"A1.1.1": {"status": 2}})
+    for sub in (old, a, b):
+        for rep in sub.activities.values():
+            rep.cells.clear()
+    choice = choose([old, a, b])
+    conflict = next(f for f in choice.flags if f.code == "return-conflict")
+    assert (conflict.cell, conflict.field, conflict.activity) == ("", "status", "A1.1.1")
+    blanked = [f.message for f in choice.flags if f.code == "answer-blanked"]
+    assert len(blanked) == 2 and all(
+        " answer(s) given in an older return: A2.1.3 comments;" in m for m in blanked
+    )
+    merged = choice.used["kp"]
+    assert merged.activities["A2.1.3"].comment == "kept"
+    assert merged.activities["A2.1.3"].cells == {}
+
+
+def test_a_merged_return_keeps_each_activity_and_leaves_the_problems_with_their_files(
+    plan: Plan,
+) -> None:
+    warn = problem("fraction-on-count", "7,5", "SO1", 5, "I")
+    old = kp(plan, "old.xlsx", at("2026-10-01"), values={("A1.1.1", "I1", JUL): 5})
+    new = kp(
+        plan, "new.xlsx", at("2026-10-02"), values={("A1.1.1", "I1", AUG): 7.5}, problems=[warn]
+    )
+    merged = choose([old, new]).used["kp"]
+    assert merged.problems == [] and new.problems == [warn]
+    assert {k: v.activity for k, v in merged.activities.items()} == {
+        "A1.1.1": "A1.1.1",
+        "A1.1.2": "A1.1.2",
+        "A2.1.3": "A2.1.3",
+    }
+
+
+def test_cells_after_an_unusable_one_are_still_merged(plan: Plan) -> None:
+    old = kp(
+        plan,
+        "old.xlsx",
+        at("2026-10-01"),
+        values={("A1.1.1", "I1", JUL): 5},
+        acts={"A1.1.1": {"status": 3}},
+    )
+    bad = problem("formula-in-cell", "=A1", "SO1", 5, "H")
+    new = kp(plan, "new.xlsx", at("2026-10-02"), values={("A1.1.1", "I1", AUG): 7}, problems=[bad])
+    choice = choose([old, new])
+    merged = choice.used["kp"]
+    assert values(merged) == {("A1.1.1", "I1", AUG): (7, "SO1!I5", "new.xlsx")}
+    assert merged.activities["A1.1.1"].status == 3  # the older status stands
+    [blanked] = [f for f in choice.flags if f.code == "answer-blanked"]
+    assert "leaves blank 1 answer(s) given in an older return: A1.1.1 status (SO1!L5);" in (
+        blanked.message
+    )
