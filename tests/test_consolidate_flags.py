@@ -141,6 +141,7 @@ def test_a_refused_return_is_named_instead_of_pending_or_overdue(plan: Plan) -> 
     # the problem that refused it is a flag of its own, attributed to KP
     [why] = flags(con, "signature-invalid")
     assert (why.institution, why.file, why.message) == ("kp", "kp.xlsx", "the identity was altered")
+    assert (why.cell, why.activity, why.field) == ("", "", "")  # about the whole file
     assert (rate(con, "kp").received, rate(con, "kp").on_time) == (0, 0)
 
 
