@@ -90,9 +90,9 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     " conflict makes it non-zero under each of these counts",
     # return_rule._merge: a value's cell is always a CellRef (the reader and the store both
     # build one; the type says so), and a CellRef is always true: the fallback is never used
-    r'(?m)^\+.*value, cell or CellRef\((None, 0, ""|"", None, ""|"", 0, None|0, ""|"", ""'
-    r'|"", 0, |"XXXX", 0, "")\), src\)$': "a value always has its CellRef (never false):"
-    " the fallback cell is never built",
+    r"(?m)^\+\s+ReportedValue\(act, ind, which, point, value, cell or CellRef\([^)]*\), src\)$": (
+        "a value always has its CellRef (never false): the fallback cell is never built"
+    ),
     # consolidate._row_flags is private; its one caller always passes days_late
     r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
     " passes days_late",

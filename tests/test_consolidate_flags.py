@@ -819,3 +819,19 @@ def test_a_gap_in_a_return_that_does_not_know_its_cells_is_flagged_without_a_cel
     missing = flags(con, "status-missing", "value-missing")
     assert missing and {f.cell for f in missing} == {""}
     assert {f.file for f in missing} == {"kp.xlsx"}
+
+
+def test_several_empty_returns_are_all_named(plan: Plan) -> None:
+    one = ret(plan, "mest", "mest-1.xlsx", arrived=at("2026-10-01"))
+    two = ret(plan, "mest", "mest-2.xlsx", arrived=at("2026-10-02"))
+    con = consolidate(plan, [one, two], Q3, DUE)
+    [pending] = [f for f in flags(con, "return-pending") if f.institution == "mest"]
+    assert pending.message.endswith("; only an empty return: mest-1.xlsx, mest-2.xlsx")
+
+
+def test_a_refused_file_without_a_stated_reason_is_still_named(plan: Plan) -> None:
+    bad = refused("kp.xlsx", "signature-invalid", "x", inst="kp")
+    bad.problems.clear()  # e.g. a stored refusal whose problem rows were lost
+    con = consolidate(plan, [bad], Q3, DUE)
+    [flag] = flags(con, "return-refused")
+    assert flag.message == "refused: Kosovo Police sent kp.xlsx (refused: ); due 2026-10-15"

@@ -577,3 +577,15 @@ def test_cells_after_an_unusable_one_are_still_merged(plan: Plan) -> None:
     assert "leaves blank 1 answer(s) given in an older return: A1.1.1 status (SO1!L5);" in (
         blanked.message
     )
+
+
+def test_an_activity_the_newest_return_does_not_hold_is_merged_from_an_older_one(
+    plan: Plan,
+) -> None:
+    """A return from the store holds only the activities it answered."""
+    old = kp(plan, "old.xlsx", at("2026-10-01"), acts={"A2.1.3": {"status": 2}})
+    new = kp(plan, "new.xlsx", at("2026-10-02"), values={("A1.1.1", "I1", JUL): 1})
+    del new.activities["A2.1.3"]
+    merged = choose([old, new]).used["kp"]
+    rep = merged.activities["A2.1.3"]
+    assert (rep.activity, rep.status, rep.sources) == ("A2.1.3", 2, {"status": "old.xlsx"})
