@@ -93,6 +93,11 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     r"(?m)^\+\s+ReportedValue\(act, ind, which, point, value, cell or CellRef\([^)]*\), src\)$": (
         "a value always has its CellRef (never false): the fallback cell is never built"
     ),
+    # consolidate(): an activity's statuses are its carriers' first-row statuses; taking
+    # every row too only repeats a received carrier's own status and adds None for a carrier
+    # without a return, which combined_status already counts as not reported (`carriers`)
+    r"(?m)^\+\s+if first or sub is not None:$": "the extra statuses repeat a carrier's own or"
+    " are None for a missing carrier, already counted as not reported",
     # consolidate._row_flags is private; its one caller always passes days_late
     r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
     " passes days_late",

@@ -24,7 +24,7 @@ from mne_workbook.consolidate import (
 )
 from mne_workbook.errors import CATALOG, Severity
 from mne_workbook.periods import Period
-from mne_workbook.plan import Plan
+from mne_workbook.plan import Plan, plan_from_dict
 
 DUE = dt.date(2026, 10, 15)  # 2026-Q3 ends 2026-09-30; 15 grace days
 DAY_AFTER = dt.date(2026, 10, 16)
@@ -835,3 +835,13 @@ def test_a_refused_file_without_a_stated_reason_is_still_named(plan: Plan) -> No
     con = consolidate(plan, [bad], Q3, DUE)
     [flag] = flags(con, "return-refused")
     assert flag.message == "refused: Kosovo Police sent kp.xlsx (refused: ); due 2026-10-15"
+
+
+def test_an_activity_without_carriers_has_one_row_of_no_institution() -> None:
+    from helpers import activity, plan
+
+    p = plan_from_dict(plan([activity("A1.1.1", carriers=[])]))
+    con = consolidate(p, [], Q3, DUE)
+    [only] = con.rows
+    assert (only["activity"], only["institution"], only["received"]) == ("A1.1.1", "", False)
+    assert con.rates == [] and only["combined_status"] is None

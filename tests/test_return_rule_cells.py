@@ -305,9 +305,11 @@ def test_three_returns_the_middle_one_superseded(plan: Plan) -> None:
         ("answer-blanked", "2.xlsx"),
         ("superseded-return", "2.xlsx"),
     ]
-    sup = choice.flags[2]
-    assert sup.message == (
-        f"2.xlsx ({when(two)}) is replaced by 3.xlsx ({when(three)}): none of its answers is used"
+    assert choice.flags[2] == RuleFlag(
+        "superseded-return",
+        f"2.xlsx ({when(two)}) is replaced by 3.xlsx ({when(three)}): none of its answers is used",
+        "kp",
+        "2.xlsx",
     )
     assert choice.notes == {
         "/inbox/3.xlsx": "used (merged with 1.xlsx)",
@@ -589,3 +591,23 @@ def test_an_activity_the_newest_return_does_not_hold_is_merged_from_an_older_one
     merged = choose([old, new]).used["kp"]
     rep = merged.activities["A2.1.3"]
     assert (rep.activity, rep.status, rep.sources) == ("A2.1.3", 2, {"status": "old.xlsx"})
+
+
+def test_three_returns_merged_and_three_tied(plan: Plan) -> None:
+    one = kp(plan, "1.xlsx", at("2026-10-01"), values={("A1.1.1", "I1", JUL): 1})
+    two = kp(plan, "2.xlsx", at("2026-10-02"), values={("A1.1.1", "I1", AUG): 2})
+    three = kp(plan, "3.xlsx", at("2026-10-03"), values={("A1.1.1", "I1", SEP): 3})
+    choice = choose([one, two, three])
+    assert choice.notes == {
+        "/inbox/3.xlsx": "used (merged with 2.xlsx, 1.xlsx)",
+        "/inbox/2.xlsx": "used (merged with 3.xlsx, 1.xlsx)",
+        "/inbox/1.xlsx": "used (merged with 3.xlsx, 2.xlsx)",
+    }
+    same = at("2026-10-05")
+    tied = [kp(plan, f"t{n}.xlsx", same, values={("A1.1.1", "I1", JUL): n}) for n in (1, 2, 3)]
+    older = kp(plan, "older.xlsx", at("2026-10-01"), values={("A1.1.1", "I1", JUL): 9})
+    choice = choose([older, *tied])
+    assert choice.notes["/inbox/t1.xlsx"] == (
+        "not used: its answers agree with or conflict with t2.xlsx, t3.xlsx"
+    )
+    assert choice.notes["/inbox/older.xlsx"] == "superseded by t1.xlsx"
