@@ -6,7 +6,8 @@ this order: the e-mail's arrival (the top-most ``Received:`` header, added by ON
 own mail server; ``Date:`` only when there is none, and then it says so); the time the
 history store first saw the bytes (recorded at the first ingest from the best of the
 other sources); the file's modification time in ONATC's inbox. "On time" means arrived
-by the end of the due date (ONATC's local time). The saved time is kept as evidence:
+by the end of the due date in ONATC's time zone (the plan's ``reporting.timezone``; without
+it, the zone of the computer running the command). The saved time is kept as evidence:
 :func:`check_saved_time` flags it when it is before the signed generation time, after
 the arrival, or in the future.
 """
@@ -19,10 +20,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from .errors import Location, Problem
 
 if TYPE_CHECKING:
+    from .plan import Plan
     from .reader import Submission
 
 #: Clocks disagree a little (the sender's PC, ONATC's mail server, ONATC's PC); a saved
@@ -65,11 +68,22 @@ def utc(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def show(when: dt.datetime | None) -> str:
-    """A time as people read it: ONATC's local time, to the minute, with its offset."""
+def plan_zone(plan: Plan | None) -> dt.tzinfo | None:
+    """ONATC's time zone from the plan; None means the zone of this computer."""
+    name = plan.reporting.timezone if plan is not None else None
+    return ZoneInfo(name) if name else None
+
+
+def today(zone: dt.tzinfo | None = None) -> dt.date:
+    """Today's date in ``zone`` (None: this computer's zone)."""
+    return dt.datetime.now(dt.UTC).astimezone(zone).date()
+
+
+def show(when: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """A time as people read it: in ONATC's zone, to the minute, with its offset."""
     if when is None:
         return ""
-    return utc(when).astimezone().isoformat(timespec="minutes")
+    return utc(when).astimezone(zone).isoformat(timespec="minutes")
 
 
 def file_arrival(path: str | Path, now: dt.datetime | None = None) -> Arrival:
@@ -85,11 +99,11 @@ def arrival_of(sub: Submission) -> Arrival | None:
     return Arrival(utc(sub.arrived_at), Source(sub.arrival_source or Source.FILE_MTIME))
 
 
-def arrived_by(sub: Submission, due: dt.date) -> bool | None:
-    """True when the return arrived by the end of ``due`` (local time); None if unknown."""
+def arrived_by(sub: Submission, due: dt.date, zone: dt.tzinfo | None = None) -> bool | None:
+    """True when the return arrived by the end of ``due`` in ``zone``; None if unknown."""
     if sub.arrived_at is None:
         return None
-    return utc(sub.arrived_at).astimezone().date() <= due
+    return utc(sub.arrived_at).astimezone(zone).date() <= due
 
 
 def _saved_evidence(sub: Submission) -> dt.datetime | None:

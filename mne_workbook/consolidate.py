@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .arrival import arrival_of, arrived_by, show
+from .arrival import arrival_of, arrived_by, plan_zone, show, today
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
@@ -200,7 +200,8 @@ def consolidate(
     ``last_reported`` (from the store) lets overdue flags say when each indicator was
     last reported.
     """
-    as_of = as_of or dt.date.today()
+    zone = plan_zone(plan)
+    as_of = as_of or today(zone)
     due = period.due_date(plan.reporting.grace_days)
     late = as_of > due
     columns = columns_for(plan, period)
@@ -347,7 +348,7 @@ def consolidate(
         counted |= {c for c, kept in choice.copies.items() if kept in counted}
         on_time = int(
             any(
-                bool(arrived_by(s, due))
+                bool(arrived_by(s, due, zone))
                 for s in submissions
                 if s.accepted and s.institution == inst and s.name in counted and answered(s)
             )
@@ -361,8 +362,8 @@ def consolidate(
                 int(sub is not None),
                 on_time,
                 sub.name if sub else "",
-                show(sub.saved_at) if sub else "",
-                show(arrived.at) if arrived else "",
+                show(sub.saved_at, zone) if sub else "",
+                show(arrived.at, zone) if arrived else "",
                 str(arrived.source) if arrived else "",
             )
         )

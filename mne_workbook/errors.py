@@ -90,6 +90,21 @@ CATALOG: dict[str, Code] = {
             "unknown carrier institution",
             "Use an id from the plan's institutions list, or add the institution there.",
         ),
+        # -- the plan's time zone (lead, session 3) ----------------------------------
+        _c(
+            "unknown-time-zone",
+            E,
+            "unknown time zone",
+            "Give an IANA time zone name such as Europe/Belgrade (the list is at"
+            " https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).",
+        ),
+        _c(
+            "plan-time-zone-missing",
+            W,
+            "the plan names no time zone",
+            "Add reporting.timezone (e.g. Europe/Belgrade) so that a due date ends at"
+            " ONATC's midnight whichever computer or server runs the command.",
+        ),
         _c(
             "timeline-outside-strategy",
             E,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .arrival import arrived_by
+from .arrival import arrived_by, plan_zone
 from .consolidate import Consolidation, active, combined_status, consolidate, pick_returns
 from .periods import Period
 from .plan import Indicator, Plan
@@ -180,7 +180,7 @@ def year_figures(store: Store, plan: Plan, year: int) -> YearFigures:
                 sub = used.get(inst)
                 if sub is not None:
                     r["received"] += 1
-                    if arrived_by(sub, period.due_date(plan.reporting.grace_days)):
+                    if arrived_by(sub, period.due_date(plan.reporting.grace_days), plan_zone(plan)):
                         r["on_time"] += 1
         for inst, sub in used.items():
             for code, rep in sub.activities.items():

@@ -125,6 +125,7 @@ class ReportingCalendar:
     send_to: str | None = None
     contact: str | None = None  # who to ask, shown on the cover
     coordinator: str | None = None  # id of the coordinating office (an institution)
+    timezone: str | None = None  # IANA name; None: the computer's own zone
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,7 @@ def plan_from_dict(d: dict[str, Any]) -> Plan:
             send_to=rep.get("send_to"),
             contact=rep.get("contact"),
             coordinator=rep.get("coordinator"),
+            timezone=rep.get("timezone"),
         ),
         institutions=tuple(institutions),
         strategic_objectives=tuple(
@@ -385,6 +387,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                     "send_to": plan.reporting.send_to,
                     "contact": plan.reporting.contact,
                     "coordinator": plan.reporting.coordinator,
+                    "timezone": plan.reporting.timezone,
                 }
             ),
             "institutions": [

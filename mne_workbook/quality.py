@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -48,6 +49,14 @@ def _checks(plan: Plan, src: PlanSource | None) -> Iterator[Problem]:
     def at(*path: str | int) -> Location:
         return src.where(path) if src else Location()
 
+    if not plan.reporting.timezone:
+        here = dt.datetime.now(dt.UTC).astimezone()
+        yield Problem(
+            "plan-time-zone-missing",
+            "reporting.timezone is not set: due dates end at midnight in the zone of the"
+            f" computer running the command (here {here.tzname()}, UTC{here:%z})",
+            at("reporting"),
+        )
     for si, so in enumerate(plan.strategic_objectives):
         so_path = ("strategic_objectives", si)
         levels = {r.level for a in so.activities for r in a.expected_results}

@@ -20,7 +20,7 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from .arrival import SOURCE_TEXT, arrival_of, arrived_by, show
+from .arrival import SOURCE_TEXT, arrival_of, arrived_by, plan_zone, show
 from .consolidate import Consolidation, Flag
 from .errors import CATALOG, Location, UsageError, fail
 from .printing import header, page_room, plan_breaks, setup
@@ -725,6 +725,7 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
 
 def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
     out = []
+    zone = plan_zone(con.plan)
     used = {id(s) for s in con.used.values()}
     for s in con.submissions:
         first = s.refusal() or next(
@@ -740,16 +741,16 @@ def submission_rows(con: Consolidation) -> list[dict[str, Any]]:
         arrived = arrival_of(s)
         on_time = ""
         if arrived is not None and not s.refused:
-            on_time = "yes" if arrived_by(s, con.due_date) else "no"
+            on_time = "yes" if arrived_by(s, con.due_date, zone) else "no"
         out.append(
             {
                 "File": s.name,
                 "SHA-256": s.sha256,
                 "Institution": s.institution or "",
                 "Period": s.identity.period if s.identity else "",
-                "Arrived at": show(arrived.at) if arrived else "",
+                "Arrived at": show(arrived.at, zone) if arrived else "",
                 "Arrival from": SOURCE_TEXT[arrived.source] if arrived else "",
-                "Saved at": show(s.saved_at),
+                "Saved at": show(s.saved_at, zone),
                 "On time": on_time,
                 "Sender": s.sender,
                 "Subject": s.subject,

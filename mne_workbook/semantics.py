@@ -64,6 +64,14 @@ def check_semantics(src: PlanSource, report: Report) -> None:
             f" institutions ({', '.join(sorted(known)) or 'none'})",
             src.where(("reporting", "coordinator")),
         )
+    zone = reporting.get("timezone") if isinstance(reporting, dict) else None
+    if isinstance(zone, str) and not known_zone(zone):
+        report.add(
+            "unknown-time-zone",
+            f"reporting.timezone {zone!r} is not a time zone this computer knows"
+            " (an IANA name such as Europe/Belgrade)",
+            src.where(("reporting", "timezone")),
+        )
 
     period = data.get("strategy_period")
     s_year = period.get("start") if isinstance(period, dict) else None
@@ -170,3 +178,14 @@ def _check_timeline(
                     f" period {s_year}-{e_year}",
                     src.where((*a_path, "timeline", key)),
                 )
+
+
+def known_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone the zoneinfo database has."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True

@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from .arrival import plan_zone
+from .arrival import today as local_today
 from .atomic import atomic_write
 from .history import YearFigures
 from .plan import Plan
@@ -50,7 +52,7 @@ def _write(fig: YearFigures, plan: Plan, path: Path) -> None:
     wb = new_workbook(path)
     try:
         f = formats(wb)
-        today = dt.date.today()
+        today = local_today(plan_zone(plan))
         _report_sheet(wb, fig, plan, f, today)
         _ratings_sheet(wb, fig, plan, f, today)
         _reporting_sheet(wb, fig, plan, f, today)

@@ -52,6 +52,7 @@ def plan(activities: list[dict[str, Any]] | None = None, **kw: Any) -> dict[str,
         "title": "Test plan",
         "version": "1",
         "strategy_period": {"start": 2025, "end": 2027},
+        "reporting": {"timezone": "UTC"},
         "institutions": [
             {"id": "kp", "name": "Kosovo Police", "short_name": "KP"},
             {"id": "mlsw", "name": "Ministry of Labour and Social Welfare", "short_name": "MLSW"},

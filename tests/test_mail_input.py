@@ -84,7 +84,8 @@ def test_an_eml_gives_its_attachments_with_arrival_from_onatcs_server(
     subs = {s["File"]: s for s in data["submissions"]}
     kp = subs["KP return.eml!KP_2026-Q3.xlsx"]
     assert kp["Status"] == "used" and kp["On time"] == "yes"
-    assert kp["Arrived at"].startswith("2026-10-12T08:30")  # the top-most Received:
+    # the top-most Received: (08:30 UTC), shown in the plan's zone (Europe/Belgrade, CEST)
+    assert kp["Arrived at"] == "2026-10-12T10:30+02:00"
     assert kp["Arrival from"] == "e-mail Received: header"
     assert (kp["Sender"], kp["Subject"]) == ("thb.unit@kp.example", "KP return Q3")
     pdf = subs["KP return.eml!cover letter.pdf"]  # accounted for: the gate refused it

@@ -78,6 +78,7 @@ def test_a_new_user_builds_a_plan_from_the_template_and_generates_a_round(
             "version": "1",
             "strategy_period.start": 2026,
             "strategy_period.end": 2027,
+            "reporting.timezone": "Europe/Belgrade",
         },
         "Institutions": {"id": "kp", "name": "Kosovo Police", "short_name": "KP"},
         "Strategic objectives": {"code": "SO1", "title": "Prevention"},

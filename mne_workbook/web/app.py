@@ -284,8 +284,9 @@ def scratch() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="mne-web-")
 
 
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def today(zone: dt.tzinfo | None = None) -> dt.date:
+    """Today in ONATC's zone (the plan's ``reporting.timezone``); the server's UTC without one."""
+    return dt.datetime.now(dt.UTC).astimezone(zone or dt.UTC).date()
 
 
 __all__ = ["CSRF_COOKIE", "Desk", "DeskConfig", "UploadFile", "create_app"]

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
     from .app import Desk
 
 
-def _today() -> dt.date:
+def _today(desk: Desk) -> dt.date:
+    from ..arrival import plan_zone
     from .app import today
 
-    return today()
+    return today(plan_zone(desk.plan))
 
 
 def _safe_next(target: str) -> str:
@@ -101,16 +102,16 @@ async def home(desk: Desk, request: Request) -> Response:
 # -- status board --------------------------------------------------------------------
 
 
-def _as_of(request: Request) -> dt.date:
+def _as_of(desk: Desk, request: Request) -> dt.date:
     text = request.query_params.get("as_of", "")
     try:
-        return dt.date.fromisoformat(text) if text else _today()
+        return dt.date.fromisoformat(text) if text else _today(desk)
     except ValueError:
         raise HTTPException(400, "as_of must be a date like 2026-11-28") from None
 
 
 async def board_page(desk: Desk, request: Request) -> Response:
-    as_of = _as_of(request)
+    as_of = _as_of(desk, request)
     periods = views.known_periods(desk.plan, desk.store, as_of)
     b = await run_in_threadpool(views.board, desk.plan, desk.store, periods, as_of)
     needs = request.query_params.get("needs") == "1"
@@ -129,7 +130,7 @@ async def cell_page(desk: Desk, request: Request) -> Response:
     inst_id = request.path_params["institution"]
     if inst_id not in {i.id for i in desk.plan.institutions}:
         raise HTTPException(404, "no such institution in this plan")
-    as_of = _as_of(request)
+    as_of = _as_of(desk, request)
     con = await run_in_threadpool(views.period_consolidation, desk.plan, desk.store, p.label, as_of)
     received = [r for r in desk.store.returns(p.label, desk.plan.id) if r.institution == inst_id]
     subs = {s.sha256: s for s in con.submissions}
@@ -191,7 +192,7 @@ async def upload_post(desk: Desk, request: Request) -> Response:
 
 
 async def matrix_page(desk: Desk, request: Request) -> Response:
-    as_of = _as_of(request)
+    as_of = _as_of(desk, request)
     periods = views.known_periods(desk.plan, desk.store, as_of)
     label = request.query_params.get("period") or (periods[-1] if periods else "")
     if not label:
@@ -225,7 +226,7 @@ async def rounds_page(desk: Desk, request: Request) -> Response:
     label = request.query_params.get("period")
     if label:
         return RedirectResponse(f"/round/{quote(desk.period(label.strip()).label)}", 303)
-    periods = views.known_periods(desk.plan, desk.store, _today())
+    periods = views.known_periods(desk.plan, desk.store, _today(desk))
     return desk.render(request, "rounds.html", periods=periods)
 
 
@@ -240,7 +241,7 @@ def _manifest(folder: Path, label: str) -> list[dict[str, object]]:
 
 async def round_page(desk: Desk, request: Request, new_links: object = None) -> Response:
     p = desk.period(request.path_params["period"])
-    as_of = _today()
+    as_of = _today(desk)
     b = await run_in_threadpool(views.board, desk.plan, desk.store, [p.label], as_of)
     folder = desk.round_dir(p.label)
     with desk.engine.connect() as conn:
@@ -341,7 +342,7 @@ async def drafts_zip(desk: Desk, request: Request) -> Response:
 async def downloads_page(desk: Desk, request: Request) -> Response:
     import shutil
 
-    periods = views.known_periods(desk.plan, desk.store, _today())
+    periods = views.known_periods(desk.plan, desk.store, _today(desk))
     years = sorted({int(lb[:4]) for lb in periods})
     return desk.render(
         request,
@@ -392,7 +393,7 @@ async def download(desk: Desk, request: Request) -> Response:
         raise HTTPException(404, "no such download")
     p = desk.period(request.path_params["period"])
     try:
-        data = await run_in_threadpool(build_download, desk, p.label, kind, _as_of(request))
+        data = await run_in_threadpool(build_download, desk, p.label, kind, _as_of(desk, request))
     except UsageError as exc:
         raise HTTPException(
             503, "; ".join(f"[{x.code}] {x.hint}" for x in exc.report.problems)
