@@ -845,3 +845,29 @@ def test_an_activity_without_carriers_has_one_row_of_no_institution() -> None:
     [only] = con.rows
     assert (only["activity"], only["institution"], only["received"]) == ("A1.1.1", "", False)
     assert con.rates == [] and only["combined_status"] is None
+
+
+def test_rows_of_an_activity_without_results_or_indicators_hold_blanks() -> None:
+    from helpers import activity, plan
+
+    acts = [activity("A1.1.1", expected_results=[]), activity("A1.1.2", indicators=[])]
+    p = plan_from_dict(plan(acts))
+    kp = ret(
+        p, "kp", acts={"A1.1.1": {"status": 4}, "A1.1.2": {"status": 1}}, arrived=at("2026-10-01")
+    )
+    con = consolidate(p, [kp], Q3, DAY_AFTER)
+    blank = {
+        "indicator": "",
+        "indicator_text": "",
+        "measure": "",
+        "baseline": None,
+        "target": None,
+        "frequency": "",
+    }
+    no_result, no_indicator = con.rows
+    assert no_result["expected_result"] == "" and no_indicator["expected_result"] == "Result"
+    for r in (no_result, no_indicator):
+        assert {k: r[k] for k in blank} == blank
+        assert all(r[f"value {p}"] is None and r[f"due {p}"] is False for p in con.value_points)
+    assert (no_result["status"], no_indicator["status"]) == (4, 1)
+    assert not flags(con, "indicator-overdue", "value-missing", "status-missing")
