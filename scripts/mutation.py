@@ -98,6 +98,10 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     # without a return, which combined_status already counts as not reported (`carriers`)
     r"(?m)^\+\s+if first or sub is not None:$": "the extra statuses repeat a carrier's own or"
     " are None for a missing carrier, already counted as not reported",
+    # consolidate._matrix_row: a row without an indicator has no value cells, so whatever
+    # placeholder id its value keys get, no value's source matches it
+    r'(?m)^\+\s+act, ind_id = r\.activity\.code, ind\.id if ind else "XXXX"$': "a row without"
+    " an indicator has no value cells: no source is found under any placeholder id",
     # consolidate._row_flags is private; its one caller always passes days_late
     r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
     " passes days_late",

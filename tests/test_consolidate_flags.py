@@ -871,3 +871,9 @@ def test_rows_of_an_activity_without_results_or_indicators_hold_blanks() -> None
         assert all(r[f"value {p}"] is None and r[f"due {p}"] is False for p in con.value_points)
     assert (no_result["status"], no_indicator["status"]) == (4, 1)
     assert not flags(con, "indicator-overdue", "value-missing", "status-missing")
+    # merged with a later return: the row names the files its answers come from
+    later = ret(p, "kp", "kp-2.xlsx", acts={"A1.1.2": {"comment": "c"}}, arrived=at("2026-10-02"))
+    con = consolidate(p, [kp, later], Q3, DAY_AFTER)
+    no_result, no_indicator = con.rows
+    assert (no_result["file"], no_indicator["file"]) == ("kp.xlsx", "kp-2.xlsx, kp.xlsx")
+    assert (no_indicator["status"], no_indicator["comment"]) == (1, "c")
