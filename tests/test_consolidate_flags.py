@@ -877,3 +877,13 @@ def test_rows_of_an_activity_without_results_or_indicators_hold_blanks() -> None
     no_result, no_indicator = con.rows
     assert (no_result["file"], no_indicator["file"]) == ("kp.xlsx", "kp-2.xlsx, kp.xlsx")
     assert (no_indicator["status"], no_indicator["comment"]) == (1, "c")
+
+
+@pytest.mark.parametrize("field", ["rating_hy", "rating_y", "comment"])
+def test_a_merged_row_names_the_file_of_each_activity_answer(plan: Plan, field: str) -> None:
+    value: object = "why" if field == "comment" else 2
+    first = ret(plan, "kp", "kp-1.xlsx", acts={"A1.1.2": {"status": 3}}, arrived=at("2026-10-01"))
+    second = ret(plan, "kp", "kp-2.xlsx", acts={"A1.1.2": {field: value}}, arrived=at("2026-10-02"))
+    con = consolidate(plan, [first, second], Q3, DUE)
+    i3 = row(con, "A1.1.2", "I3", "kp")
+    assert (i3["file"], i3["status"], i3[field]) == ("kp-1.xlsx, kp-2.xlsx", 3, value)
