@@ -102,6 +102,11 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     # placeholder id its value keys get, no value's source matches it
     r'(?m)^\+\s+act, ind_id = r\.activity\.code, ind\.id if ind else "XXXX"$': "a row without"
     " an indicator has no value cells: no source is found under any placeholder id",
+    # consolidate.combined_status: `carriers` only matters through max(len(statuses),
+    # carriers), read once a status was reported, when len(statuses) >= 1 already
+    r"(?m)^\+def combined_status\(statuses: Iterable\[int \| None\], carriers: int = 1\)": (
+        "with a reported status there is at least one entry: max(n, 0) == max(n, 1)"
+    ),
     # consolidate._row_flags is private; its one caller always passes days_late
     r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
     " passes days_late",

@@ -611,3 +611,33 @@ def test_three_returns_merged_and_three_tied(plan: Plan) -> None:
         "not used: its answers agree with or conflict with t2.xlsx, t3.xlsx"
     )
     assert choice.notes["/inbox/older.xlsx"] == "superseded by t1.xlsx"
+
+
+def test_a_value_against_an_unusable_entry_of_a_tied_return_is_a_conflict(plan: Plan) -> None:
+    """Nothing tells which of the two is newer: one says 5, the other wrote a formula
+    there. Using 5 would be a guess."""
+    same = at("2026-10-01")
+    bad = problem("formula-in-cell", "=A1", "SO1", 5, "H")
+    a = kp(plan, "a.xlsx", same, values={("A1.1.1", "I1", JUL): 5, ("A1.1.1", "I1", AUG): 1})
+    b = kp(plan, "b.xlsx", same, values={("A1.1.1", "I1", AUG): 1}, problems=[bad])
+    choice = choose([b, a])
+    conflict = next(f for f in choice.flags if f.code == "return-conflict")
+    assert conflict.message.startswith(
+        "A1.1.1/I1 2026-07-31: a.xlsx says 5; b.xlsx has an entry there that could not be used;"
+    )
+    assert (conflict.file, conflict.cell, conflict.point_end) == ("a.xlsx, b.xlsx", "SO1!H5", JUL)
+    assert values(choice.used["kp"]) == {("A1.1.1", "I1", AUG): (1, "SO1!I5", "b.xlsx")}
+
+
+def test_each_institution_is_chosen_on_its_own(plan: Plan) -> None:
+    blank = ret(plan, "mest", "mest.xlsx", arrived=at("2026-10-01"))
+    kp1 = kp(plan, "kp.xlsx", at("2026-10-01"), values={("A1.1.1", "I1", JUL): 5})
+    mlsw = ret(
+        plan, "mlsw", "mlsw.xlsx", values={("A1.1.1", "I1", JUL): 6}, arrived=at("2026-10-01")
+    )
+    choice = choose([blank, kp1, mlsw])
+    assert choice.used == {"kp": kp1, "mlsw": mlsw} and list(choice.empty) == ["mest"]
+    assert choice.sources == {
+        ("kp", "A1.1.1", "I1", JUL): "kp.xlsx",
+        ("mlsw", "A1.1.1", "I1", JUL): "mlsw.xlsx",
+    }
