@@ -90,11 +90,11 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench.py
 
-# The CLI's consolidate and ingest on 10,000 distinct returns: time and peak memory
-# (benchmarks/results-scale.json; about half an hour on 2 cores).
+# The CLI's consolidate and ingest on 1,000, 3,000 and 10,000 distinct returns: time, peak
+# memory and memory over the run (benchmarks/results-scale.json; about an hour on 2 cores).
 bench-scale: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python benchmarks/bench.py --scale 10000
+	$(BIN)/python benchmarks/bench.py --scale 1000,3000,10000
 
 # The web desk under load on 127.0.0.1: 50 uploads from 10 simulated institutions.
 bench-web: $(STAMP)

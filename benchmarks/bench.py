@@ -18,9 +18,10 @@ table and writes benchmarks/results.json.
 5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
    against libyaml's bare `yaml.load` (CSafeLoader, collector paused) of the same text.
 
-``--scale N`` (``make bench-scale``) instead runs the CLI's ``consolidate`` and
-``ingest`` on N distinct returns (default 10,000) in fresh processes and reports
-their time and peak memory (benchmarks/results-scale.json).
+``--scale N[,N...]`` (``make bench-scale``: 1,000, 3,000 and 10,000) instead runs the
+CLI's ``consolidate`` and ``ingest`` on N distinct returns in fresh processes and reports
+their time, peak memory and memory sampled over the run, for each N
+(benchmarks/results-scale.json): flat memory is RSS that does not grow with N.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ from mne_workbook.report import to_json, write_consolidated
 from mne_workbook.signing import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS = KeyRing((b"benchmark-key-not-secret",))
+#: at least 32 bytes: the CLI refuses shorter keys (key-too-short)
+KEY_TEXT = "benchmark-key-not-secret-0123456789"
+KEYS = KeyRing((KEY_TEXT.encode(),))
 MEASURES = ["number", "percentage", "yes-no", "text"]
 FREQS = ["monthly", "bi-monthly", "quarterly", "half-year", "yearly"]
 
@@ -252,18 +255,18 @@ def _reals(x: Any) -> Any:
 def record_generation(plan: Plan, period: Period, tmp: Path) -> list[list[Any]]:
     """One call log per workbook that ``generate()`` writes (recorded, not timed)."""
     logs: list[list[Any]] = []
-    real = writer_module.xlsxwriter.Workbook
+    real = writer_module.new_workbook
 
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        log: list[Any] = [(-1, "<workbook>", args[1:], kwargs)]
+    def recording(path: Path, password: str | None) -> Any:
+        log: list[Any] = [(-1, "<workbook>", (writer_module.WORKBOOK_OPTIONS,), {})]
         logs.append(log)
-        return _Recorder(log, real(*args, **kwargs), 0)
+        return _Recorder(log, real(path, password), 0)
 
-    writer_module.xlsxwriter.Workbook = recording  # type: ignore[misc]
+    writer_module.new_workbook = recording  # type: ignore[assignment]
     try:
         generate(plan, period, tmp / "recorded", keys=KEYS, overwrite=True)
     finally:
-        writer_module.xlsxwriter.Workbook = real  # type: ignore[misc]
+        writer_module.new_workbook = real  # type: ignore[assignment]
     shutil.rmtree(tmp / "recorded")
     return logs
 
@@ -519,13 +522,77 @@ def startup(runs: int) -> dict[str, float]:
     return {"help_s": help_s, "python_pass_s": pass_s, "ratio": help_s / pass_s}
 
 
+def _rss_tree(root: int) -> tuple[float, float, int]:
+    """RSS (MB) of process ``root`` and the sum over its descendants, and how many."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        m = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        rss[int(d.name)] = int(m.group(1)) if m else 0
+    kids: list[int] = []
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        new = [c for c, pp in parent.items() if pp == p]
+        kids += new
+        todo += new
+    return rss.get(root, 0) / 1024, sum(rss.get(k, 0) for k in kids) / 1024, len(kids)
+
+
+def run_sampled(cmd: list[str], every: float = 1.0) -> dict[str, Any]:
+    """Run ``cmd`` in a fresh process: exit code, wall and CPU time (it and its
+    children), peak RSS of the largest process, and its RSS sampled every ``every`` s
+    (the command's own, and the sum over its worker processes)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    samples: list[tuple[float, float, float]] = []
+    while True:
+        try:
+            proc.wait(every)
+            break
+        except subprocess.TimeoutExpired:
+            own, kids, _ = _rss_tree(proc.pid)
+            samples.append((round(time.perf_counter() - t0, 1), round(own, 1), round(kids, 1)))
+    wall = time.perf_counter() - t0
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode("utf-8", "replace")
+    k = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "exit_code": proc.returncode,
+        "stderr_tail": err[-2000:],
+        "wall_s": wall,
+        "children_cpu_total_s": k.ru_utime + k.ru_stime,
+        "children_maxrss_mb": k.ru_maxrss / 1024,
+        "samples": samples,
+    }
+
+
+def _quartiles(samples: list[tuple[float, float, float]], i: int) -> list[float]:
+    """The sampled RSS (column ``i``) at 25, 50, 75 and 100 % of the run."""
+    if not samples:
+        return []
+    return [samples[min(len(samples) - 1, len(samples) * q // 4)][i] for q in (1, 2, 3, 4)]
+
+
 def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
     """The CLI's consolidate and ingest on N distinct returns, each in a fresh process:
-    wall and CPU time, peak RSS of the command and of its largest child."""
+    wall and CPU time, peak RSS of the command and of its largest child, and the RSS
+    sampled over the run (flat memory: the quartiles should not grow with N)."""
     kosovo = load_plan(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
+    t0 = time.perf_counter()
     files = make_returns(kosovo, Period.parse("2019-Q4"), tmp, n)
+    made_s = time.perf_counter() - t0
     key = tmp / "bench.key"
-    key.write_text("benchmark-key-not-secret\n", "utf-8")
+    key.write_text(KEY_TEXT + "\n", "utf-8")
+    key.chmod(0o600)
     exe = str(Path(sys.executable).with_name("mne-workbook"))
     plan = str(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
     common = ["--key-file", str(key), "--workers", str(workers)]
@@ -541,6 +608,8 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
             "2020-02-01",
             "--out",
             str(tmp / "scale.xlsx"),
+            "--json",
+            str(tmp / "scale.json"),
             "--overwrite",
             *common,
         ],
@@ -554,26 +623,36 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
             *common,
         ],
     }
-    out: dict[str, Any] = {"n": n, "workers": workers}
+    out: dict[str, Any] = {"n": n, "workers": workers, "returns_made_s": made_s}
     for name, cmd in commands.items():
         code = (
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            f"rc = subprocess.run({cmd!r}, stdout=subprocess.DEVNULL).returncode\n"
-            "wall = time.perf_counter() - t\n"
-            "k = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-            "print(rc, wall, k.ru_utime + k.ru_stime, k.ru_maxrss / 1024)\n"
+            "import json, sys\n"
+            f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+            "from bench import run_sampled\n"
+            f"got = run_sampled({cmd!r})\n"
+            "print(json.dumps(got))\n"
         )
-        got = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
+        got = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        if got["exit_code"] not in (0, 1):
+            raise SystemExit(f"{name} failed (exit {got['exit_code']}): {got['stderr_tail']}")
+        s = got["samples"]
         out[name] = {
-            "exit_code": int(got[0]),
-            "wall_s": float(got[1]),
-            "cpu_s": float(got[2]),
-            "peak_rss_mb": float(got[3]),
-            "files_per_s": n / float(got[1]),
+            "exit_code": got["exit_code"],
+            "wall_s": got["wall_s"],
+            "cpu_s": got["children_cpu_total_s"],
+            "peak_rss_mb": got["children_maxrss_mb"],
+            "files_per_s": n / got["wall_s"],
+            "rss_mb_at_25_50_75_100pct": _quartiles(s, 1),
+            "workers_rss_mb_at_25_50_75_100pct": _quartiles(s, 2),
+            "rss_samples": s,
         }
+        if name == "consolidate":
+            rates = json.loads((tmp / "scale.json").read_text("utf-8"))
+            out[name]["submissions"] = len(rates.get("submissions", []))
     return out
 
 
@@ -582,7 +661,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="15,200,1000")
     ap.add_argument("--workers", type=int, default=2, help="for ours and for the floors")
-    ap.add_argument("--scale", type=int, default=0, help="run only the CLI scale run on N")
+    ap.add_argument(
+        "--scale", default="", help="run only the CLI scale run, on N returns (N,N,...: each)"
+    )
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -593,9 +674,14 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
     }
     if args.scale:
-        with tempfile.TemporaryDirectory() as d:
-            results["scale"] = scale(args.scale, args.workers, Path(d))
-        print(json.dumps(results["scale"], indent=2))
+        results["scale"] = []
+        for n in (int(x) for x in args.scale.split(",")):
+            load = os.getloadavg()
+            with tempfile.TemporaryDirectory() as d:
+                got = scale(n, args.workers, Path(d))
+            got["load_average_before"] = load
+            results["scale"].append(got)
+            print_scale(got)
         out = Path(args.out or ROOT / "benchmarks" / "results-scale.json")
         out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
         print(f"wrote {out}")
@@ -659,6 +745,17 @@ def main() -> None:
     out = Path(args.out or ROOT / "benchmarks" / "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     print(f"wrote {out}")
+
+
+def print_scale(got: dict[str, Any]) -> None:
+    for name in ("consolidate", "ingest"):
+        x = got[name]
+        print(
+            f"{name} of {got['n']} returns: exit {x['exit_code']}, {x['wall_s']:.1f} s wall,"
+            f" {x['cpu_s']:.1f} s CPU, peak RSS {x['peak_rss_mb']:.0f} MB; RSS at 25/50/75/100 %"
+            f" of the run {x['rss_mb_at_25_50_75_100pct']} MB, workers"
+            f" {x['workers_rss_mb_at_25_50_75_100pct']} MB"
+        )
 
 
 def print_table(r: dict[str, Any]) -> None:

@@ -24,7 +24,6 @@ from .locales import SUPPORTED, catalog
 from .periods import Period
 from .plan import Institution, Plan
 from .signing import KeyRing, content_digest, key_id, sign
-from .workbook_protection import lock_structure
 from .writer import SheetStats, write_workbook
 
 T = TypeVar("T")
@@ -157,9 +156,7 @@ def generate(
         def write(
             tmp: Path, inst: Institution | None = inst, identity: Identity = identity
         ) -> SheetStats:
-            stats = write_workbook(plan, period, tmp, identity, cat, inst, password, columns)
-            lock_structure(tmp, password)
-            return stats
+            return write_workbook(plan, period, tmp, identity, cat, inst, password, columns)
 
         stats = atomic_write(target, write)
         results.append(

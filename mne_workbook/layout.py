@@ -16,12 +16,14 @@ columns by name and detect inserted, deleted or moved columns.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .locales import Catalog
 from .periods import Period, collection_points
 from .plan import Activity, ExpectedResult, Indicator, Plan, SpecificObjective, StrategicObjective
+from .vocab import Frequency
 
 LAYOUT_VERSION = "1"
 
@@ -203,6 +205,13 @@ def spans(rows: list[MatrixRow], span: Span) -> list[tuple[int, int]]:
     return out
 
 
+def span_runs(
+    rows: list[MatrixRow], columns: tuple[Column, ...]
+) -> dict[Span, list[tuple[int, int]]]:
+    """:func:`spans` of ``rows`` for every span the columns use, each computed once."""
+    return {span: spans(rows, span) for span in dict.fromkeys(c.span for c in columns)}
+
+
 def editable(col: Column, *, master: bool, period: Period) -> bool:
     """Whether ``col`` is an input column in a workbook of this kind and period."""
     if col.kind == Kind.RATING_HY and not period.half_year_rating_due:
@@ -218,7 +227,13 @@ def value_due(ind: Indicator | None, col: Column, period: Period) -> bool:
     """Whether indicator ``ind`` has a collection point in value column ``col``."""
     if ind is None or col.point is None:
         return False
-    return any(p.end == col.point.end for p in collection_points(ind.frequency, period))
+    return col.point.end in _point_ends(ind.frequency, period)
+
+
+@functools.lru_cache(maxsize=64)
+def _point_ends(frequency: Frequency | None, period: Period) -> frozenset[dt.date]:
+    """The end dates of :func:`periods.collection_points` (asked for every value cell)."""
+    return frozenset(p.end for p in collection_points(frequency, period))
 
 
 def sheet_name(so: StrategicObjective) -> str:
@@ -312,10 +327,11 @@ def content_records(
             continue
         name = sheet_name(so)
         out.append(f"{name}|fields|" + "|".join(c.field for c in columns))
+        tops_of = {span: {a for a, _ in runs} for span, runs in span_runs(rows, columns).items()}
         for col in columns:
             if col.owner not in owners:
                 continue
-            tops = {a for a, _ in spans(rows, col.span)}
+            tops = tops_of[col.span]
             for i, r in enumerate(rows):
                 value = plan_cell(col, r, cat)[0] if i in tops else ""
                 out.append(f"{name}|{i}|{col.field}|{norm_cell(value)}")

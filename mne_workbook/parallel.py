@@ -15,7 +15,8 @@ if it had a process of its own:
   its current file and is replaced; one that dies (killed, crashed) refuses the file it
   was reading (``parse-memory``) and is replaced.
 
-Results come back in input order and are the same as reading the files one by one.
+Results come back in input order and are the same as reading the files one by one
+(their repeated parts shared, :mod:`compact`, so that thousands of returns stay small).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 
 from .bounded import Bounds as Bounds  # re-exported: callers set bounds here
 from .bounded import vm_bytes
+from .compact import Shared
 from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
@@ -178,8 +180,10 @@ def read_many(
         " genuine, very large workbook, read it again with a larger --timeout)"
     )
 
+    shared = Shared()  # thousands of returns: their repeated parts are held once
+
     def done(i: int, sub: Submission) -> None:
-        results[i] = sub
+        results[i] = shared.submission(sub)
         if progress:
             progress(1)
 

@@ -36,6 +36,7 @@ from .plan_sheets import (
     columns,
     list_slots,
 )
+from .printing import print_setup
 from .quality import quality_checks
 from .safety import Limits
 
@@ -172,9 +173,6 @@ class _Writer:
         cols = self.cols[level.sheet]
         ws.freeze_panes(1, 0)
         ws.set_row(0, 32)
-        ws.set_landscape()
-        ws.set_paper(8)  # A3
-        ws.repeat_rows(0)
         widths = []
         for c, col in enumerate(cols):
             wide = col.kind in ("text", "value") and col.slot is None
@@ -189,7 +187,8 @@ class _Writer:
             if note:
                 ws.write_comment(0, c, "\n".join(note), {"x_scale": 2, "y_scale": 1.5})
             self.validate(ws, c, col, last)
-        ws.fit_to_pages(-(-sum(widths) // A3_WIDTH), 0)  # pages wide, readable at A3
+        # as many pages wide as keep it readable on A3
+        print_setup(ws, None, pages_wide=-(-sum(widths) // A3_WIDTH), repeat=(0, 0))
         for r, row in enumerate(rows, 1):
             lines = 1
             for c, col in enumerate(cols):
@@ -241,8 +240,7 @@ class _Writer:
     def instructions(self) -> None:
         t = self.t
         ws = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        print_setup(ws, None, paper=None)
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 100, self.wb.add_format({"text_wrap": True, "valign": "top"}))
         title = self.wb.add_format({"bold": True, "font_size": 14})

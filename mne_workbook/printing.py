@@ -1,15 +1,23 @@
-"""Print setup of the report workbooks: A3 landscape at a known scale, headers that
-keep plan and period, and page breaks that keep an activity's rows together.
+"""Print setup, one place for every workbook we write: A3 landscape at a known scale (or
+a number of pages wide), margins, repeated rows, print area, headers and footers, and page
+breaks that keep an activity's rows together.
+
+Used by the workbooks institutions fill in and ONATC's master (:mod:`writer`), the
+consolidated pack (:mod:`report`, :mod:`meeting`), the yearly report (:mod:`yearly`) and
+the plan workbook (:mod:`plan_workbook`); what differs between them is a parameter
+(:class:`Margins`, the header and footer texts, repeated rows), never a copy.
 
 The scale is set, not left to "fit to width", so that the page breaks planned here
 from measured row heights (:mod:`textmetrics`) are the ones the printer makes, and
-so that body text is known to print at 7 pt or more.
+so that body text is known to print at 7 pt or more. A hidden sheet gets no print
+setup at all (:func:`hide`): LibreOffice prints a hidden sheet's print area.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -17,11 +25,24 @@ from .textmetrics import column_points
 
 PAPER_A3 = 8
 A3_LANDSCAPE = (1190.55, 841.89)  # points
-MARGIN_X = 0.4  # inches
-MARGIN_Y = 0.75
-HEADER_FOOTER = 0.3
 #: Page room kept back from the planned breaks: renderers round row heights.
 SAFETY = 0.97
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Page margins in inches: left and right (``x``), top and bottom (``y``), and the
+    header's and footer's distance from the paper's edge."""
+
+    x: float = 0.4
+    y: float = 0.75
+    header_footer: float = 0.3
+
+
+#: The reports ONATC prints (consolidated pack, yearly report).
+REPORT = Margins()
+#: The workbooks institutions fill in, and ONATC's master.
+RETURN = Margins(y=0.7)
 
 
 def hf(text: str) -> str:
@@ -40,16 +61,16 @@ def header(plan_title: str, period: str, what: str = "", limit: int = 110) -> st
     return hf(shorten(plan_title, max(20, limit - len(tail))) + tail)
 
 
-def a3_scale(widths: Sequence[float], minimum: int = 10) -> int:
+def a3_scale(widths: Sequence[float], minimum: int = 10, margins: Margins = REPORT) -> int:
     """The print scale (%) at which columns of ``widths`` fill an A3 landscape page."""
-    usable = (A3_LANDSCAPE[0] - 2 * MARGIN_X * 72) * 0.99
+    usable = (A3_LANDSCAPE[0] - 2 * margins.x * 72) * 0.99
     total = sum(column_points(w, printed=True) for w in widths) or 1.0
     return max(minimum, min(100, int(100 * usable / total)))
 
 
-def page_room(scale: int, repeated_pt: float = 0.0) -> float:
+def page_room(scale: int, repeated_pt: float = 0.0, margins: Margins = REPORT) -> float:
     """Sheet points of rows that fit on one printed page below the repeated rows."""
-    usable = A3_LANDSCAPE[1] - 2 * MARGIN_Y * 72
+    usable = A3_LANDSCAPE[1] - 2 * margins.y * 72
     return usable * 100 / scale * SAFETY - repeated_pt
 
 
@@ -83,6 +104,52 @@ def plan_breaks(
     return breaks
 
 
+def hf_line(left: str = "", centre: str = "", right: str = "") -> str:
+    """An Excel header or footer from its three parts (header/footer codes such as
+    ``&P`` allowed; escape texts with :func:`hf`)."""
+    return f"&L{left}" + (f"&C{centre}" if centre else "") + f"&R{right}"
+
+
+def print_setup(
+    ws: Worksheet,
+    area: tuple[int, int, int, int] | None,
+    *,
+    paper: int | None = PAPER_A3,
+    scale: int | None = None,
+    pages_wide: int = 1,
+    repeat: tuple[int, int] | None = None,
+    header: str | None = None,
+    footer: str | None = None,
+    margins: Margins | None = None,
+    centred: bool = False,
+) -> tuple[int | None, int | None]:
+    """Landscape on ``paper`` (A3; None: the printer's own) of ``area`` (first row,
+    first column, last row, last column; None: what is filled): at ``scale`` % when
+    given, else ``pages_wide`` pages wide; ``repeat`` rows (first, last) on every page;
+    ``margins`` (the spreadsheet's own when None); the header and footer lines of
+    :func:`hf_line`. Returns xlsxwriter's answers to the header and footer (-1 when one
+    was refused, e.g. longer than 255 characters)."""
+    ws.set_landscape()
+    if paper is not None:
+        ws.set_paper(paper)
+    if scale is not None:
+        ws.set_print_scale(scale)
+    else:
+        ws.fit_to_pages(pages_wide, 0)
+    if repeat is not None:
+        ws.repeat_rows(*repeat)
+    if area is not None:
+        ws.print_area(*area)
+    if margins is not None:
+        ws.set_margins(left=margins.x, right=margins.x, top=margins.y, bottom=margins.y)
+    if centred:
+        ws.center_horizontally()
+    hf_margin = {"margin": (margins or REPORT).header_footer}
+    said_header = None if header is None else ws.set_header(header, hf_margin)
+    said_footer = None if footer is None else ws.set_footer(footer, hf_margin)
+    return said_header, said_footer
+
+
 def setup(
     ws: Worksheet,
     header_text: str,
@@ -91,18 +158,25 @@ def setup(
     repeat: int = 0,
     as_of: dt.date | None = None,
     first_col: int = 0,
+    scale: int | None = None,
 ) -> int:
-    """A3 landscape at the scale that fits the columns; returns the scale (%)."""
-    scale = a3_scale(widths)
-    ws.set_landscape()
-    ws.set_paper(PAPER_A3)
-    ws.set_print_scale(scale)
-    if repeat:
-        ws.repeat_rows(0, repeat - 1)
-    ws.print_area(0, first_col, max(last_row, 0), first_col + len(widths) - 1)
-    right = f"As of {as_of.isoformat()}" if as_of else ""
-    ws.set_header(f"&L{header_text}&R{right}", {"margin": HEADER_FOOTER})
-    made = dt.date.today().isoformat()
-    ws.set_footer(f"&LWritten {made}&CPage &P of &N&R&A", {"margin": HEADER_FOOTER})
-    ws.set_margins(left=MARGIN_X, right=MARGIN_X, top=MARGIN_Y, bottom=MARGIN_Y)
+    """A report sheet: A3 landscape at the scale that fits the columns (or ``scale``),
+    the header naming plan, period and sheet, the footer with the date written and page
+    numbers; returns the scale (%)."""
+    scale = scale or a3_scale(widths)
+    print_setup(
+        ws,
+        (0, first_col, max(last_row, 0), first_col + len(widths) - 1),
+        scale=scale,
+        repeat=(0, repeat - 1) if repeat else None,
+        header=hf_line(header_text, right=f"As of {as_of.isoformat()}" if as_of else ""),
+        footer=hf_line(f"Written {dt.date.today().isoformat()}", "Page &P of &N", "&A"),
+        margins=REPORT,
+    )
     return scale
+
+
+def hide(ws: Worksheet) -> None:
+    """Hide a sheet that must not print. It gets no print setup: LibreOffice's PDF export
+    prints a hidden sheet's print area (one page more), Excel does not."""
+    ws.hide()

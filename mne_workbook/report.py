@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from .arrival import SOURCE_TEXT, arrival_of, arrived_by, plan_zone, show
 from .consolidate import Consolidation, Flag
 from .errors import CATALOG, Location, UsageError, fail
-from .printing import header, page_room, plan_breaks, setup
+from .printing import a3_scale, header, hide, page_room, plan_breaks, setup
 from .report_style import (
     BODY_PT,
     FLAG_FILL,
@@ -418,14 +418,7 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
     widths = matrix_widths(len(points))
     col = {h: i for i, h in enumerate(heads)}
     last_col = len(heads) - 1
-    scale = setup(
-        ws,
-        header(con.plan.title, con.period.label, code),
-        widths,
-        0,
-        repeat=3,
-        as_of=con.as_of,
-    )
+    scale = a3_scale(widths)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     band = f"{code}  {title}"
@@ -588,7 +581,15 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
     if breaks:
         ws.set_h_pagebreaks([first + b for b in breaks])
     last = first + len(display) - 1
-    ws.print_area(0, 0, max(last, 2), last_col)
+    setup(
+        ws,
+        header(con.plan.title, con.period.label, code),
+        widths,
+        max(last, 2),
+        repeat=3,
+        as_of=con.as_of,
+        scale=scale,
+    )
     ws.freeze_panes(3, 0)
     ws.autofilter(2, 0, max(last, 2), last_col)
 
@@ -677,16 +678,8 @@ def _plan_gaps_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
         for c, ids in sorted(codes.items())
     ]
     ws.write_string(0, 0, "Plan gaps in the activities of this period", f.heading)
-    end = table(ws, 1, heads, rows, f, widths)
-    setup(
-        ws,
-        header(con.plan.title, con.period.label, "Plan gaps"),
-        widths,
-        end,
-        repeat=0,
-        as_of=con.as_of,
-    )
-    ws.hide()
+    table(ws, 1, heads, rows, f, widths)
+    hide(ws)  # read on screen, never printed
 
 
 def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:

@@ -93,7 +93,8 @@ def _read_key_file(path: Path) -> list[bytes]:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise _key_error("key-file-unreadable", f"cannot read it: {exc}", str(path)) from None
-    return [_parse_key(ln) for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    lines = (ln.strip() for ln in text.splitlines())
+    return [_parse_key(ln) for ln in lines if ln and not ln.startswith("#")]
 
 
 def _readable_by_others(path: Path) -> Problem | None:
@@ -111,13 +112,14 @@ def _readable_by_others(path: Path) -> Problem | None:
 def load_keys(key_file: Path | None = None, create: bool = False) -> KeyRing | None:
     """The key ring: from ``key_file`` when given (it must exist), else
     ``$MNE_WORKBOOK_KEY`` (keys separated by commas, current first), else the default
-    key file; None when there is none. ``create`` makes the default key file when no
-    key is found anywhere (the ring's ``created`` says so). Raises SigningKeyError for
+    key file (also when the variable is set but blank); None when there is none.
+    ``create`` makes the default key file when no key is found anywhere (the ring's
+    ``created`` says so). Raises SigningKeyError for
     a missing ``key_file``, an unreadable file or a key shorter than 32 bytes."""
-    env = os.environ.get(ENV)
-    if env and key_file is None:
-        keys = [_parse_key(k) for k in env.split(",") if k.strip()]
-        return KeyRing(_checked(keys, f"${ENV}"), f"${ENV}") if keys else None
+    env = os.environ.get(ENV) or ""
+    keys = [_parse_key(k) for k in env.split(",") if k.strip()]
+    if keys and key_file is None:  # a blank variable hides no key file
+        return KeyRing(_checked(keys, f"${ENV}"), f"${ENV}")
     if key_file is not None and not key_file.exists():
         raise _key_error(
             "key-file-missing",
@@ -139,17 +141,25 @@ def load_keys(key_file: Path | None = None, create: bool = False) -> KeyRing | N
     return KeyRing(_checked(keys, str(path)), str(path), created, (warn,) if warn else ())
 
 
+def _no_key(key_file: Path | None) -> str:
+    """Where no key was found, source by source (a file may exist and hold only comments)."""
+    if key_file is not None:
+        return (
+            f"no signing key found: the key file {key_file} holds no key, only blank or"
+            " comment lines"
+        )
+    default = default_key_file()
+    env = f"${ENV} holds no key" if os.environ.get(ENV) else f"no ${ENV}"
+    held = "holds no key" if default.exists() else "does not exist"
+    return f"no signing key found: no --key-file, {env}, and the key file {default} {held}"
+
+
 def keys_for_reading(key_file: Path | None, require_signature: bool) -> KeyRing:
     """The keys that verify returns; when a signature is required and there is no key
     at all, say so (``key-not-found``) instead of refusing every return."""
     ring = load_keys(key_file, create=False)
     if ring is None and require_signature:
-        raise _key_error(
-            "key-not-found",
-            f"no signing key found: no --key-file, no ${ENV}, and no key file at"
-            f" {default_key_file()}",
-            str(key_file or default_key_file()),
-        )
+        raise _key_error("key-not-found", _no_key(key_file), str(key_file or default_key_file()))
     # With --allow-unsigned and no key, an empty ring still flags every return that
     # cannot be verified (None would mean: do not verify at all).
     return ring if ring is not None else KeyRing((), "no key")

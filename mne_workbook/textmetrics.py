@@ -10,7 +10,9 @@ than the line broken where it no longer fits, explicit line breaks kept.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from itertools import repeat
 
 from .font_widths import BOLD, LINE, REGULAR, UNITS_PER_EM
 
@@ -44,11 +46,18 @@ def column_points(width_chars: float, printed: bool = False) -> float:
     return px * 0.75
 
 
+def _units(text: str, table: dict[int, int]) -> int:
+    """Advance width of ``text`` in font units (an exact integer: sums of parts add up)."""
+    return sum(map(table.get, map(ord, text), repeat(_WIDE)))
+
+
+def _points(units: int, size: float) -> float:
+    return units * size / UNITS_PER_EM * _SAFETY
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of one line of ``text`` in points at ``size`` points."""
-    table = BOLD if bold else REGULAR
-    units = sum(table.get(ord(ch), _WIDE) for ch in text)
-    return units * size / UNITS_PER_EM * _SAFETY
+    return _points(_units(text, BOLD if bold else REGULAR), size)
 
 
 #: Line pitch in ems. Excel spaces wrapped lines by the font's win ascent + descent
@@ -66,14 +75,23 @@ def line_height(size: float, spacing: float = EXCEL) -> float:
 
 
 def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[str]:
-    """``text`` broken into the lines a cell ``width_pt`` wide shows."""
+    """``text`` broken into the lines a cell ``width_pt`` wide shows.
+
+    A line's width is kept as integer font units and grown word by word (the width of
+    ``line + " " + word`` is exactly the sum of the three), so each word is measured once.
+    """
+    table = BOLD if bold else REGULAR
+    space = table.get(32, _WIDE)
     lines: list[str] = []
     for para in text.split("\n"):
         line = ""
+        line_units = 0
         for word in para.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if text_width(candidate, size, bold) <= width_pt:
-                line = candidate
+            word_units = _units(word, table)
+            units = line_units + space + word_units if line else word_units
+            if _points(units, size) <= width_pt:
+                line = f"{line} {word}" if line else word
+                line_units = units
                 continue
             if line:
                 lines.append(line)
@@ -85,8 +103,14 @@ def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[st
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
+            line_units = _units(word, table)
         lines.append(line)
     return lines
+
+
+#: Texts up to this long are remembered: plan texts recur in every workbook of a round
+#: (and the comment room in every comment cell); the cache holds at most 8192 of them.
+_CACHED_CHARS = 1000
 
 
 def lines_needed(
@@ -95,7 +119,16 @@ def lines_needed(
     """Lines ``text`` takes in a wrapped cell of a column ``width_chars`` wide."""
     if not text:
         return 0
+    if len(text) <= _CACHED_CHARS:
+        return _lines_cached(text, width_chars, size, bold, printed)
+    return _lines(text, width_chars, size, bold, printed)
+
+
+def _lines(text: str, width_chars: float, size: float, bold: bool, printed: bool) -> int:
     return len(wrap(text, column_points(width_chars, printed) - PAD_X, size, bold))
+
+
+_lines_cached = functools.lru_cache(maxsize=8192)(_lines)
 
 
 def cell_height(

@@ -1,17 +1,17 @@
-"""Workbook structure protection, which xlsxwriter does not write.
+"""Workbook structure protection, which xlsxwriter has no call for.
 
-The ``<workbookProtection lockStructure="1"/>`` element is added to ``xl/workbook.xml``
-of a finished file. It only guides honest users (Excel refuses to add, delete, rename
-or unhide sheets); LibreOffice drops it on save, and the reader never relies on it.
+:class:`ProtectedWorkbook` writes ``<workbookProtection lockStructure="1"/>`` into
+``xl/workbook.xml`` as xlsxwriter assembles it, right before ``<bookViews>`` where the
+schema wants it (no second pass over the finished file). It only guides honest users
+(Excel refuses to add, delete, rename or unhide sheets); LibreOffice drops it on save,
+and the reader never relies on it.
 """
 
 from __future__ import annotations
 
-import os
-import zipfile
-from pathlib import Path
+from typing import Any
 
-from .atomic import temp_path
+from xlsxwriter.workbook import Workbook
 
 
 def legacy_password_hash(password: str) -> str:
@@ -30,35 +30,22 @@ def legacy_password_hash(password: str) -> str:
     return f"{value:04X}"
 
 
-def protection_element(password: str | None) -> str:
-    attrs = 'lockStructure="1"'
+def protection_attributes(password: str | None) -> list[tuple[str, str]]:
+    """The attributes of ``<workbookProtection>``: structure locked, and the password's
+    verifier when there is one."""
+    attrs = [("lockStructure", "1")]
     if password:
-        attrs += f' workbookPassword="{legacy_password_hash(password)}"'
-    return f"<workbookProtection {attrs}/>"
+        attrs.append(("workbookPassword", legacy_password_hash(password)))
+    return attrs
 
 
-def lock_structure(path: Path, password: str | None = None) -> None:
-    """Rewrite ``path`` in place with workbook structure protection."""
-    element = protection_element(password).encode("ascii")
-    tmp = str(temp_path(path.parent, ".xlsx"))
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
-            for info in src.infolist():
-                data = src.read(info.filename)
-                if info.filename == "xl/workbook.xml":
-                    data = _insert(data, element)
-                dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+class ProtectedWorkbook(Workbook):  # type: ignore[misc]  # xlsxwriter is untyped
+    """An xlsxwriter Workbook whose structure is protected (``password`` optional)."""
 
+    def __init__(self, filename: str, options: dict[str, Any], password: str | None) -> None:
+        super().__init__(filename, options)
+        self._structure_protection = protection_attributes(password)
 
-def _insert(xml: bytes, element: bytes) -> bytes:
-    """Place the element where the schema wants it: right before <bookViews>."""
-    if b"<workbookProtection" in xml:
-        return xml
-    marker = b"<bookViews>"
-    if marker not in xml:
-        raise ValueError("xl/workbook.xml has no <bookViews>")
-    return xml.replace(marker, element + marker, 1)
+    def _write_book_views(self) -> None:
+        self._xml_empty_tag("workbookProtection", self._structure_protection)
+        super()._write_book_views()

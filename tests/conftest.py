@@ -53,4 +53,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             require(program)
 
 
+@pytest.fixture(scope="session")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The hostile corpus (tests/hostile.py), built and read once per session: one
+    ``consolidate`` run whose bounded reading is recorded (a :class:`hostile.HostileRun`)."""
+    from hostile import read_once
+
+    return read_once(SAMPLES / "demo.yaml", tmp_path_factory.mktemp("hostile"))
+
+
 from pg_server import fresh_postgres, postgres_url  # noqa: E402, F401  (issue 18)

@@ -1,31 +1,42 @@
 """A corpus of hostile and damaged returns, built at test time (no committed binaries).
 
-Each case is a file and the code the reader must answer with. Run it directly to time
-every case and measure peak memory (figures for the closing notes):
+Each case is a file and the code the reader must answer with. The suite builds and reads
+it once per session (:func:`read_once`, the ``hostile_run`` fixture of conftest.py): one
+CLI run whose bounded reading is recorded, so that the library's answer per file and
+the CLI's report are asserted on the same read. Run it directly to time every case and
+measure peak memory (figures for the closing notes):
 
     .venv/bin/python tests/hostile.py
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
+from click.testing import CliRunner, Result
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from returns import KEYS, ON_TIME, PERIOD, col, edit, generated, row_of  # noqa: E402
 
+from mne_workbook import intake, parallel  # noqa: E402
+from mne_workbook.cli import main as cli_main  # noqa: E402
+from mne_workbook.discovery import Input  # noqa: E402
 from mne_workbook.fill import fill_return  # noqa: E402
 from mne_workbook.plan import Plan, load_plan, plan_from_dict, plan_to_dict  # noqa: E402
+from mne_workbook.reader import Submission  # noqa: E402
 
 V7 = "value@2026-07-31"
 
@@ -274,6 +285,72 @@ def build(plan: Plan, out: Path) -> dict[str, Case]:
     shutil.rmtree(out / "_old")
     shutil.rmtree(out / "_q2")
     return cases
+
+
+#: The per-file reading deadline of the one read. The slowest honest case (a 10 MB XML
+#: comment) reads in about 3 s on an idle machine, over 8 s on a shared one (load 7 on
+#: 2 cores); the stalling ones need minutes. 30 s keeps the margin either way.
+TIMEOUT = 30.0
+
+
+@dataclass
+class HostileRun:
+    """The corpus, read once: by ``consolidate`` (CLI, in process), whose bounded
+    reading (:func:`parallel.read_many`, called by :mod:`intake`) is recorded."""
+
+    folder: Path
+    cases: dict[str, Case]
+    before: dict[str, str]  # file name -> SHA-256 before the run
+    after: dict[str, str]  # ... and after it
+    subs: dict[str, Submission]  # file name -> what read_many returned for it
+    result: Result  # the CLI's exit code, output and exception
+    report: dict[str, Any]  # its --json
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def read_once(plan_path: Path, root: Path) -> HostileRun:
+    """Build the corpus under ``root`` and read it once through the CLI."""
+    folder = root / "corpus"
+    folder.mkdir()
+    cases = build(load_plan(plan_path), folder)
+    before = digests(folder)
+    seen: list[tuple[Path, Submission]] = []
+    real = parallel.read_many  # what intake calls
+
+    def recorded(paths: Sequence[str | Path | Input], *args: Any, **kw: Any) -> list[Submission]:
+        subs = real(paths, *args, **kw)
+        for p, sub in zip(paths, subs, strict=True):
+            seen.append((p.path if isinstance(p, Input) else Path(p), sub))
+        return subs
+
+    out = root / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(intake, "read_many", recorded)
+        result = CliRunner().invoke(
+            cli_main,
+            [
+                "consolidate",
+                str(plan_path),
+                str(folder),
+                "--period",
+                PERIOD.label,
+                "--out",
+                str(out / "c.xlsx"),
+                "--json",
+                str(out / "c.json"),
+                "--timeout",
+                str(TIMEOUT),
+                "--workers",
+                "2",
+            ],
+        )
+    report = json.loads((out / "c.json").read_text("utf-8")) if (out / "c.json").exists() else {}
+    subs = {p.name: sub for p, sub in seen}
+    assert len(subs) == len(seen), "a file was read twice"
+    return HostileRun(folder, cases, before, digests(folder), subs, result, report)
 
 
 def main() -> None:  # pragma: no cover - a measuring script

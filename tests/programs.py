@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from typing import NoReturn
 
 import pytest
 
@@ -27,12 +29,33 @@ def which(program: str) -> str | None:
     return next((p for n in names if (p := shutil.which(n))), None)
 
 
+def in_ci() -> bool:
+    """``CI`` is set (to anything but empty, 0 or false), as CI services do."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def missing(program: str, what: str) -> NoReturn:
+    """Skip, or fail in CI, naming what to install."""
+    if in_ci():
+        pytest.fail(f"{program} is not installed: .ci/run must install {what}")
+    pytest.skip(f"{program} not installed on this machine; install {what} to run this test")
+
+
 def require(program: str) -> str:
     """The program's path; else skip (fail in CI) with a message naming what to install."""
     path = which(program)
     if path:
         return path
-    what = PROGRAMS[program][1]
-    if os.environ.get("CI"):
-        pytest.fail(f"{program} is not installed: .ci/run must install {what}")
-    pytest.skip(f"{program} not installed on this machine; install {what} to run this test")
+    missing(program, PROGRAMS[program][1])
+
+
+#: The system Python that has LibreOffice's bridge (``calc_uno.py`` runs under it).
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def require_uno() -> str:
+    """The system Python, when it can ``import uno``; else skip (fail in CI)."""
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True)
+    if probe.returncode != 0:
+        missing("python3-uno", "LibreOffice's Python bridge (apt-get install python3-uno)")
+    return SYSTEM_PYTHON

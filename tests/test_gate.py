@@ -50,6 +50,7 @@ def test_the_size_limit_is_inclusive(tmp_path: Path) -> None:
     p = inspect_file(path, Limits(max_file_bytes=size - 1))
     assert p is not None and p.code == "file-too-large"
     assert p.message == f"{size:,} bytes; the limit is {size - 1:,}"
+    assert p.location.file == str(path)
 
 
 def test_an_old_xls_and_an_encrypted_workbook(tmp_path: Path) -> None:
@@ -195,3 +196,31 @@ def test_the_encryption_marker_is_found_beyond_the_first_4096_bytes(tmp_path: Pa
     path = tmp_path / "enc.xlsx"
     path.write_bytes(CFB_MAGIC + bytes(100_000) + ENCRYPTION_STREAM)
     assert refusal(path)[0] == "encrypted-workbook"
+
+
+def test_the_kind_is_judged_from_the_first_4096_bytes_only(tmp_path: Path) -> None:
+    """A bounded read: what follows the first 4096 bytes (here binary) is never looked at;
+    4096 bytes with 95 % printable characters are text."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"n" * 3892 + b"\x01" * 204 + b"\x01" * 10_000)
+    assert refusal(path) == (
+        "not-a-workbook",
+        "a text file: the data left its workbook; fill the .xlsx workbook you received and"
+        " send it back",
+        str(path),
+    )
+
+
+def test_at_most_4_mib_of_a_compound_file_is_searched_for_the_encryption_marker(
+    tmp_path: Path,
+) -> None:
+    """A bounded read of an old-format file: a marker that starts at 4 MiB is not seen."""
+    mib4 = 4 * 1024 * 1024
+    seen = tmp_path / "seen.xls"
+    seen.write_bytes(CFB_MAGIC + bytes(mib4 - len(CFB_MAGIC) - len(ENCRYPTION_STREAM)))
+    with seen.open("ab") as fh:
+        fh.write(ENCRYPTION_STREAM + bytes(100))
+    assert refusal(seen)[0] == "encrypted-workbook"
+    beyond = tmp_path / "beyond.xls"
+    beyond.write_bytes(CFB_MAGIC + bytes(mib4 - len(CFB_MAGIC)) + ENCRYPTION_STREAM)
+    assert refusal(beyond)[0] == "legacy-xls"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 
+import openpyxl
 import pytest
 from legibility import Page, missing_texts, overprints, pages, smallest_text_pt
 from meeting_case import MISSING, MeetingCase, build
@@ -89,3 +90,18 @@ def test_the_pack_fits_24_pages_and_opens_with_the_missing_institutions(
         w.text for p in consolidated if p.words and p.words[-1].text == "Meeting" for w in p.words
     )
     assert [a for a in overdue if a not in meeting] == []
+
+
+def test_a_hidden_sheet_is_not_printed(
+    printed: tuple[MeetingCase, dict[str, list[Page]]],
+) -> None:
+    """The Plan gaps sheet is hidden: read on screen, never printed (LibreOffice printed
+    a hidden sheet that had a print area, one page more)."""
+    pack, pdfs = printed
+    wb = openpyxl.load_workbook(pack.consolidated)
+    assert [ws.title for ws in wb.worksheets if ws.sheet_state == "hidden"] == ["Plan gaps"]
+    text = " ".join(w.text for p in pdfs["consolidated"] for w in p.words)
+    assert "Plan gaps in the activities" not in text
+    # every page's footer ends with its sheet's name; only visible sheets print
+    visible = {ws.title.split()[-1] for ws in wb.worksheets if ws.sheet_state == "visible"}
+    assert {p.words[-1].text for p in pdfs["consolidated"] if p.words} <= visible

@@ -26,6 +26,7 @@ PROGRAM_USES = {
     "to_pdf": "soffice",
     "gnumeric_resave": "ssconvert",
     "require_ssconvert": "ssconvert",
+    "require_uno": "soffice",
     "pdftotext": "pdftotext",
 }
 HELPER_MODULES = {"lo.py", "programs.py", "conftest.py", "legibility.py"}

@@ -87,3 +87,57 @@ def test_row_height_grows_with_the_text_and_stops_at_409_pt() -> None:
 def test_libreoffice_columns_are_wider_than_excels() -> None:
     """LibreOffice sizes a column by Calibri's true digit width (about 6 % wider)."""
     assert column_points(30, printed=True) / column_points(30) == pytest.approx(1.06, abs=0.02)
+
+
+def _reference_wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[str]:
+    """The first, plain implementation of wrap (every candidate line measured whole):
+    the faster one must break every text at exactly the same places."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if text_width(candidate, size, bold) <= width_pt:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            while text_width(word, size, bold) > width_pt and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and text_width(word[:cut], size, bold) > width_pt:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"aW il.,ëç  \n", "\u4e2d", "\U0001f600", "-"]),
+        max_size=400,
+    ),
+    st.floats(min_value=5, max_value=600),
+    st.sampled_from([7.0, 10.0, 11.0, 13.5]),
+    st.booleans(),
+)
+def test_wrap_breaks_exactly_where_the_plain_algorithm_does(
+    text: str, width: float, size: float, bold: bool
+) -> None:
+    assert wrap(text, width, size, bold) == _reference_wrap(text, width, size, bold)
+
+
+def test_remembered_heights_equal_measured_ones() -> None:
+    """The cache of line counts answers what measuring again answers, for short texts
+    (cached) and long ones (measured every time)."""
+    from mne_workbook import textmetrics
+
+    short = "Implementation of the activity continued as planned with partners; " * 3
+    long = short * 20
+    for text in (short, long, short):
+        for width, size in ((30.0, 10.0), (12.5, 7.0)):
+            want = len(_reference_wrap(text, column_points(width) - PAD_X, size))
+            assert textmetrics.lines_needed(text, width, size) == want
+    assert textmetrics._lines_cached.cache_info().hits >= 1

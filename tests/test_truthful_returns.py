@@ -5,7 +5,6 @@ Every value reaching the matrix is what the person saw in the cell, or it is fla
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from lo import require_soffice
+from programs import require_uno
 from returns import ON_TIME, PERIOD, col, generated, row_of
 
 from mne_workbook.consolidate import consolidate
@@ -51,16 +51,10 @@ def _merged(path: Path, sheet: str, act: str, field: str) -> str:
 def _calc(jobs: list[dict[str, Any]], work: Path) -> None:
     """Run every job in one LibreOffice Calc session driven through UNO."""
     require_soffice()
-    probe = subprocess.run(["/usr/bin/python3", "-c", "import uno"], capture_output=True)
-    if probe.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail("python3-uno is not installed: .ci/run must install it")
-        pytest.skip("python3-uno (LibreOffice's Python bridge) not installed on this machine")
+    python = require_uno()
     spec = work / "jobs.json"
     spec.write_text(json.dumps(jobs), "utf-8")
-    subprocess.run(
-        ["/usr/bin/python3", str(UNO), str(spec)], check=True, capture_output=True, timeout=300
-    )
+    subprocess.run([python, str(UNO), str(spec)], check=True, capture_output=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

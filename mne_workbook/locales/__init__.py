@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,11 +19,15 @@ class Catalog:
 
     lang: str
     data: dict[str, Any]
+    _found: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __getitem__(self, dotted: str) -> Any:
+        if dotted in self._found:  # a workbook asks for the same labels on every sheet
+            return self._found[dotted]
         node: Any = self.data
         for part in dotted.split("."):
             node = node[int(part) if isinstance(node, dict) and int_key(node, part) else part]
+        self._found[dotted] = node
         return node
 
     def text(self, dotted: str, **fmt: object) -> str:
