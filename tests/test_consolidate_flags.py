@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from memreturns import AUG, JUL, Q3, SEP, at, problem, refused, ret, small_plan
@@ -887,3 +888,32 @@ def test_a_merged_row_names_the_file_of_each_activity_answer(plan: Plan, field: 
     con = consolidate(plan, [first, second], Q3, DUE)
     i3 = row(con, "A1.1.2", "I3", "kp")
     assert (i3["file"], i3["status"], i3[field]) == ("kp-1.xlsx, kp-2.xlsx", 3, value)
+
+
+@pytest.mark.parametrize(
+    ("zone", "arrived", "on_time"),
+    [
+        # 2026-10-15 12:00 UTC is already 2026-10-16 02:00 at UTC+14: the day after the due date
+        ("Pacific/Kiritimati", at("2026-10-15"), 0),
+        # 2026-10-16 05:00 UTC is still 2026-10-15 18:00 at UTC-11: on the due date
+        ("Pacific/Pago_Pago", at("2026-10-16", hour=5), 1),
+    ],
+)
+def test_on_time_is_decided_in_the_plans_time_zone(
+    zone: str, arrived: dt.datetime, on_time: int
+) -> None:
+    p = small_plan(timezone=zone)
+    kp = full_kp(p)
+    kp.arrived_at = arrived
+    con = consolidate(p, [kp], Q3, dt.date(2026, 11, 1))
+    assert rate(con, "kp").on_time == on_time
+    assert rate(con, "kp").arrived_at == arrived.astimezone(ZoneInfo(zone)).isoformat(
+        timespec="minutes"
+    )
+
+
+def test_as_of_defaults_to_today_in_the_plans_time_zone() -> None:
+    # at any hour, one of these two zones is on another date than UTC (and most computers)
+    for zone in ("Etc/GMT+12", "Etc/GMT-14"):
+        con = consolidate(small_plan(timezone=zone), [], Q3)
+        assert con.as_of == dt.datetime.now(ZoneInfo(zone)).date()
