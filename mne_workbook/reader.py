@@ -227,6 +227,34 @@ def _why(exc: Exception) -> tuple[str, str]:
     return "parse-failed", f"{name}: {str(exc)[:200]}"
 
 
+class _OpenpyxlBook:
+    """openpyxl's read-only workbook seen through the interface of
+    :class:`xlsx_parse.Workbook` (the reading path before issue 17)."""
+
+    def __init__(self, wb: Any) -> None:
+        self._wb = wb
+        self.sheetnames: list[str] = list(wb.sheetnames)
+        props = wb.properties
+        self.created, self.modified = props.created, props.modified
+        try:
+            self.custom = [(p.name, p.value) for p in wb.custom_doc_props.props]
+        except AttributeError:
+            self.custom = []
+        names = wb.defined_names if hasattr(wb, "defined_names") else {}
+        self.defined_names = {k: v.attr_text for k, v in names.items()}
+
+    def rows(
+        self, name: str, max_row: int | None = None, max_col: int | None = None
+    ) -> list[list[Any]]:
+        ws = self._wb[name]
+        if max_row is None and hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # a declared dimension is not trusted
+        return [list(r) for r in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col)]
+
+    def close(self) -> None:
+        self._wb.close()
+
+
 def _open(sub: Submission, path: Path) -> Any:
     import warnings
 
@@ -237,9 +265,23 @@ def _open(sub: Submission, path: Path) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            return openpyxl.load_workbook(
-                path, read_only=True, data_only=False, keep_links=False, keep_vba=False
+            return _OpenpyxlBook(
+                openpyxl.load_workbook(
+                    path, read_only=True, data_only=False, keep_links=False, keep_vba=False
+                )
             )
+    except MemoryError:
+        raise
+    except Exception as exc:  # any parser failure refuses the file, and only it
+        raise _refuse(sub, *_why(exc)) from None
+
+
+def _open_new(sub: Submission, path: Path) -> Any:
+    """The workbook's parts, parsed by :mod:`xlsx_parse` (expat, streamed)."""
+    from .xlsx_parse import Workbook
+
+    try:
+        return Workbook(path)
     except MemoryError:
         raise
     except Exception as exc:  # any parser failure refuses the file, and only it
@@ -259,8 +301,7 @@ def _read(
     wb = _open(sub, path)
     try:
         try:
-            props = wb.properties
-            sub.saved_at = props.modified or props.created
+            sub.saved_at = wb.modified or wb.created
             identity = _identity(sub, wb)
             sub.identity = identity
             expected_period = _check_identity(sub, identity, plan, period, signing.master)
@@ -279,18 +320,16 @@ def _read(
 def _identity(sub: Submission, wb: Any) -> Identity:
     sources: dict[str, dict[str, str]] = {}
     if SHEET_IDENTITY in wb.sheetnames:
-        rows = wb[SHEET_IDENTITY].iter_rows(min_row=1, max_row=40, max_col=2, values_only=True)
-        sheet = {str(k): "" if v is None else str(v) for k, v in rows if k}
+        rows = wb.rows(SHEET_IDENTITY, max_row=40, max_col=2)
+        pairs = [(_val(r[0]), _val(r[1])) for r in rows if len(r) == 2]
+        sheet = {str(k): "" if v is None else str(v) for k, v in pairs if k}
         if sheet:
             sources["the _identity sheet"] = sheet
-    try:
-        custom = {
-            p.name[len(PREFIX) :]: "" if p.value is None else str(p.value)
-            for p in wb.custom_doc_props.props
-            if p.name.startswith(PREFIX)
-        }
-    except AttributeError:
-        custom = {}
+    custom = {
+        name[len(PREFIX) :]: "" if value is None else str(value)
+        for name, value in wb.custom
+        if name.startswith(PREFIX)
+    }
     if custom:
         sources["the document properties"] = custom
     if not sources:
@@ -312,9 +351,9 @@ def _identity(sub: Submission, wb: Any) -> Identity:
                 "identity-conflict",
                 f"{where} disagrees with {next(iter(parsed))} on {', '.join(diff)}",
             )
-    name = wb.defined_names.get(PREFIX + "identity") if hasattr(wb, "defined_names") else None
-    if name is not None and name.attr_text:
-        compact = Identity.parse_compact(str(name.attr_text).strip('"'))
+    text = wb.defined_names.get(PREFIX + "identity")
+    if text:
+        compact = Identity.parse_compact(str(text).strip('"'))
         if compact != Identity.parse_compact(first.compact()):
             raise _refuse(
                 sub,
@@ -437,14 +476,6 @@ def _check_signature(
 # --------------------------------------------------------------------------- sheets
 
 
-def _cells(ws: Any) -> list[list[Any]]:
-    """All rows of a sheet as lists of cells, each as long as its last stored cell
-    (read-only mode streams them; a declared dimension is not trusted)."""
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()
-    return [list(row) for row in ws.iter_rows(min_row=1)]
-
-
 def split_notes(
     name: str, rows: list[list[Any]], ncols: int, activities: set[str]
 ) -> tuple[list[list[Any]], list[tuple[CellRef, Any]]]:
@@ -510,7 +541,7 @@ def _read_sheets(
     grids: dict[str, list[list[Any]]] = {}
     notes: list[tuple[CellRef, Any]] = []
     for n in so_sheets:
-        grids[n], around = split_notes(n, _cells(wb[n]), len(columns), activity_codes)
+        grids[n], around = split_notes(n, wb.rows(n), len(columns), activity_codes)
         notes += around
     _check_signature(sub, plan, period, ident, cat, columns, grids, signing)
     for extra in [n for n in wb.sheetnames if n not in known]:

@@ -71,7 +71,10 @@ class NumberFormat:
     decimals: int = 0
     date: bool = False  # a date or time format
     exponent: bool = False
+    exponent_digits: int = 2  # ``0.0E+0``: 1
     fraction: bool = False
+    denominator: int = 0  # a fraction's largest denominator (``?/??``: 99), or its fixed one
+    fixed_denominator: bool = False  # ``# ?/4``: always quarters
     literal: str = ""  # a section with no digits at all (shows this text instead)
 
 
@@ -113,7 +116,7 @@ def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
         return NumberFormat(literal=literal or "(nothing)") if "@" not in bare else NumberFormat()
     if re.search(r"general", bare, re.I):
         return NumberFormat(percent=bare.count("%"))
-    no_exp = re.sub(r"[eE][+-]", "", bare)
+    no_exp = re.sub(r"[eE][+-][0#?]*", "", bare)  # the mantissa: 0.00E+00 has 2 decimals
     if elapsed or re.search(r"[ymdhsYMDHS]|AM/PM|A/P", no_exp):
         return NumberFormat(general=False, date=True)
     digits = re.search(r"[0#?][0#?,.\s]*", no_exp)
@@ -123,19 +126,42 @@ def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
     mantissa = token
     scale = len(token) - len(token.rstrip(","))
     decimals = len(re.sub(r"[^0#?]", "", mantissa.split(".", 1)[1])) if "." in mantissa else 0
+    # a fraction shows the nearest fraction whose denominator has as many digits as the
+    # format's placeholders after the slash (``?/?``: 1-9), or a fixed one (``?/4``)
+    below = re.search(r"/\s*([1-9]\d*|[0#?]+)", bare)
+    exponent = re.search(r"[eE][+-]([0#?]*)", bare)
+    fixed = below is not None and below.group(1)[0] not in "0#?"
+    denominator = 0
+    if below is not None:
+        denominator = int(below.group(1)) if fixed else 10 ** len(below.group(1)) - 1
     return NumberFormat(
         general=False,
         percent=bare.count("%"),
         scale=scale,
         decimals=decimals,
-        exponent=bool(re.search(r"[eE][+-]", bare)),
-        fraction="/" in bare,
+        exponent=exponent is not None,
+        exponent_digits=len(exponent.group(1)) if exponent else 2,
+        fraction=below is not None,
+        denominator=denominator,
+        fixed_denominator=fixed,
     )
 
 
 def _clean(x: float) -> int | float:
     x = round(float(x), 10)
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def _scientific(x: float, decimals: int, width: int) -> str:
+    """``x`` as a scientific format shows it: ``1.23E+04`` (half away from zero)."""
+    d = Decimal(repr(x))
+    exp = d.adjusted()
+    step = Decimal(1).scaleb(-decimals)
+    mantissa = d.scaleb(-exp).quantize(step, rounding=ROUND_HALF_UP)
+    if abs(mantissa) >= 10:  # rounded up to the next power of ten: 9.996 shows 1.00E+01
+        exp += 1
+        mantissa = (mantissa / 10).quantize(step)  # exactly 1 or -1
+    return f"{mantissa}E{'-' if exp < 0 else '+'}{abs(exp):0{width}d}"
 
 
 def _shows(value: float, nf: NumberFormat) -> tuple[float, str | None]:
@@ -145,14 +171,19 @@ def _shows(value: float, nf: NumberFormat) -> tuple[float, str | None]:
     if nf.general:
         return shown, None
     if nf.exponent:
-        text = f"{shown:.{nf.decimals}E}"
+        text = _scientific(shown, nf.decimals, nf.exponent_digits)
         if not math.isclose(float(text), shown, rel_tol=1e-9, abs_tol=1e-12):
             return shown, text
         return shown, None
     if nf.fraction:
-        frac = Fraction(shown).limit_denominator(99)
+        if nf.fixed_denominator:  # ``# ?/4``: the nearest number of quarters
+            top = round(Fraction(repr(shown)) * nf.denominator)
+            frac, text = Fraction(top, nf.denominator), f"{top}/{nf.denominator}"
+        else:  # ``# ??/??``: the nearest fraction with a denominator up to 99
+            frac = Fraction(shown).limit_denominator(nf.denominator)
+            text = str(frac)
         if not math.isclose(float(frac), shown, rel_tol=1e-9, abs_tol=1e-12):
-            return shown, f"about {frac}"
+            return shown, f"about {text}"
         return shown, None
     exact = Decimal(repr(shown))
     rounded = exact.quantize(Decimal(1).scaleb(-nf.decimals), rounding=ROUND_HALF_UP)
@@ -186,8 +217,8 @@ def _format_problem(
     if nf.scale:
         return (
             "number-format-mismatch",
-            f"holds {_clean(value)} but its number format {f!r} shows it in thousands"
-            f" ({_clean(shown)})",
+            f"holds {_clean(value)} but its number format {f!r} shows it in thousands:"
+            f" {_clean(shown) if hidden is None else hidden}",
         )
     if hidden is not None:
         return (
@@ -437,7 +468,8 @@ _NOT_COUNTED = re.compile(
     r"share|proportion|time",
     re.I,
 )
-_COUNT_TEXT = re.compile(r"^\s*(number|no\.?|nr\.?|#|numri|numër|broj)\b", re.I)
+# "Number of", "No. of", "Nr.", "Numri i", "Broj", "# of" (no word boundary after a "#")
+_COUNT_TEXT = re.compile(r"^\s*(?:(?:number|no|nr|numri|numër|broj)\b|#)", re.I)
 
 
 def counts_things(measure: Measure, unit: str | None, text: str = "") -> bool:

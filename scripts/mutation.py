@@ -52,7 +52,12 @@ TARGETS: dict[str, Target] = {
     # what a typed cell means
     "values": Target(
         "values.py",
-        ("tests/test_reader.py", "tests/test_values.py", "tests/test_truthful_returns.py"),
+        (
+            "tests/test_reader.py",
+            "tests/test_values.py",
+            "tests/test_values_shown.py",
+            "tests/test_truthful_returns.py",
+        ),
     ),
     # consolidation flags, rates and combined status (in-memory returns first: fast)
     "consolidate": Target(
@@ -142,6 +147,33 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     r'rsplit\("/", (2)?\)\[-1\]': "the last part of a path is the same whatever the"
     " number of splits",
     r'split\(b"\\n", (2)?\)\[0\]': "the first line is the same whatever the number of splits",
+    # values.py (what a typed cell means)
+    r'decode\("UTF-16-LE"': "codec names are case-insensitive",
+    r"\n\+[^\n]*math\.isclose\([^\n]*, shown, abs_tol=": "math.isclose's rel_tol defaults"
+    " to 1e-09: writing rel_tol=1e-9 or leaving it out is the same call",
+    r"\n\+[^\n]*Decimal\(2\)\.scaleb\(": "Decimal.quantize uses only the exponent of its"
+    " argument, and 1E-n and 2E-n have the same exponent",
+    r'\n\+\s*m = re\.fullmatch\(r"\(\[\+-\]\?\)\(\.\*\)", t, \)': "_SPACES has already"
+    " made every whitespace character, newlines included, a space: without DOTALL `.`"
+    " still matches everything the text can hold",
+    r'\.replace\(group or "XX_XX", ""\)': "with no group separator the whole part matched"
+    r" \d+ (ASCII digits, re.A): it holds neither '_' nor 'XX_XX', nothing is removed",
+    r'casefold\(\)\.rstrip\("XX\.XX"\)': "the text is casefolded first, so it holds no"
+    " capital X: stripping 'X' and '.' from its end strips only '.'",
+    r"named = _labels\(vocab\)\.get\(label, (None)?\)": "`named` is only tested for truth"
+    " and used when true: None and the empty set are both false",
+    r'def counts_things\(measure: Measure, unit: str \| None, text: str = "XXXX"\)': "'XXXX'"
+    " does not begin with a count word and names no unit, so a call without a text answers"
+    " False under both defaults",
+    r"\n\+\s*return Reading\(None, err\)": "parse_number returns no value with an error and"
+    " None for a blank cell: `value` is None whenever this line runs",
+    r"\n\+\s*percent = None": "`percent` is only tested for truth: None and False are both false",
+    r"body\[:-1\]\.lstrip\(\), True": "number_readings strips the text before reading it, so"
+    " which end is stripped here does not matter",
+    r'if "_x" in text or ("XX_XXX" in text|"_x" in text|"_X" not in text):': "the escape"
+    " pattern is _xHHHH_ with a lower-case x (ECMA-376; Excel and LibreOffice write it so),"
+    " so the '_X' test only lets a no-op substitution run; its one other effect, dropping a"
+    " lone surrogate, cannot arise: cell texts come from XML, which cannot hold one",
 }
 
 

@@ -1,0 +1,764 @@
+"""Parse a returned .xlsx with the standard library's expat: what the reader needs, no more.
+
+Each part is streamed from the zip (the gate has bounded every member's size) into an
+expat parser in 64 KB chunks; nothing is kept but the cells of the sheets asked for.
+Safety is defusedxml's: an entity declaration or an external reference refuses the
+file (no entity is ever expanded, nothing outside the file is ever fetched); no cell
+is ever evaluated (a formula is its text).
+
+What it gives, as openpyxl's read-only mode gave it (the reader's reference until
+issue 17): the sheet list (with visibility), core properties (created, modified),
+custom properties, global defined names, and each sheet's rows as lists of
+:class:`Cell` (value typed by the cell's type and number format, ``data_type`` ``"f"``
+for a formula, ``number_format`` the cell's format code). Where openpyxl was wrong, this
+module is right, and ``tests/test_reader_differential.py`` names each such case:
+
+- a shared string's ``_xHHHH_`` escapes are left for :func:`values.decode_text` to
+  decode, once (openpyxl also dropped every ``x005F_``, decoding ``_x005F_x0041_``,
+  an escaped literal ``_x0041_``, twice);
+- a missing created or modified time is None (openpyxl put in the time of reading);
+- an array or data-table formula reads as its text (openpyxl gave an object whose
+  text was its memory address);
+- a file is read by what it holds, whatever its name ends with (openpyxl refused
+  names not ending in .xlsx/.xlsm/.xltx/.xltm);
+- only the attributes the reader uses are checked (openpyxl refused a file over a
+  malformed attribute it modelled but we never use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
+from xml.etree.ElementTree import ParseError as XmlParseError
+from xml.parsers import expat
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_DCTERMS = "http://purl.org/dc/terms/"
+_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+
+_WORKBOOK_TYPES = (  # in the order openpyxl looked for them
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+)
+_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+CHUNK = 64 * 1024
+TREE_LIMIT = 4 * 1024 * 1024  # a part up to this size is parsed whole, a larger one streamed
+
+# the built-in number formats of ECMA-376 Part 1, 18.8.30 (ids without a code are General)
+BUILTIN_FORMATS: dict[int, str] = {
+    0: "General",
+    1: "0",
+    2: "0.00",
+    3: "#,##0",
+    4: "#,##0.00",
+    5: '"$"#,##0_);("$"#,##0)',
+    6: '"$"#,##0_);[Red]("$"#,##0)',
+    7: '"$"#,##0.00_);("$"#,##0.00)',
+    8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
+    9: "0%",
+    10: "0.00%",
+    11: "0.00E+00",
+    12: "# ?/?",
+    13: "# ??/??",
+    14: "mm-dd-yy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yy h:mm",
+    37: "#,##0_);(#,##0)",
+    38: "#,##0_);[Red](#,##0)",
+    39: "#,##0.00_);(#,##0.00)",
+    40: "#,##0.00_);[Red](#,##0.00)",
+    41: '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)',
+    42: '_("$"* #,##0_);_("$"* \\(#,##0\\);_("$"* "-"_);_(@_)',
+    43: '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)',
+    44: '_("$"* #,##0.00_)_("$"* \\(#,##0.00\\)_("$"* "-"??_)_(@_)',
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mmss.0",
+    48: "##0.0E+0",
+    49: "@",
+}
+_BUILTIN_IDS = {code: i for i, code in BUILTIN_FORMATS.items()}
+CUSTOM_BASE = 164  # custom format ids start here
+
+WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
+MAC_EPOCH = dt.datetime(1904, 1, 1)
+
+
+class EntitiesForbidden(ValueError):
+    """An XML part declares entities (an XML bomb or an external entity)."""
+
+
+class ExternalReferenceForbidden(ValueError):
+    """An XML part refers to something outside the file."""
+
+
+class ParseError(ValueError):
+    """An XML part is not well-formed; the message is expat's, with the part's name."""
+
+
+# --------------------------------------------------------------------------- cells
+
+
+class Cell:
+    """One stored cell: its typed value, type code and number format (read lazily)."""
+
+    __slots__ = ("_style_id", "_styles", "data_type", "value")
+
+    def __init__(self, value: Any, data_type: str, style_id: Any, styles: Styles) -> None:
+        self.value = value
+        self.data_type = data_type
+        self._style_id = style_id
+        self._styles = styles
+
+    @property
+    def number_format(self) -> str:
+        return self._styles.number_format(self._style_id)
+
+    def __repr__(self) -> str:
+        return f"Cell({self.value!r}, {self.data_type!r})"
+
+
+class EmptyCell:
+    """A position between stored cells."""
+
+    __slots__ = ()
+    value = None
+    data_type = "n"
+    number_format = None
+
+
+EMPTY = EmptyCell()
+
+
+# --------------------------------------------------------------------------- number formats
+
+_LITERAL_OR_LOCALE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+_DATE_LETTER = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+_ELAPSED = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
+
+
+def is_date_format(fmt: str | None) -> bool:
+    """Does the first section of ``fmt`` show a number as a date or time?"""
+    if fmt is None:
+        return False
+    return _DATE_LETTER.search(_LITERAL_OR_LOCALE.sub("", fmt.split(";")[0])) is not None
+
+
+def is_elapsed_format(fmt: str | None) -> bool:
+    """Does ``fmt`` show elapsed time (``[h]:mm``), a duration rather than a date?"""
+    return fmt is not None and _ELAPSED.search(fmt.split(";")[0]) is not None
+
+
+class Styles:
+    """The number format of each cell style (``cellXfs``) and which are dates."""
+
+    def __init__(self, xf_formats: list[int], custom: dict[int, str]) -> None:
+        self._ids: list[int] = []  # per style: built-in id, or CUSTOM_BASE + index
+        self._custom: list[str] = []
+        self.dates: set[int] = set()
+        self.elapsed: set[int] = set()
+        for idx, fid in enumerate(xf_formats):
+            if fid in custom:
+                fmt: str | None = custom[fid]
+                assert fmt is not None
+                if fmt in _BUILTIN_IDS:
+                    fid = _BUILTIN_IDS[fmt]
+                else:
+                    if fmt not in self._custom:
+                        self._custom.append(fmt)
+                    fid = self._custom.index(fmt) + CUSTOM_BASE
+            else:
+                fmt = BUILTIN_FORMATS.get(fid)
+            if is_date_format(fmt):
+                self.dates.add(idx)
+            if is_elapsed_format(fmt):
+                self.elapsed.add(idx)
+            self._ids.append(fid)
+        self._cache: dict[Any, str] = {}
+
+    def number_format(self, style_id: Any) -> str:
+        got = self._cache.get(style_id)
+        if got is None:
+            fid = self._ids[style_id]  # IndexError / TypeError: a style that does not exist
+            if fid < CUSTOM_BASE:
+                got = BUILTIN_FORMATS.get(fid, "General")
+            else:
+                got = self._custom[fid - CUSTOM_BASE]
+            self._cache[style_id] = got
+        return got
+
+
+DEFAULT_STYLES = Styles([0], {})
+
+
+# --------------------------------------------------------------------------- values
+
+
+def from_serial(value: float, epoch: dt.datetime, elapsed: bool) -> object:
+    """An Excel serial number as a date, a time, a date and time, or a duration.
+
+    Day 60 of the 1900 system is the 29 February 1900 that never was (Lotus's leap
+    year bug, kept by Excel): days before it are shifted by one; the 1904 system has no
+    such day. A fraction is rounded to the millisecond."""
+    if elapsed:
+        td = dt.timedelta(days=value)
+        if td.microseconds:
+            td = dt.timedelta(
+                seconds=td.total_seconds() // 1, microseconds=round(td.microseconds, -3)
+            )
+        return td
+    day, fraction = divmod(value, 1)
+    diff = dt.timedelta(milliseconds=round(fraction * 86400 * 1000))
+    if 0 <= value < 1 and diff.days == 0:
+        minutes, seconds = divmod(diff.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return dt.time(hours, minutes, seconds, diff.microseconds)
+    if 0 < value < 60 and epoch == WINDOWS_EPOCH:
+        day += 1
+    return epoch + dt.timedelta(days=day) + diff
+
+
+_ISO = re.compile(
+    r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
+    r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})"
+    r"(:(?P<second>\d{2})(?P<fraction>\.\d{1,3})?)?)?Z?"
+)
+_DURATION = re.compile(r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?")
+
+
+def from_iso(text: str | None) -> object:
+    """An ISO 8601 date, time, date-time (a zone is ignored) or PT duration."""
+    if not text:
+        return None
+    m = _ISO.match(text)
+    if m and any(m.groups()):
+        n = {k: int(m.group(k) or 0) for k in ("year", "month", "day", "hour", "minute", "second")}
+        micro = int(float(m.group("fraction")) * 1_000_000) if m.group("fraction") else 0
+        if not m.group("date"):
+            return dt.time(n["hour"], n["minute"], n["second"], micro)
+        if not m.group("time"):
+            return dt.date(n["year"], n["month"], n["day"])
+        return dt.datetime(
+            n["year"], n["month"], n["day"], n["hour"], n["minute"], n["second"], micro
+        )
+    d = _DURATION.match(text)
+    if d and any(d.groups()):
+        parts = {k: float(v) for k, v in d.groupdict().items() if v}
+        return dt.timedelta(**parts)
+    raise ValueError(f"Invalid datetime value {text}")
+
+
+def _number(text: str) -> int | float:
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
+
+
+_COLUMNS: dict[str, int] = {}
+_DIGITS = "0123456789"
+
+
+def column_index(coordinate: str) -> int:
+    """The 1-based column of a cell reference such as ``B12`` (ValueError if not one)."""
+    letters = coordinate.rstrip(_DIGITS)
+    if len(letters) < len(coordinate):
+        got = _COLUMNS.get(letters)  # letters only, seen before: the common case
+        if got is not None:
+            return got
+    idx = 0
+    for idx, ch in enumerate(coordinate):  # noqa: B007  (the index after the loop is used)
+        if ch.isdigit() and ch.isascii():
+            break
+    letters, row = coordinate[:idx], coordinate[idx:]
+    int(row)
+    got = _COLUMNS.get(letters)
+    if got is None:
+        n = 0
+        for ch in letters.upper() if len(letters) <= 3 else "?":
+            if not ("A" <= ch <= "Z"):
+                n = 0
+                break
+            n = n * 26 + ord(ch) - 64
+        if not 0 < n < 18279:
+            raise ValueError(
+                f"'{letters}' is not a valid column name. Column names are from A to ZZZ"
+            )
+        got = _COLUMNS[letters] = n
+    return got
+
+
+# --------------------------------------------------------------------------- expat
+
+
+class _Stop(Exception):
+    """Internal: the guard has seen the root element (no declaration can follow)."""
+
+
+def _no_entities(*_: Any) -> None:
+    raise EntitiesForbidden("the XML declares entities")
+
+
+def _no_external(*_: Any) -> Any:
+    raise ExternalReferenceForbidden("the XML refers to an external entity")
+
+
+def _stop(*_: Any) -> None:
+    raise _Stop
+
+
+def _refusing(namespace_separator: str | None = None) -> Any:
+    """An expat parser that refuses what defusedxml refuses: an entity declaration, an
+    external reference."""
+    p = expat.ParserCreate(namespace_separator=namespace_separator)
+    p.EntityDeclHandler = _no_entities
+    p.UnparsedEntityDeclHandler = _no_entities
+    p.ExternalEntityRefHandler = _no_external
+    return p
+
+
+def _guard() -> Any:
+    """A refusing parser that stops at the root element: declarations come before it."""
+    p = _refusing()
+    p.StartElementHandler = _stop
+    return p
+
+
+def _events(zf: zipfile.ZipFile, name: str) -> Iterator[Element]:
+    """Each element of the member ``name`` as it ends, streamed in chunks through
+    ElementTree's C parser; every chunk passes the guard first, so no declaration
+    reaches the parser (a part that is not well-formed raises :class:`ParseError`)."""
+    guard: Any = _guard()
+    pull: XMLPullParser[Any] = XMLPullParser(("end",))
+    try:
+        with zf.open(name) as fh:
+            while chunk := fh.read(CHUNK):
+                if guard is not None:
+                    try:
+                        guard.Parse(chunk, False)
+                    except _Stop:
+                        guard = None
+                pull.feed(chunk)
+                for event in pull.read_events():
+                    yield event[1]  # type: ignore[misc]
+            if guard is not None:
+                guard.Parse(b"", True)
+            pull.close()
+            for event in pull.read_events():
+                yield event[1]  # type: ignore[misc]
+    except (expat.ExpatError, XmlParseError) as exc:
+        raise ParseError(f"{exc} (in {name})") from None
+
+
+def _tree(zf: zipfile.ZipFile, name: str) -> Element:
+    """A part as an element tree (its root), built by ElementTree's C parser from
+    chunks that passed the guard first."""
+    guard: Any = _guard()
+    parser = XMLParser()
+    try:
+        with zf.open(name) as fh:
+            while chunk := fh.read(CHUNK):
+                if guard is not None:
+                    try:
+                        guard.Parse(chunk, False)
+                    except _Stop:
+                        guard = None
+                parser.feed(chunk)
+            if guard is not None:
+                guard.Parse(b"", True)
+            root: Element = parser.close()
+            return root
+    except (expat.ExpatError, XmlParseError) as exc:
+        raise ParseError(f"{exc} (in {name})") from None
+
+
+def _small(zf: zipfile.ZipFile, name: str) -> bool:
+    """Is the part small enough to be held as a tree (rather than streamed)?"""
+    return zf.getinfo(name).file_size <= TREE_LIMIT
+
+
+def _tag(ns: str, local: str) -> str:
+    return f"{{{ns}}}{local}"
+
+
+def rels_path(part: str) -> str:
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def _bool(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("1", "true")
+
+
+_T, _R = _tag(MAIN, "t"), _tag(MAIN, "r")
+
+
+def _string(item: Element) -> str:
+    """A string item's text (``si`` or ``is``): its text and its runs' texts, not the
+    phonetic guides; the ``_xHHHH_`` escapes are left in (values.decode_text)."""
+    plain: str | None = None
+    runs = []
+    for child in item:
+        if child.tag == _T:
+            plain = child.text
+        elif child.tag == _R:
+            text = None
+            for part in child:
+                if part.tag == _T:
+                    text = part.text
+            if text is not None:
+                runs.append(text)
+    return (plain or "") + "".join(runs)
+
+
+# --------------------------------------------------------------------------- the workbook
+
+
+class Sheet:
+    """A sheet of the workbook: its name, visibility and zip member."""
+
+    __slots__ = ("chart", "name", "part", "state")
+
+    def __init__(self, name: str, state: str, part: str, chart: bool) -> None:
+        self.name, self.state, self.part, self.chart = name, state, part, chart
+
+
+class Workbook:
+    """The parts of one .xlsx the reader needs, parsed on opening except the sheets'
+    rows, which :meth:`rows` parses when asked."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._zf = zipfile.ZipFile(path)
+        try:
+            self._load()
+        except BaseException:
+            self._zf.close()
+            raise
+
+    def close(self) -> None:
+        self._zf.close()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- opening: the same parts in the same order as the reference reader
+
+    def _load(self) -> None:
+        self._members = set(self._zf.namelist())
+        workbook_part, strings_part = self._content_types()
+        self.strings: list[str] = []
+        if strings_part is not None:
+            self.strings = self._shared_strings(strings_part)
+        self.date1904 = False
+        self.defined_names: dict[str, str] = {}  # global names -> their text
+        self._sheet_entries: list[tuple[str, str, str]] = []
+        self._workbook(workbook_part)
+        self.created: dt.datetime | None = None
+        self.modified: dt.datetime | None = None
+        if "docProps/core.xml" in self._members:
+            self._core()
+        self.custom: list[tuple[str, object]] = []
+        if "docProps/custom.xml" in self._members:
+            self._custom_props()
+        self.styles = DEFAULT_STYLES
+        if "xl/styles.xml" in self._members:
+            self._styles()
+        self.sheets: list[Sheet] = []
+        rels = self._rels(rels_path(workbook_part)) if self._sheet_entries else {}
+        for name, state, rid in self._sheet_entries:
+            if not rid:
+                continue
+            target, kind = rels[rid]
+            if target not in self._members:
+                continue
+            sheet = Sheet(name, state, target, "chartsheet" in kind)
+            if not sheet.chart:
+                self._head(target)
+            self.sheets.append(sheet)
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return [s.name for s in self.sheets]
+
+    def _content_types(self) -> tuple[str, str | None]:
+        root = _tree(self._zf, "[Content_Types].xml")
+        overrides = [
+            (el.get("ContentType", ""), el.get("PartName", ""))
+            for el in root.iter(_tag(_CT, "Override"))
+        ]
+        defaults = {el.get("ContentType", "") for el in root.iter(_tag(_CT, "Default"))}
+        workbook = None
+        for kind in _WORKBOOK_TYPES:
+            workbook = next((p for c, p in overrides if c == kind), None)
+            if workbook:
+                break
+        if not workbook:
+            if not defaults & set(_WORKBOOK_TYPES):
+                raise OSError("File contains no valid workbook part")
+            workbook = "/xl/workbook.xml"
+        strings = next((p for c, p in overrides if c == _SHARED_STRINGS), None)
+        return workbook[1:], strings[1:] if strings is not None else None
+
+    def _shared_strings(self, part: str) -> list[str]:
+        si = _tag(MAIN, "si")
+        if _small(self._zf, part):
+            return [_string(el) for el in _tree(self._zf, part).iter(si)]
+        out: list[str] = []
+        for el in _events(self._zf, part):
+            if el.tag == si:
+                out.append(_string(el))
+                el.clear()
+        return out
+
+    def _workbook(self, part: str) -> None:
+        root = _tree(self._zf, part)
+        rid = _tag(_DOC_REL, "id")
+        for el in root.iter(_tag(MAIN, "sheet")):
+            self._sheet_entries.append(
+                (el.get("name", ""), el.get("state", "visible"), el.get(rid, ""))
+            )
+        pr = root.find(_tag(MAIN, "workbookPr"))
+        if pr is not None:
+            self.date1904 = _bool(pr.get("date1904"))
+        for el in root.iter(_tag(MAIN, "definedName")):
+            name = el.get("name", "")
+            if el.get("localSheetId") is None and name not in (
+                "_xlnm.Print_Titles",
+                "_xlnm.Print_Area",
+                "_xlnm._FilterDatabase",
+            ):
+                self.defined_names[name] = el.text or ""
+
+    def _rels(self, part: str) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        parent = posixpath.split(posixpath.dirname(part))[0]
+        for el in _tree(self._zf, part).iter(_tag(_PKG_REL, "Relationship")):
+            target = el.get("Target", "")
+            if el.get("TargetMode") != "External":
+                if target.startswith("/"):
+                    target = target[1:]
+                else:
+                    target = posixpath.normpath(posixpath.join(parent, target))
+            out[el.get("Id", "")] = (target, el.get("Type", ""))
+        return out
+
+    def _core(self) -> None:
+        root = _tree(self._zf, "docProps/core.xml")
+        for attr in ("created", "modified"):
+            el = root.find(_tag(_DCTERMS, attr))
+            if el is not None:
+                when = from_iso((el.text or "").strip() or None)
+                if when is not None and not isinstance(when, dt.datetime):
+                    raise ValueError("Value must be ISO datetime format")
+                setattr(self, attr, when)
+
+    def _custom_props(self) -> None:
+        root = _tree(self._zf, "docProps/custom.xml")
+        vt = "{" + _VT + "}"
+        for prop in root.findall(_tag(_CUSTOM, "property")):
+            typed: object = None
+            kind = None
+            for child in prop:
+                if child.tag.startswith(vt):
+                    kind, text = child.tag[len(vt) :], child.text
+            if kind not in _PROP_TYPES:
+                continue
+            typed = _PROP_TYPES[kind](text or "")
+            if prop.get("linkTarget") is not None:
+                typed = prop.get("linkTarget")
+            self.custom.append((str(prop.get("name")), typed))
+
+    def _styles(self) -> None:
+        root = _tree(self._zf, "xl/styles.xml")
+        custom = {
+            int(el.attrib["numFmtId"]): el.get("formatCode", "")
+            for el in root.findall(f"{_tag(MAIN, 'numFmts')}/{_tag(MAIN, 'numFmt')}")
+        }
+        formats = [
+            int(el.get("numFmtId", "0"))
+            for el in root.findall(f"{_tag(MAIN, 'cellXfs')}/{_tag(MAIN, 'xf')}")
+        ]
+        if formats:
+            self.styles = Styles(formats, custom)
+
+    def _head(self, part: str) -> None:
+        """Parse a sheet up to its dimension (as the reference read every sheet's size
+        on opening): a part whose beginning is not well-formed refuses the file."""
+        ends = {MAIN + " dimension", MAIN + " sheetData"}
+        p2 = _refusing(" ")
+
+        def end(tag: str) -> None:
+            if tag in ends:
+                raise _Stop
+
+        p2.EndElementHandler = end
+        try:
+            with self._zf.open(part) as fh:
+                while chunk := fh.read(4096):
+                    p2.Parse(chunk, False)
+                p2.Parse(b"", True)
+        except _Stop:
+            return
+        except expat.ExpatError as exc:
+            raise ParseError(f"{exc} (in {part})") from None
+
+    # ---- the rows of a sheet
+
+    def sheet(self, name: str) -> Sheet:
+        for s in self.sheets:
+            if s.name == name and not s.chart:
+                return s
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise KeyError(f"Worksheet {name} does not exist.")
+
+    def rows(
+        self, name: str, max_row: int | None = None, max_col: int | None = None
+    ) -> list[list[Any]]:
+        """The rows of sheet ``name`` from row 1: each a list of cells (:data:`EMPTY`
+        between stored ones) as long as its last stored cell (or ``max_col``); a row
+        without cells is empty. With ``max_row``, the first ``max_row`` rows at most."""
+        sheet = self.sheet(name)
+        if sheet.chart:
+            raise AttributeError("'Chartsheet' object has no attribute 'iter_rows'")
+        return _read_rows(self, sheet.part, max_row, max_col)
+
+
+_PROP_TYPES: dict[str, Callable[[str], object]] = {
+    "lpwstr": lambda s: s or None,
+    "i4": int,
+    "r8": float,
+    "bool": _bool,
+    "filetime": from_iso,
+}
+
+_ROW, _V, _F, _IS = (_tag(MAIN, x) for x in ("row", "v", "f", "is"))
+
+
+def _read_rows(
+    book: Workbook, part: str, max_row: int | None, max_col: int | None
+) -> list[list[Any]]:
+    """One pass over a worksheet: its rows as :meth:`Workbook.rows` gives them."""
+    strings = book.strings
+    styles = book.styles
+    dates, elapsed = styles.dates, styles.elapsed
+    epoch = MAC_EPOCH if book.date1904 else WINDOWS_EPOCH
+    shared: dict[str | None, tuple[str, str | None]] = {}
+    out: list[list[Any]] = []
+    row_no = 0
+    zf = book._zf
+    elements = _tree(zf, part).iter(_ROW) if _small(zf, part) else _events(zf, part)
+    for el in elements:
+        if el.tag != _ROW:
+            continue
+        r = el.get("r")
+        if r is not None:
+            try:
+                row_no = int(r)
+            except ValueError:
+                f = float(r)
+                if not f.is_integer():
+                    raise ValueError(f"{r} is not a valid row number") from None
+                row_no = int(f)
+        else:
+            row_no += 1
+        col = 0
+        cells: list[tuple[int, Cell]] = []
+        for c in el:
+            a = c.attrib
+            data_type = a.get("t", "n")
+            style: Any = a.get("s", 0)
+            if style:
+                style = int(style)
+            ref = a.get("r")
+            value: Any = None
+            if data_type != "inlineStr":
+                value = c.findtext(_V, None) or None
+            col = column_index(ref) if ref else col + 1
+            fe = c.find(_F)
+            if fe is not None:
+                data_type = "f"
+                value = _formula(fe, ref, shared)
+            elif value is not None:
+                if data_type == "n":
+                    value = _number(value)
+                    if style in dates:
+                        data_type = "d"
+                        try:
+                            value = from_serial(value, epoch, style in elapsed)
+                        except (OverflowError, ValueError):
+                            data_type, value = "e", "#VALUE!"
+                elif data_type == "s":
+                    value = strings[int(value)]
+                elif data_type == "b":
+                    value = bool(int(value))
+                elif data_type == "str":
+                    data_type = "s"
+                elif data_type == "d":
+                    value = from_iso(value)
+            elif data_type == "inlineStr":
+                child = c.find(_IS)
+                if child is not None:
+                    data_type = "s"
+                    value = _string(child)
+            cells.append((col, Cell(value, data_type, style, styles)))
+        el.clear()
+        if max_row is not None and row_no > max_row:
+            break
+        while len(out) + 1 < row_no:  # rows not stored
+            out.append([])
+        if len(out) + 1 != row_no:
+            continue  # a row number going back: skipped
+        if not cells and not max_col:
+            out.append([])
+            continue
+        width = max_col or cells[-1][0]
+        row: list[Any] = [EMPTY] * width
+        for k, cell in cells:
+            if 1 <= k <= width:
+                row[k - 1] = cell
+        out.append(row)
+    return out
+
+
+def _formula(fe: Element, ref: str | None, shared: dict[str | None, tuple[str, str | None]]) -> str:
+    """A formula cell's value: its text (never evaluated); a shared formula's later
+    cells get the first cell's text with its relative references moved."""
+    value = "=" + (fe.text or "")
+    if fe.get("t") == "shared":
+        si = fe.get("si")
+        if si in shared:
+            base, origin = shared[si]
+            return translate(base, origin, ref)
+        if value != "=":
+            shared[si] = (value, ref)
+    return value
+
+
+def translate(formula: str, origin: str | None, ref: str | None) -> str:
+    """A shared formula's text in the cell ``ref`` (its relative references moved)."""
+    from openpyxl.formula.translate import Translator  # rare: only shared formulas
+
+    return str(Translator(formula, origin).translate_formula(ref))
