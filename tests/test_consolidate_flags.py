@@ -905,8 +905,11 @@ def test_on_time_is_decided_in_the_plans_time_zone(
     p = small_plan(timezone=zone)
     kp = full_kp(p)
     kp.arrived_at = arrived
+    kp.saved_at = dt.datetime(2026, 10, 15, 11, 0)  # UTC, as xlsx keeps it
     con = consolidate(p, [kp], Q3, dt.date(2026, 11, 1))
     assert rate(con, "kp").on_time == on_time
+    saved = dt.datetime(2026, 10, 15, 11, 0, tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+    assert rate(con, "kp").saved_at == saved.isoformat(timespec="minutes")
     assert rate(con, "kp").arrived_at == arrived.astimezone(ZoneInfo(zone)).isoformat(
         timespec="minutes"
     )
