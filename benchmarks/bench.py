@@ -608,8 +608,6 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
             "2020-02-01",
             "--out",
             str(tmp / "scale.xlsx"),
-            "--json",
-            str(tmp / "scale.json"),
             "--overwrite",
             *common,
         ],
@@ -650,9 +648,6 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
             "workers_rss_mb_at_25_50_75_100pct": _quartiles(s, 2),
             "rss_samples": s,
         }
-        if name == "consolidate":
-            rates = json.loads((tmp / "scale.json").read_text("utf-8"))
-            out[name]["submissions"] = len(rates.get("submissions", []))
     return out
 
 

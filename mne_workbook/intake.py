@@ -36,6 +36,8 @@ from .reader import Submission
 class Inputs:
     submissions: list[Submission]
     skipped: list[str] = field(default_factory=list)  # e-mail parts not read, and why
+    #: how many of the submissions, at the end, are e-mails that could not be opened
+    mail_refusals: int = 0
 
 
 @contextmanager
@@ -83,7 +85,7 @@ def read_inputs(
                 if sub.arrived_at is None:  # no header tells: the e-mail file's own time
                     set_arrival(sub, file_arrival(mail, now))
             complete_arrival(sub, now)
-        yield Inputs(subs + refused, skipped)
+        yield Inputs(subs + refused, skipped, len(refused))
 
 
 def _expand(workdir: Path, limits: MailLimits | None, path: str) -> MailContents:

@@ -42,6 +42,7 @@ from .plan import Plan
 from .reader import Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
+from .xlsx_parse import warm_up
 
 _MB = 1024 * 1024
 
@@ -120,11 +121,10 @@ class _Slot:
 
 def _prewarm() -> None:
     """Import and load in the parent what every worker needs, so forks inherit it."""
-    import openpyxl  # noqa: F401  (about 0.1 s per worker otherwise)
-
     from .locales import SUPPORTED, catalog
     from .values import _labels, _yes_no
 
+    warm_up()
     for lang in SUPPORTED:
         catalog(lang)
     for vocab in ("status", "frequency", "rating"):

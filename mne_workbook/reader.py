@@ -1,7 +1,8 @@
 """Read one returned workbook into a :class:`Submission`: identity, structure, values.
 
-The file is checked by :mod:`safety` before a parser sees it, parsed read-only (no
-cell is ever evaluated: a formula is an error), and compared with what the generator
+The file is checked by :mod:`safety` before a parser sees it, parsed by
+:mod:`xlsx_parse` (the standard library's expat and ElementTree, streamed from the zip;
+no cell is ever evaluated: a formula is an error), and compared with what the generator
 would have written for the same plan, institution and period, using the one column
 model of :mod:`layout`. Every problem is located by sheet, row and column.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,7 @@ from .values import (
     parse_text,
     read_value,
 )
+from .xlsx_parse import Workbook
 
 
 def col_letter(index: int) -> str:
@@ -227,59 +231,8 @@ def _why(exc: Exception) -> tuple[str, str]:
     return "parse-failed", f"{name}: {str(exc)[:200]}"
 
 
-class _OpenpyxlBook:
-    """openpyxl's read-only workbook seen through the interface of
-    :class:`xlsx_parse.Workbook` (the reading path before issue 17)."""
-
-    def __init__(self, wb: Any) -> None:
-        self._wb = wb
-        self.sheetnames: list[str] = list(wb.sheetnames)
-        props = wb.properties
-        self.created, self.modified = props.created, props.modified
-        try:
-            self.custom = [(p.name, p.value) for p in wb.custom_doc_props.props]
-        except AttributeError:
-            self.custom = []
-        names = wb.defined_names if hasattr(wb, "defined_names") else {}
-        self.defined_names = {k: v.attr_text for k, v in names.items()}
-
-    def rows(
-        self, name: str, max_row: int | None = None, max_col: int | None = None
-    ) -> list[list[Any]]:
-        ws = self._wb[name]
-        if max_row is None and hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # a declared dimension is not trusted
-        return [list(r) for r in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col)]
-
-    def close(self) -> None:
-        self._wb.close()
-
-
 def _open(sub: Submission, path: Path) -> Any:
-    import warnings
-
-    import openpyxl
-
-    if not openpyxl.DEFUSEDXML:  # XML bombs and external entities must be refused
-        raise _refuse(sub, "parse-failed", "openpyxl is not using defusedxml; refusing to parse")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            return _OpenpyxlBook(
-                openpyxl.load_workbook(
-                    path, read_only=True, data_only=False, keep_links=False, keep_vba=False
-                )
-            )
-    except MemoryError:
-        raise
-    except Exception as exc:  # any parser failure refuses the file, and only it
-        raise _refuse(sub, *_why(exc)) from None
-
-
-def _open_new(sub: Submission, path: Path) -> Any:
-    """The workbook's parts, parsed by :mod:`xlsx_parse` (expat, streamed)."""
-    from .xlsx_parse import Workbook
-
+    """The workbook's parts, parsed by :mod:`xlsx_parse` (expat-guarded, streamed)."""
     try:
         return Workbook(path)
     except MemoryError:
@@ -519,25 +472,71 @@ def _val(cell: Any) -> Any:
     return None if cell is None else getattr(cell, "value", None)
 
 
-def _read_sheets(
-    sub: Submission, wb: Any, plan: Plan, ident: Identity, period: Period, signing: _Signing
-) -> None:
-    cat = catalog(ident.language if ident.language in SUPPORTED else "en")
+@dataclass(frozen=True)
+class _Layout:
+    """What every return of one plan, period and institution shares (its sheets)."""
+
+    columns: tuple[Column, ...]
+    fields: list[str]
+    expected: list[tuple[Any, list[MatrixRow]]]  # (strategic objective, its rows)
+    names: list[str]
+    known: set[str]
+    activity_codes: set[str]
+    #: per sheet, language and master: each plan cell's (column index, column, row
+    #: offset, expected value, its normalised text), computed on first use
+    plan_cells: dict[tuple[str, str, bool], list[tuple[int, Column, int, Any, str]]] = field(
+        default_factory=dict
+    )
+    #: per sheet: the carrier input cells (see _iter_inputs)
+    inputs: dict[str, list[tuple[int, Column, int, int, MatrixRow, bool]]] = field(
+        default_factory=dict
+    )
+
+
+_LAYOUTS: dict[tuple[int, Period, str | None], tuple[Plan, _Layout]] = {}
+
+
+def _layout(plan: Plan, period: Period, inst: str | None) -> _Layout:
+    """The layout of ``inst``'s returns, computed once per plan, period and
+    institution (a plan is immutable; the cache holds it, so its id is not reused)."""
+    key = (id(plan), period, inst)
+    hit = _LAYOUTS.get(key)
+    if hit is not None and hit[0] is plan:
+        return hit[1]
     columns = columns_for(plan, period)
-    fields = [c.field for c in columns]
-    inst = ident.institution or None  # None: the master, every activity
     expected = [(so, rows_for(so, inst)) for so in plan.strategic_objectives]
     expected = [(so, rows) for so, rows in expected if rows]
     names = [sheet_name(so) for so, _ in expected]
-    older = ident.plan_fingerprint != plan.fingerprint
     known = {
         *names,
         SHEET_LISTS,
         SHEET_IDENTITY,
         *(catalog(lg).text("cover_sheet") for lg in SUPPORTED),
     }
+    lay = _Layout(
+        columns,
+        [c.field for c in columns],
+        expected,
+        names,
+        known,
+        {ref.activity.code for ref in plan.iter_activities()},
+    )
+    if len(_LAYOUTS) >= 64:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = (plan, lay)
+    return lay
+
+
+def _read_sheets(
+    sub: Submission, wb: Any, plan: Plan, ident: Identity, period: Period, signing: _Signing
+) -> None:
+    cat = catalog(ident.language if ident.language in SUPPORTED else "en")
+    inst = ident.institution or None  # None: the master, every activity
+    lay = _layout(plan, period, inst)
+    columns, fields, expected, names = lay.columns, lay.fields, lay.expected, lay.names
+    older = ident.plan_fingerprint != plan.fingerprint
+    known, activity_codes = lay.known, lay.activity_codes
     so_sheets = [n for n in wb.sheetnames if re.fullmatch(r"SO\d{1,2}", n)]
-    activity_codes = {ref.activity.code for ref in plan.iter_activities()}
     grids: dict[str, list[list[Any]]] = {}
     notes: list[tuple[CellRef, Any]] = []
     for n in so_sheets:
@@ -576,9 +575,10 @@ def _read_sheets(
             )
         raise _Refuse()
     for name, grid, rows in sheets:
-        changed_plan_cells += _check_plan_cells(
-            sub, name, grid, columns, rows, cat, older, inst is None
-        )
+        key = (name, cat.lang, inst is None)
+        if key not in lay.plan_cells:
+            lay.plan_cells[key] = _plan_cells(columns, rows, cat, inst is None)
+        changed_plan_cells += _check_plan_cells(sub, name, grid, rows, lay.plan_cells[key], older)
     if older:
         what = "; ".join(changed_plan_cells[:5]) or "no plan text it shows"
         more = f" (and {len(changed_plan_cells) - 5} more)" if len(changed_plan_cells) > 5 else ""
@@ -591,7 +591,9 @@ def _read_sheets(
     elif any(p.code == "plan-cell-changed" for p in sub.problems):
         raise _Refuse()
     for name, grid, rows in sheets:
-        _read_values(sub, name, grid, columns, rows, period)
+        if name not in lay.inputs:
+            lay.inputs[name] = list(_iter_inputs(columns, rows, period))
+        _read_values(sub, name, grid, lay.inputs[name], rows, period)
         if inst is None:
             _read_plan_fields(sub, name, grid, columns, rows)
 
@@ -672,40 +674,49 @@ def _norm(value: object) -> str:
     return decode_text(norm_cell(value)).strip()
 
 
-def _check_plan_cells(
-    sub: Submission,
-    name: str,
-    grid: list[list[Any]],
-    columns: tuple[Column, ...],
-    rows: list[MatrixRow],
-    cat: Any,
-    older: bool,
-    master: bool = False,
-) -> list[str]:
-    changed: list[str] = []
+def _plan_cells(
+    columns: tuple[Column, ...], rows: list[MatrixRow], cat: Any, master: bool
+) -> list[tuple[int, Column, int, Any, str]]:
+    """Each plan cell of a sheet: (column index, column, row offset, expected value,
+    its normalised text); a master opens ONATC's cells."""
+    out = []
     owners = (Owner.PLAN,) if master else (Owner.PLAN, Owner.ONATC)
     for ci, col in enumerate(columns):
         if col.owner not in owners:
             continue
         for a, _b in spans(rows, col.span):
-            cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
             want, _note = plan_cell(col, rows[a], cat)
-            got = _val(cell)
-            if norm_cell(got) == norm_cell(want):
-                continue
-            ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
-            if getattr(cell, "data_type", None) == "f":
-                got = f"formula {got}"
-            desc = f"{col.field} of {'/'.join(x for x in rows[a].key if x)}"
-            if older:
-                changed.append(f"{desc} at {ref}")
-            else:
-                _problem(
-                    sub,
-                    "plan-cell-changed",
-                    f"{desc}: {word_diff(_norm(want), _norm(got))}",
-                    ref,
-                )
+            out.append((ci, col, a, want, norm_cell(want)))
+    return out
+
+
+def _check_plan_cells(
+    sub: Submission,
+    name: str,
+    grid: list[list[Any]],
+    rows: list[MatrixRow],
+    cells: list[tuple[int, Column, int, Any, str]],
+    older: bool,
+) -> list[str]:
+    changed: list[str] = []
+    for ci, col, a, want, normal in cells:
+        cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
+        got = _val(cell)
+        if norm_cell(got) == normal:
+            continue
+        ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+        if getattr(cell, "data_type", None) == "f":
+            got = f"formula {got}"
+        desc = f"{col.field} of {'/'.join(x for x in rows[a].key if x)}"
+        if older:
+            changed.append(f"{desc} at {ref}")
+        else:
+            _problem(
+                sub,
+                "plan-cell-changed",
+                f"{desc}: {word_diff(_norm(want), _norm(got))}",
+                ref,
+            )
     return changed
 
 
@@ -791,15 +802,48 @@ def _own_point(frequency: Any, period: Period, point: Period) -> str:
     return point.label
 
 
+_MEMO: dict[tuple[Any, ...], Any] = {}
+_MEMO_PID = [0]
+
+
+def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
+    """``parse(raw, *args, **kw)``, remembered: the parsers of :mod:`values` are pure and
+    the same texts (``3 - Has started``) come back in every return. A float is keyed by
+    its exact bits (``-0.0`` is not ``0.0``), every value by its type (``1`` is not
+    ``True``). The memo is the process's own: a forked child (a mutation test's mutant)
+    starts empty."""
+    if _MEMO_PID[0] != os.getpid():
+        _MEMO.clear()
+        _MEMO_PID[0] = os.getpid()
+    exact = raw.hex() if isinstance(raw, float) else raw
+    key = (parse, type(raw), exact, *args, *sorted(kw.items()))
+    try:
+        return _MEMO[key]
+    except KeyError:
+        pass
+    except TypeError:  # not hashable: never cached
+        return parse(raw, *args, **kw)
+    got = parse(raw, *args, **kw)
+    if len(_MEMO) >= 4096:
+        _MEMO.clear()
+    _MEMO[key] = got
+    return got
+
+
+@lru_cache(maxsize=1024)
+def _counts(measure: Any, unit: str | None, text: str) -> bool:
+    return counts_things(measure, unit, text)
+
+
 def _read_values(
     sub: Submission,
     name: str,
     grid: list[list[Any]],
-    columns: tuple[Column, ...],
+    inputs: list[tuple[int, Column, int, int, MatrixRow, bool]],
     rows: list[MatrixRow],
     period: Period,
 ) -> None:
-    for ci, col, a, b, r, is_open in _iter_inputs(columns, rows, period):
+    for ci, col, a, b, r, is_open in inputs:
         act = r.activity.code
         ind = r.indicator.id if r.indicator else ""
         if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
@@ -830,11 +874,12 @@ def _read_values(
         if col.kind == Kind.VALUE and r.indicator is not None and col.point is not None:
             ref, cell = found[0]
             ind_ = r.indicator
-            reading = read_value(
+            reading = _memo(
+                read_value,
                 _val(cell),
                 ind_.measure,
                 number_format_code=str(getattr(cell, "number_format", "") or ""),
-                counted=counts_things(ind_.measure, ind_.unit, ind_.text),
+                counted=_counts(ind_.measure, ind_.unit, ind_.text),
             )
             what = f"{act}/{ind} value {col.point.label}"
             if reading.error:
@@ -852,8 +897,10 @@ def _read_values(
         if col.kind == Kind.COMMENT:
             texts: list[str] = []
             for ref, cell in found:
-                text, err = parse_text(
-                    _val(cell), number_format_code=str(getattr(cell, "number_format", "") or "")
+                text, err = _memo(
+                    parse_text,
+                    _val(cell),
+                    number_format_code=str(getattr(cell, "number_format", "") or ""),
                 )
                 if err:
                     _problem(sub, err[0], f"{act} comment: {err[1]}", ref)
@@ -873,8 +920,11 @@ def _read_values(
         vocab = "status" if col.kind == Kind.STATUS else "rating"
         codes: dict[int, list[CellRef]] = {}
         for ref, cell in found:
-            parsed, err = parse_code(
-                _val(cell), vocab, number_format_code=str(getattr(cell, "number_format", "") or "")
+            parsed, err = _memo(
+                parse_code,
+                _val(cell),
+                vocab,
+                number_format_code=str(getattr(cell, "number_format", "") or ""),
             )
             if err:
                 _problem(sub, err[0], f"{act} {col.field}: {err[1]}", ref)

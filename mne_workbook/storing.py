@@ -27,6 +27,10 @@ from .store import Store
 if TYPE_CHECKING:
     from .intake import Inputs
 
+#: Inputs read and stored at a time: the returns read are held until stored, so an ingest
+#: of 10,000 files holds no more than this many (each batch still uses every worker).
+BATCH = 500
+
 #: reads some inputs inside a ``with`` block (extracted attachments live until it ends)
 Reader = Callable[[Sequence[Input]], AbstractContextManager["Inputs"]]
 
@@ -71,11 +75,14 @@ def ingest_inputs(
     skipped: list[str] | None = None,
     provenance: dict[str, dict[str, Any]] | None = None,
     prepare: Callable[[list[Submission]], object] | None = None,
+    keep_submissions: bool = False,
 ) -> list[Ingested]:
     """Store every input (accepted or refused); ``read`` is the bounded reader.
     E-mail parts that were not read are appended to ``skipped``. ``provenance`` (path ->
     archive sidecar) restores arrival, sender and first ingest when rebuilding;
-    ``prepare`` sees the new submissions before they are stored."""
+    ``prepare`` sees the new submissions before they are stored. Inputs are read and
+    stored :data:`BATCH` at a time; each row keeps its Submission only with
+    ``keep_submissions`` (otherwise memory would grow with every file)."""
     out: list[Ingested] = []
     hashed: list[tuple[Input, str]] = []
     for inp in inputs:
@@ -112,38 +119,51 @@ def ingest_inputs(
     if not todo:
         return out
     raw = {str(i.path): i.raw_name for i in todo}
-    with read(todo) as got:
-        if skipped is not None:
-            skipped += got.skipped
-        if prepare is not None:
-            prepare(got.submissions)
-        for sub in got.submissions:
-            why = sub.refusal()
-            code = why.code if why else ""
-            if not Path(sub.path).is_file():  # an empty .mbox folder: listed, not kept
-                out.append(Ingested(sub.name, "", False, False, code, "", "", kept=False))
-                continue
-            when = _restore(sub, (provenance or {}).get(sub.path))
-            res = store.ingest(
-                sub, when, raw_name=raw.get(sub.path), max_archive_bytes=max_archive_bytes
-            )
-            out.append(
-                Ingested(
-                    res.name,
-                    res.sha256,
-                    res.new,
-                    sub.accepted,
-                    code,
-                    res.institution,
-                    res.period,
-                    res.arrived_at,
-                    res.arrival_source,
-                    True,
-                    why,
-                    sub,
-                )
-            )
+    keep = keep_submissions
+    deferred: list[Submission] = []  # e-mails that could not be opened: stored last, as before
+    for start in range(0, len(todo), BATCH):
+        with read(todo[start : start + BATCH]) as got:
+            if skipped is not None:
+                skipped += got.skipped
+            if prepare is not None:
+                prepare(got.submissions)
+            cut = len(got.submissions) - got.mail_refusals
+            deferred += got.submissions[cut:]
+            for sub in got.submissions[:cut]:
+                out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep))
+    for sub in deferred:
+        out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep))
     return out
+
+
+def _store(
+    store: Store,
+    sub: Submission,
+    raw: dict[str, bytes],
+    provenance: dict[str, dict[str, Any]] | None,
+    max_archive_bytes: int | None,
+    keep: bool,
+) -> Ingested:
+    why = sub.refusal()
+    code = why.code if why else ""
+    if not Path(sub.path).is_file():  # an empty .mbox folder: listed, not kept
+        return Ingested(sub.name, "", False, False, code, "", "", kept=False)
+    when = _restore(sub, (provenance or {}).get(sub.path))
+    res = store.ingest(sub, when, raw_name=raw.get(sub.path), max_archive_bytes=max_archive_bytes)
+    return Ingested(
+        res.name,
+        res.sha256,
+        res.new,
+        sub.accepted,
+        code,
+        res.institution,
+        res.period,
+        res.arrived_at,
+        res.arrival_source,
+        True,
+        why,
+        sub if keep else None,
+    )
 
 
 def _restore(sub: Submission, side: dict[str, Any] | None) -> dt.datetime | None:

@@ -385,6 +385,7 @@ def consolidate_returns(
             max_archive_bytes=reading.max_file_bytes,
             skipped=skipped,
             prepare=lambda read: name_plan_changes(read, plan, older),
+            keep_submissions=True,
         )
         subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)

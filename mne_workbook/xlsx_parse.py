@@ -1,10 +1,11 @@
-"""Parse a returned .xlsx with the standard library's expat: what the reader needs, no more.
+"""Parse a returned .xlsx with the standard library: what the reader needs, no more.
 
-Each part is streamed from the zip (the gate has bounded every member's size) into an
-expat parser in 64 KB chunks; nothing is kept but the cells of the sheets asked for.
-Safety is defusedxml's: an entity declaration or an external reference refuses the
-file (no entity is ever expanded, nothing outside the file is ever fetched); no cell
-is ever evaluated (a formula is its text).
+Each part is read from the zip (the gate has bounded every member's size) and parsed
+by ElementTree's C parser; a sheet or shared-string part larger than :data:`TREE_LIMIT`
+is streamed in 64 KB chunks, its elements cleared as they end. Every chunk passes an
+expat guard first that refuses what defusedxml refuses: an entity declaration or an
+external reference (XML bombs, XXE). Both can only come before the root element, so no
+declaration ever reaches the parser. No cell is ever evaluated (a formula is its text).
 
 What it gives, as openpyxl's read-only mode gave it (the reader's reference until
 issue 17): the sheet list (with visibility), core properties (created, modified),
@@ -23,17 +24,22 @@ module is right, and ``tests/test_reader_differential.py`` names each such case:
   names not ending in .xlsx/.xlsm/.xltx/.xltm);
 - only the attributes the reader uses are checked (openpyxl refused a file over a
   malformed attribute it modelled but we never use).
+
+A shared formula's later cells show the first cell's text moved to them, by openpyxl's
+formula translator (imported only then).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
 from xml.etree.ElementTree import ParseError as XmlParseError
 from xml.parsers import expat
@@ -54,6 +60,7 @@ _WORKBOOK_TYPES = (  # in the order openpyxl looked for them
 )
 _SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 CHUNK = 64 * 1024
+T = TypeVar("T")
 TREE_LIMIT = 4 * 1024 * 1024  # a part up to this size is parsed whole, a larger one streamed
 
 # the built-in number formats of ECMA-376 Part 1, 18.8.30 (ids without a code are General)
@@ -146,6 +153,7 @@ class EmptyCell:
 
 
 EMPTY = EmptyCell()
+BLANK = EMPTY  # a stored cell without value or formula reads exactly as a position between
 
 
 # --------------------------------------------------------------------------- number formats
@@ -394,6 +402,17 @@ def _small(zf: zipfile.ZipFile, name: str) -> bool:
     return zf.getinfo(name).file_size <= TREE_LIMIT
 
 
+def warm_up() -> None:
+    """Run both parsers once (a parent does it before forking its workers)."""
+    guard = _guard()
+    with contextlib.suppress(_Stop):
+        guard.Parse(b"<a/>", True)
+    parser = XMLParser()
+    parser.feed(b"<a><b/></a>")
+    parser.close()
+    column_index("A1")
+
+
 def _tag(ns: str, local: str) -> str:
     return f"{{{ns}}}{local}"
 
@@ -426,6 +445,143 @@ def _string(item: Element) -> str:
             if text is not None:
                 runs.append(text)
     return (plain or "") + "".join(runs)
+
+
+_PARTS: dict[tuple[str, str, bytes], Any] = {}
+
+
+def _part(zf: zipfile.ZipFile, name: str, parse: Callable[[Element, str], T]) -> T:
+    """``parse(root, name)`` of a small part, remembered by the part's BLAKE2 digest:
+    the workbook, relationships, properties and styles of the returns of one round are
+    mostly the same bytes. A result is never changed by its users."""
+    data = zf.read(name)  # bounded by the gate's per-part limit
+    key = (parse.__name__, name, hashlib.blake2b(data, digest_size=20).digest())
+    try:
+        got: T = _PARTS[key]
+        return got
+    except KeyError:
+        pass
+    got = parse(_tree_of(data, name), name)
+    if len(_PARTS) >= 512:
+        _PARTS.clear()
+    _PARTS[key] = got
+    return got
+
+
+def _tree_of(data: bytes, name: str) -> Element:
+    """``data`` as an element tree, through the guard first."""
+    guard = _guard()
+    parser = XMLParser()
+    try:
+        with contextlib.suppress(_Stop):
+            guard.Parse(data, True)
+        parser.feed(data)
+        root: Element = parser.close()
+        return root
+    except (expat.ExpatError, XmlParseError) as exc:
+        raise ParseError(f"{exc} (in {name})") from None
+
+
+def _content_types(root: Element, name: str) -> tuple[str, str | None]:
+    """The workbook part and the shared strings part (if any), by content type."""
+    overrides = [
+        (el.get("ContentType", ""), el.get("PartName", ""))
+        for el in root.iter(_tag(_CT, "Override"))
+    ]
+    defaults = {el.get("ContentType", "") for el in root.iter(_tag(_CT, "Default"))}
+    workbook = None
+    for kind in _WORKBOOK_TYPES:
+        workbook = next((p for c, p in overrides if c == kind), None)
+        if workbook:
+            break
+    if not workbook:
+        if not defaults & set(_WORKBOOK_TYPES):
+            raise OSError("File contains no valid workbook part")
+        workbook = "/xl/workbook.xml"
+    strings = next((p for c, p in overrides if c == _SHARED_STRINGS), None)
+    return workbook[1:], strings[1:] if strings is not None else None
+
+
+def _workbook(
+    root: Element, name: str
+) -> tuple[bool, tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]]:
+    """The 1904 date system or not, the global defined names and the sheets (name,
+    state, relationship id)."""
+    rid = _tag(_DOC_REL, "id")
+    entries = tuple(
+        (el.get("name", ""), el.get("state", "visible"), el.get(rid, ""))
+        for el in root.iter(_tag(MAIN, "sheet"))
+    )
+    pr = root.find(_tag(MAIN, "workbookPr"))
+    date1904 = pr is not None and _bool(pr.get("date1904"))
+    names: dict[str, str] = {}
+    for el in root.iter(_tag(MAIN, "definedName")):
+        n = el.get("name", "")
+        if el.get("localSheetId") is None and n not in (
+            "_xlnm.Print_Titles",
+            "_xlnm.Print_Area",
+            "_xlnm._FilterDatabase",
+        ):
+            names[n] = el.text or ""
+    return date1904, tuple(names.items()), entries
+
+
+def _rels(root: Element, name: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (target part, type); targets resolved against the part."""
+    out: dict[str, tuple[str, str]] = {}
+    parent = posixpath.split(posixpath.dirname(name))[0]
+    for el in root.iter(_tag(_PKG_REL, "Relationship")):
+        target = el.get("Target", "")
+        if el.get("TargetMode") != "External":
+            if target.startswith("/"):
+                target = target[1:]
+            else:
+                target = posixpath.normpath(posixpath.join(parent, target))
+        out[el.get("Id", "")] = (target, el.get("Type", ""))
+    return out
+
+
+def _core(root: Element, name: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The created and modified times (a zone is ignored)."""
+    out: list[dt.datetime | None] = []
+    for attr in ("created", "modified"):
+        el = root.find(_tag(_DCTERMS, attr))
+        when = from_iso((el.text or "").strip() or None) if el is not None else None
+        if when is not None and not isinstance(when, dt.datetime):
+            raise ValueError("Value must be ISO datetime format")
+        out.append(when)
+    return out[0], out[1]
+
+
+def _custom(root: Element, name: str) -> tuple[tuple[str, object], ...]:
+    """The custom properties of known types, as (name, typed value)."""
+    vt = "{" + _VT + "}"
+    out = []
+    for prop in root.findall(_tag(_CUSTOM, "property")):
+        kind, text = None, None
+        for child in prop:
+            if child.tag.startswith(vt):
+                kind, text = child.tag[len(vt) :], child.text
+        if kind not in _PROP_TYPES:
+            continue
+        typed = _PROP_TYPES[kind](text or "")
+        if prop.get("linkTarget") is not None:
+            typed = prop.get("linkTarget")
+        out.append((str(prop.get("name")), typed))
+    return tuple(out)
+
+
+def _styles(root: Element, name: str) -> Styles | None:
+    """The number formats of the cell styles (None: the part defines no cell style)."""
+    custom = {
+        int(el.attrib["numFmtId"]): el.get("formatCode", "")
+        for el in root.findall(f"{_tag(MAIN, 'numFmts')}/{_tag(MAIN, 'numFmt')}")
+    }
+    formats = [
+        int(el.get("numFmtId", "0"))
+        for el in root.findall(f"{_tag(MAIN, 'cellXfs')}/{_tag(MAIN, 'xf')}")
+    ]
+    return Styles(formats, custom) if formats else None
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -465,28 +621,27 @@ class Workbook:
     # ---- opening: the same parts in the same order as the reference reader
 
     def _load(self) -> None:
-        self._members = set(self._zf.namelist())
-        workbook_part, strings_part = self._content_types()
+        zf = self._zf
+        self._members = set(zf.namelist())
+        workbook_part, strings_part = _part(zf, "[Content_Types].xml", _content_types)
         self.strings: list[str] = []
         if strings_part is not None:
             self.strings = self._shared_strings(strings_part)
-        self.date1904 = False
-        self.defined_names: dict[str, str] = {}  # global names -> their text
-        self._sheet_entries: list[tuple[str, str, str]] = []
-        self._workbook(workbook_part)
+        self.date1904, names, entries = _part(zf, workbook_part, _workbook)
+        self.defined_names: dict[str, str] = dict(names)  # global names -> their text
         self.created: dt.datetime | None = None
         self.modified: dt.datetime | None = None
         if "docProps/core.xml" in self._members:
-            self._core()
+            self.created, self.modified = _part(zf, "docProps/core.xml", _core)
         self.custom: list[tuple[str, object]] = []
         if "docProps/custom.xml" in self._members:
-            self._custom_props()
+            self.custom = list(_part(zf, "docProps/custom.xml", _custom))
         self.styles = DEFAULT_STYLES
         if "xl/styles.xml" in self._members:
-            self._styles()
+            self.styles = _part(zf, "xl/styles.xml", _styles) or DEFAULT_STYLES
         self.sheets: list[Sheet] = []
-        rels = self._rels(rels_path(workbook_part)) if self._sheet_entries else {}
-        for name, state, rid in self._sheet_entries:
+        rels = _part(zf, rels_path(workbook_part), _rels) if entries else {}
+        for name, state, rid in entries:
             if not rid:
                 continue
             target, kind = rels[rid]
@@ -501,25 +656,6 @@ class Workbook:
     def sheetnames(self) -> list[str]:
         return [s.name for s in self.sheets]
 
-    def _content_types(self) -> tuple[str, str | None]:
-        root = _tree(self._zf, "[Content_Types].xml")
-        overrides = [
-            (el.get("ContentType", ""), el.get("PartName", ""))
-            for el in root.iter(_tag(_CT, "Override"))
-        ]
-        defaults = {el.get("ContentType", "") for el in root.iter(_tag(_CT, "Default"))}
-        workbook = None
-        for kind in _WORKBOOK_TYPES:
-            workbook = next((p for c, p in overrides if c == kind), None)
-            if workbook:
-                break
-        if not workbook:
-            if not defaults & set(_WORKBOOK_TYPES):
-                raise OSError("File contains no valid workbook part")
-            workbook = "/xl/workbook.xml"
-        strings = next((p for c, p in overrides if c == _SHARED_STRINGS), None)
-        return workbook[1:], strings[1:] if strings is not None else None
-
     def _shared_strings(self, part: str) -> list[str]:
         si = _tag(MAIN, "si")
         if _small(self._zf, part):
@@ -530,77 +666,6 @@ class Workbook:
                 out.append(_string(el))
                 el.clear()
         return out
-
-    def _workbook(self, part: str) -> None:
-        root = _tree(self._zf, part)
-        rid = _tag(_DOC_REL, "id")
-        for el in root.iter(_tag(MAIN, "sheet")):
-            self._sheet_entries.append(
-                (el.get("name", ""), el.get("state", "visible"), el.get(rid, ""))
-            )
-        pr = root.find(_tag(MAIN, "workbookPr"))
-        if pr is not None:
-            self.date1904 = _bool(pr.get("date1904"))
-        for el in root.iter(_tag(MAIN, "definedName")):
-            name = el.get("name", "")
-            if el.get("localSheetId") is None and name not in (
-                "_xlnm.Print_Titles",
-                "_xlnm.Print_Area",
-                "_xlnm._FilterDatabase",
-            ):
-                self.defined_names[name] = el.text or ""
-
-    def _rels(self, part: str) -> dict[str, tuple[str, str]]:
-        out: dict[str, tuple[str, str]] = {}
-        parent = posixpath.split(posixpath.dirname(part))[0]
-        for el in _tree(self._zf, part).iter(_tag(_PKG_REL, "Relationship")):
-            target = el.get("Target", "")
-            if el.get("TargetMode") != "External":
-                if target.startswith("/"):
-                    target = target[1:]
-                else:
-                    target = posixpath.normpath(posixpath.join(parent, target))
-            out[el.get("Id", "")] = (target, el.get("Type", ""))
-        return out
-
-    def _core(self) -> None:
-        root = _tree(self._zf, "docProps/core.xml")
-        for attr in ("created", "modified"):
-            el = root.find(_tag(_DCTERMS, attr))
-            if el is not None:
-                when = from_iso((el.text or "").strip() or None)
-                if when is not None and not isinstance(when, dt.datetime):
-                    raise ValueError("Value must be ISO datetime format")
-                setattr(self, attr, when)
-
-    def _custom_props(self) -> None:
-        root = _tree(self._zf, "docProps/custom.xml")
-        vt = "{" + _VT + "}"
-        for prop in root.findall(_tag(_CUSTOM, "property")):
-            typed: object = None
-            kind = None
-            for child in prop:
-                if child.tag.startswith(vt):
-                    kind, text = child.tag[len(vt) :], child.text
-            if kind not in _PROP_TYPES:
-                continue
-            typed = _PROP_TYPES[kind](text or "")
-            if prop.get("linkTarget") is not None:
-                typed = prop.get("linkTarget")
-            self.custom.append((str(prop.get("name")), typed))
-
-    def _styles(self) -> None:
-        root = _tree(self._zf, "xl/styles.xml")
-        custom = {
-            int(el.attrib["numFmtId"]): el.get("formatCode", "")
-            for el in root.findall(f"{_tag(MAIN, 'numFmts')}/{_tag(MAIN, 'numFmt')}")
-        }
-        formats = [
-            int(el.get("numFmtId", "0"))
-            for el in root.findall(f"{_tag(MAIN, 'cellXfs')}/{_tag(MAIN, 'xf')}")
-        ]
-        if formats:
-            self.styles = Styles(formats, custom)
 
     def _head(self, part: str) -> None:
         """Parse a sheet up to its dimension (as the reference read every sheet's size
@@ -685,23 +750,28 @@ def _read_rows(
         else:
             row_no += 1
         col = 0
-        cells: list[tuple[int, Cell]] = []
+        row: list[Any] = []  # cells placed by column; cut to the last one's column below
         for c in el:
             a = c.attrib
+            ref = a.get("r")
+            col = column_index(ref) if ref else col + 1
+            if not len(c):  # no value, no formula: blank whatever its type and style
+                if col > len(row):
+                    row.extend([EMPTY] * (col - len(row)))
+                row[col - 1] = BLANK
+                continue
             data_type = a.get("t", "n")
             style: Any = a.get("s", 0)
             if style:
                 style = int(style)
-            ref = a.get("r")
             value: Any = None
             if data_type != "inlineStr":
-                value = c.findtext(_V, None) or None
-            col = column_index(ref) if ref else col + 1
+                value = c.findtext(_V, None)
             fe = c.find(_F)
             if fe is not None:
                 data_type = "f"
                 value = _formula(fe, ref, shared)
-            elif value is not None:
+            elif value:
                 if data_type == "n":
                     value = _number(value)
                     if style in dates:
@@ -719,11 +789,16 @@ def _read_rows(
                 elif data_type == "d":
                     value = from_iso(value)
             elif data_type == "inlineStr":
+                value = None
                 child = c.find(_IS)
                 if child is not None:
                     data_type = "s"
                     value = _string(child)
-            cells.append((col, Cell(value, data_type, style, styles)))
+            else:
+                value = None
+            if col > len(row):
+                row.extend([EMPTY] * (col - len(row)))
+            row[col - 1] = Cell(value, data_type, style, styles)
         el.clear()
         if max_row is not None and row_no > max_row:
             break
@@ -731,14 +806,14 @@ def _read_rows(
             out.append([])
         if len(out) + 1 != row_no:
             continue  # a row number going back: skipped
-        if not cells and not max_col:
+        if not row and not max_col:
             out.append([])
             continue
-        width = max_col or cells[-1][0]
-        row: list[Any] = [EMPTY] * width
-        for k, cell in cells:
-            if 1 <= k <= width:
-                row[k - 1] = cell
+        width = max_col or col  # as long as its last stored cell
+        if len(row) > width:
+            del row[width:]
+        elif len(row) < width:
+            row.extend([EMPTY] * (width - len(row)))
         out.append(row)
     return out
 

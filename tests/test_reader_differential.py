@@ -48,7 +48,7 @@ from mne_workbook.plan import Plan, load_plan
 from mne_workbook.reader import Submission, read_return
 
 ROOT = Path(__file__).resolve().parent.parent
-NEW = reader._open_new
+NEW = reader._open
 
 
 def read_with(opener: Any, path: Path, plan: Plan, period: Period | None, **kw: Any) -> Submission:
@@ -185,14 +185,13 @@ HEAVY = {  # stall or fill memory by design: read in bounded workers by test_hos
 ENTITIES = {"xml-bomb.xlsx", "xxe.xlsx"}
 
 
-def test_the_hostile_corpus_reads_the_same(demo: Plan, tmp_path: Path) -> None:
-    from hostile import build
-
-    cases = build(demo, tmp_path)
+def test_the_hostile_corpus_reads_the_same(demo: Plan, hostile_run: Any) -> None:
+    """The session's corpus (conftest.hostile_run), each file read again by both paths."""
+    cases = hostile_run.cases
     for name in sorted(cases):
         if name in HEAVY:
             continue
-        path = tmp_path / name
+        path = hostile_run.folder / name
         if name in ENTITIES:  # difference 1
             kw: dict[str, Any] = {"keys": KEYS, "require_signature": True}
             old = read_with(open_reference, path, demo, PERIOD, **kw)

@@ -120,3 +120,17 @@ def test_the_mark_checker_sees_a_missing_mark() -> None:
 
 def test_every_program_a_test_may_need_is_known() -> None:
     assert set(PROGRAM_USES.values()) <= set(PROGRAMS)
+
+
+def test_the_bare_suite_hides_every_program_a_test_may_need() -> None:
+    """scripts/bare_suite.sh proves the suite runs without LibreOffice, Gnumeric and
+    poppler: it must hide every executable programs.py knows for them."""
+    script = (TESTS.parent / "scripts" / "bare_suite.sh").read_text("utf-8")
+    hidden = {
+        name
+        for group in re.findall(r'^(?:SOFFICE|GNUMERIC|POPPLER)="([^"]*)"', script, re.M)
+        for name in group.split()
+    }
+    for program, (names, _) in PROGRAMS.items():
+        if program != "chromium":  # the browser tests are not part of that promise
+            assert set(names) <= hidden, program
