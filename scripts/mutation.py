@@ -148,7 +148,7 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     " number of splits",
     r'split\(b"\\n", (2)?\)\[0\]': "the first line is the same whatever the number of splits",
     # values.py (what a typed cell means)
-    r'decode\("UTF-16-LE"': "codec names are case-insensitive",
+    r'(en|de)code\("UTF-16-LE", ': "codec names are case-insensitive",
     r"\n\+[^\n]*math\.isclose\([^\n]*, shown, abs_tol=": "math.isclose's rel_tol defaults"
     " to 1e-09: writing rel_tol=1e-9 or leaving it out is the same call",
     r"\n\+[^\n]*Decimal\(2\)\.scaleb\(": "Decimal.quantize uses only the exponent of its"
