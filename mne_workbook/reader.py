@@ -808,6 +808,21 @@ def _read_plan_fields(
             sub.plan_fields[(r.activity.code, r.indicator.id, col.field)] = (_val(cell), ref)
 
 
+_REFS: dict[tuple[str, int, int], CellRef] = {}
+
+
+def _ref(sheet: str, row: int, index: int) -> CellRef:
+    """``CellRef(sheet, row, col_letter(index))``, made once: the returns of a round
+    name the same cells (a CellRef is immutable, so one object can stand for all)."""
+    got = _REFS.get((sheet, row, index))
+    if got is None:
+        if len(_REFS) >= 65_536:
+            _REFS.clear()
+        got = _REFS[sheet, row, index] = CellRef(sheet, row, col_letter(index))
+    return got
+
+
+@lru_cache(maxsize=1024)
 def _own_point(frequency: Any, period: Period, point: Period) -> str:
     """The label of the indicator's own collection period that ends with ``point``."""
     for p in collection_points(frequency, period):
@@ -864,7 +879,7 @@ def _read_values(
         ind = r.indicator.id if r.indicator else ""
         if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
             key = (act, ind if col.span == Span.ROW else "", col.field)
-            sub.cells[key] = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+            sub.cells[key] = _ref(name, FIRST_DATA_ROW + a + 1, ci)
         found: list[tuple[CellRef, Any]] = []  # the merged cell, or its split parts
         for k in range(a, b + 1):
             row = grid[FIRST_DATA_ROW + k]
@@ -872,9 +887,9 @@ def _read_values(
             raw = _val(cell)
             if _blank(raw):
                 continue
-            ref = CellRef(name, FIRST_DATA_ROW + k + 1, col_letter(ci))
-            where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
+            ref = _ref(name, FIRST_DATA_ROW + k + 1, ci)
             if not is_open:
+                where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
                 _problem(
                     sub,
                     "value-in-locked-cell",

@@ -747,6 +747,7 @@ def _read_rows(
     out: list[list[Any]] = []
     row_no = 0
     zf = book._zf
+    refs = _REFS
     elements = _tree(zf, part).iter(_ROW) if _small(zf, part) else _events(zf, part)
     for el in elements:
         if el.tag != _ROW:
@@ -767,8 +768,12 @@ def _read_rows(
         for c in el:
             a = c.attrib
             ref = a.get("r")
-            col = column_index(ref) if ref else col + 1
-            if not len(c):  # no value, no formula: blank whatever its type and style
+            if ref:
+                col = refs.get(ref) or column_index(ref)
+            else:
+                col += 1
+            children = len(c)
+            if not children:  # no value, no formula: blank whatever its type and style
                 if col > len(row):
                     row.extend([EMPTY] * (col - len(row)))
                 row[col - 1] = BLANK
@@ -778,9 +783,15 @@ def _read_rows(
             if style:
                 style = int(style)
             value: Any = None
-            if data_type != "inlineStr":
-                value = c.findtext(_V, None)
-            fe = c.find(_F)
+            fe: Element | None = None
+            first = c[0]
+            if children == 1 and first.tag == _V:  # the common case: one value, no formula
+                if data_type != "inlineStr":
+                    value = first.text or ""  # what findtext gives
+            else:
+                if data_type != "inlineStr":
+                    value = c.findtext(_V, None)
+                fe = c.find(_F)
             if fe is not None:
                 data_type = "f"
                 value = _formula(fe, ref, shared)
