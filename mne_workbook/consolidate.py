@@ -155,11 +155,13 @@ def sender_of(sub: Submission, plan: Plan, period: Period) -> str:
     for inst in plan.institutions:
         if address and address in {a.lower() for a in (*inst.emails, *inst.sender_emails)}:
             return inst.id
-    stem = sub.name.rsplit(".", 1)[0].casefold()
+    # the whole name: an extension starts with ".", which ends the head like any other
+    # non-alphanumeric character, and a short name may itself hold a dot ("K.P.")
+    name = sub.name.casefold()
     for inst in plan.institutions:
         for short in {inst.short_name, inst.id}:
             head = f"{short}_{period.label}".casefold()
-            if stem == head or (stem.startswith(head) and not stem[len(head)].isalnum()):
+            if name == head or (name.startswith(head) and not name[len(head)].isalnum()):
                 return inst.id
     return ""
 
@@ -209,6 +211,15 @@ def consolidate(
     used, notes = choice.used, choice.notes
     flags = [_flag(f, points) for f in choice.flags]
 
+    # whose a refused file is (its identity, e-mail sender or generated name), before its
+    # problems become flags: they name that institution too
+    refused_by_inst: dict[str, list[Submission]] = defaultdict(list)
+    for s in submissions:
+        if s.refused:
+            s.refused_for = s.institution or s.refused_for or sender_of(s, plan, period)
+            if s.refused_for:
+                refused_by_inst[s.refused_for].append(s)
+
     # every problem found while reading becomes a flag (unsigned files read with
     # --allow-unsigned and returns of an older plan version included)
     # each on the matrix cell it is about, when it is about an input cell
@@ -231,12 +242,6 @@ def consolidate(
                 if c not in expected_insts:
                     expected_insts.append(c)
     expected_insts = [i.id for i in plan.institutions if i.id in expected_insts]
-    refused_by_inst: dict[str, list[Submission]] = defaultdict(list)
-    for s in submissions:
-        if s.refused:
-            s.refused_for = s.institution or s.refused_for or sender_of(s, plan, period)
-            if s.refused_for:
-                refused_by_inst[s.refused_for].append(s)
 
     for inst in expected_insts:
         if inst in used:

@@ -7,8 +7,8 @@
 - A newer return that leaves blank what an older one answered is flagged
   (``answer-blanked``) with those cells; the older answers stand.
 - Returns whose order cannot be told (same order key) and that give different values
-  for a cell are a conflict (``return-conflict``): neither value is used. The order is
-  never decided by file name.
+  for a cell, or of which one wrote something unusable there, are a conflict
+  (``return-conflict``): neither value is used. The order is never decided by file name.
 
 The order of returns is :func:`order_key`, and only it.
 """
@@ -205,15 +205,24 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
         label = f"{act}/{ind} {which}" if kind == "v" else f"{act} {which}"
         if spoiled:
             continue
-        if len({repr(v) for v, _ in chosen.values()}) > 1:
-            said = "; ".join(f"{subs[i].name} says {v!r}" for i, (v, _) in chosen.items())
+        # a return tied with the answering ones that wrote something unusable there
+        unusable = [
+            i
+            for i in range(len(subs))
+            if group_of[i] == first and i not in chosen and where in errors[i]
+        ]
+        if len({repr(v) for v, _ in chosen.values()}) > 1 or unusable:
+            said = "; ".join(
+                [f"{subs[i].name} says {v!r}" for i, (v, _) in chosen.items()]
+                + [f"{subs[i].name} has an entry there that could not be used" for i in unusable]
+            )
             out.flags.append(
                 RuleFlag(
                     "return-conflict",
                     f"{label}: {said}; which is newer cannot be told ({when(subs[min(chosen)])});"
                     " no value used",
                     inst,
-                    ", ".join(subs[i].name for i in chosen),
+                    ", ".join(subs[i].name for i in [*chosen, *unusable]),
                     str(ref or ""),
                     act,
                     ind,
@@ -267,6 +276,10 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
         if i in used_from:
             others = [n for n in names if n != s.name]
             out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
+        elif group_of[i] == 0:
+            # tied with the newest, not replaced by it: its answers agree or are in conflict
+            tied = ", ".join(t.name for t in groups[0] if t is not s)
+            out.notes[s.path] = f"not used: its answers agree with or conflict with {tied}"
         else:
             _superseded(out, inst, s, newest)
     merged.merged_from = names

@@ -110,16 +110,16 @@ def number_format(fmt: str | None, sign: int = 1) -> NumberFormat:
     # the text a section shows besides digits: quoted strings and \-escaped characters
     literal = "".join(q or e for q, e in re.findall(r'"([^"]*)"|\\(.)', sec))
     bare = re.sub(r'"[^"]*"|\\.|_.|\*.', "", sec)
-    elapsed = re.search(r"\[(h+|m+|s+)\]", bare, re.I)
+    if re.search(r"\[(h+|m+|s+)\]", bare, re.I):  # elapsed time: [h] shows 0.5 as 12
+        return NumberFormat(general=False, date=True)
     bare = re.sub(r"\[[^\]]*\]", "", bare)
     if re.fullmatch(r"\s*@?\s*", bare):
         return NumberFormat(literal=literal or "(nothing)") if "@" not in bare else NumberFormat()
     if re.search(r"general", bare, re.I):
         return NumberFormat(percent=bare.count("%"))
-    no_exp = re.sub(r"[eE][+-][0#?]*", "", bare)  # the mantissa: 0.00E+00 has 2 decimals
-    if elapsed or re.search(r"[ymdhsYMDHS]|AM/PM|A/P", no_exp):
+    if re.search(r"[ymdhsYMDHS]|AM/PM|A/P", bare):
         return NumberFormat(general=False, date=True)
-    digits = re.search(r"[0#?][0#?,.\s]*", no_exp)
+    digits = re.search(r"[0#?][0#?,.\s]*", bare)  # the first run: 0.00E+00 has 2 decimals
     if digits is None:
         return NumberFormat(general=False, literal=literal or bare.strip() or "(nothing)")
     token = digits.group(0).rstrip()

@@ -59,15 +59,20 @@ TARGETS: dict[str, Target] = {
             "tests/test_truthful_returns.py",
         ),
     ),
-    # consolidation flags, rates and which return counts
+    # consolidation flags, rates and combined status (in-memory returns first: fast)
     "consolidate": Target(
         "consolidate.py",
-        ("tests/test_rules.py", "tests/test_consolidate.py"),
+        ("tests/test_consolidate_flags.py", "tests/test_rules.py", "tests/test_consolidate.py"),
     ),
     # which return counts: per-cell merge, empty returns, order ties and conflicts
     "return-rule": Target(
         "return_rule.py",
-        ("tests/test_return_rule.py", "tests/test_rules.py", "tests/test_arrival.py"),
+        (
+            "tests/test_return_rule_cells.py",
+            "tests/test_return_rule.py",
+            "tests/test_rules.py",
+            "tests/test_arrival.py",
+        ),
     ),
 }
 
@@ -101,6 +106,36 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     r"token_hex\(None\)": "token_hex(None) is token_hex(32), the default entropy",
     r"read_text\(None\)": "the locale's encoding, UTF-8 on every supported platform"
     " (Linux locales, Python's UTF-8 mode); key files are ASCII hex in practice",
+    # return_rule._merge: a cell's key is tagged "v" (a value) or "a" (an activity field),
+    # and the tag is only ever compared with "v"
+    r'\+\s+cells\[\("(XXaXX|A)", a\.activity, "", fld\)\]': "the activity-cell tag is only"
+    ' compared with "v"; any other tag behaves alike',
+    # return_rule._merge: `conflicts` is only read as zero or not ("no merge when nothing
+    # conflicts"); counting by 2, setting 1 or counting down never leaves it at zero
+    r"(?m)^\+\s+conflicts (= 1|-= 1|\+= 2)$": "conflicts is only tested for zero; the first"
+    " conflict makes it non-zero under each of these counts",
+    # return_rule._merge: a value's cell is always a CellRef (the reader and the store both
+    # build one; the type says so), and a CellRef is always true: the fallback is never used
+    r"(?m)^\+\s+ReportedValue\(act, ind, which, point, value, cell or CellRef\([^)]*\), src\)$": (
+        "a value always has its CellRef (never false): the fallback cell is never built"
+    ),
+    # consolidate(): an activity's statuses are its carriers' first-row statuses; taking
+    # every row too only repeats a received carrier's own status and adds None for a carrier
+    # without a return, which combined_status already counts as not reported (`carriers`)
+    r"(?m)^\+\s+if first or sub is not None:$": "the extra statuses repeat a carrier's own or"
+    " are None for a missing carrier, already counted as not reported",
+    # consolidate._matrix_row: a row without an indicator has no value cells, so whatever
+    # placeholder id its value keys get, no value's source matches it
+    r'(?m)^\+\s+act, ind_id = r\.activity\.code, ind\.id if ind else "XXXX"$': "a row without"
+    " an indicator has no value cells: no source is found under any placeholder id",
+    # consolidate.combined_status: `carriers` only matters through max(len(statuses),
+    # carriers), read once a status was reported, when len(statuses) >= 1 already
+    r"(?m)^\+def combined_status\(statuses: Iterable\[int \| None\], carriers: int = 1\)": (
+        "with a reported status there is at least one entry: max(n, 0) == max(n, 1)"
+    ),
+    # consolidate._row_flags is private; its one caller always passes days_late
+    r"(?m)^\+\s+days_late: int = 1,$": "the default is never used: consolidate() always"
+    " passes days_late",
     # new_key writes the key file: the same two reasons as for reading it
     r'write_text\(text, "UTF-8"\)': "codec names are case-insensitive",
     r"write_text\(text, (None)?\)": "the locale's encoding, UTF-8 on every supported"
@@ -113,7 +148,7 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     " number of splits",
     r'split\(b"\\n", (2)?\)\[0\]': "the first line is the same whatever the number of splits",
     # values.py (what a typed cell means)
-    r'decode\("UTF-16-LE"': "codec names are case-insensitive",
+    r'(en|de)code\("UTF-16-LE", ': "codec names are case-insensitive",
     r"\n\+[^\n]*math\.isclose\([^\n]*, shown, abs_tol=": "math.isclose's rel_tol defaults"
     " to 1e-09: writing rel_tol=1e-9 or leaving it out is the same call",
     r"\n\+[^\n]*Decimal\(2\)\.scaleb\(": "Decimal.quantize uses only the exponent of its"
@@ -149,6 +184,15 @@ def _scratch(target: Target, out: Path) -> Path:
     for name in ("mne_workbook", "tests", "sample_plans", "schema"):
         shutil.copytree(ROOT / name, d / name, ignore=shutil.ignore_patterns("__pycache__"))
     tests = [t for t in target.tests if (ROOT / t).exists()]
+    # each mutant runs with -x: the target's test files in the order listed (the fast
+    # in-memory ones first), so a killed mutant rarely pays for generating workbooks
+    with (d / "tests" / "conftest.py").open("a", encoding="utf-8") as f:
+        f.write(
+            "\n\ndef pytest_collection_modifyitems(items: list[pytest.Item]) -> None:\n"
+            f"    order = {tests!r}\n"
+            "    rank = {t.removeprefix('tests/'): n for n, t in enumerate(order)}\n"
+            "    items.sort(key=lambda i: rank.get(i.nodeid.split('::')[0].split('/')[-1], 99))\n"
+        )
     text = (ROOT / "pyproject.toml").read_text("utf-8")
     text += (
         "\n[tool.mutmut]\n"

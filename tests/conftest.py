@@ -54,12 +54,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session")
-def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The hostile corpus (tests/hostile.py), built and read once per session: one
-    ``consolidate`` run whose bounded reading is recorded (a :class:`hostile.HostileRun`)."""
+def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The hostile corpus (tests/hostile.py), built once per session: folder, cases."""
+    from hostile import build
+
+    from mne_workbook.plan import load_plan
+
+    folder = tmp_path_factory.mktemp("hostile-corpus")
+    return folder, build(load_plan(SAMPLES / "demo.yaml"), folder)
+
+
+@pytest.fixture(scope="session")
+def hostile_run(
+    hostile_corpus: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """The hostile corpus read once per session: one ``consolidate`` run whose bounded
+    reading is recorded (a :class:`hostile.HostileRun`)."""
     from hostile import read_once
 
-    return read_once(SAMPLES / "demo.yaml", tmp_path_factory.mktemp("hostile"))
+    folder, cases = hostile_corpus
+    return read_once(SAMPLES / "demo.yaml", folder, cases, tmp_path_factory.mktemp("hostile-out"))
 
 
 from pg_server import fresh_postgres, postgres_url  # noqa: E402, F401  (issue 18)

@@ -311,11 +311,8 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def read_once(plan_path: Path, root: Path) -> HostileRun:
-    """Build the corpus under ``root`` and read it once through the CLI."""
-    folder = root / "corpus"
-    folder.mkdir()
-    cases = build(load_plan(plan_path), folder)
+def read_once(plan_path: Path, folder: Path, cases: dict[str, Case], out: Path) -> HostileRun:
+    """Read the corpus built in ``folder`` once through the CLI (outputs into ``out``)."""
     before = digests(folder)
     seen: list[tuple[Path, Submission]] = []
     real = parallel.read_many  # what intake calls
@@ -326,7 +323,6 @@ def read_once(plan_path: Path, root: Path) -> HostileRun:
             seen.append((p.path if isinstance(p, Input) else Path(p), sub))
         return subs
 
-    out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(intake, "read_many", recorded)
         result = CliRunner().invoke(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import TIMEOUT, HostileRun
+from hostile import TIMEOUT, Case, HostileRun
 from returns import KEYS, PERIOD
 
 from mne_workbook.parallel import Bounds, read_many
@@ -48,10 +48,10 @@ def test_every_hostile_file_gets_its_code_and_inputs_stay_unchanged(
 
 
 def test_the_memory_bound_refuses_a_file_that_needs_too_much(
-    demo: Plan, hostile_run: HostileRun
+    demo: Plan, hostile_corpus: tuple[Path, dict[str, Case]]
 ) -> None:
     [sub] = read_many(
-        [hostile_run.folder / "huge-string.xlsx"],
+        [hostile_corpus[0] / "huge-string.xlsx"],
         demo,
         PERIOD,
         keys=KEYS,

@@ -704,6 +704,7 @@ def test_more_escapes_and_line_breaks(raw: str, want: str) -> None:
     ("raw", "measure", "fmt", "want"),
     [
         ("2,5", Measure.NUMBER, "", (2.5, None)),  # warnings are not its business
+        (2.5, Measure.NUMBER, "", (2.5, None)),
         (0.45, Measure.PERCENTAGE, "0%", (45, None)),
         (4, Measure.NUMBER, "0%", (None, "number-format-mismatch")),
         ("Jo", Measure.YES_NO, "", (False, None)),

@@ -104,11 +104,20 @@ SHOWN: list[tuple[str, float, str, float | None]] = [
     (";;;", 7, "", None),
     ("0;;", 0, "", None),
     ("0;-0;;@", 0, "", None),
+    ('0;-0;"n"\\/"a"', 0, "n/a", None),  # two literal pieces, shown together
+    ("0;[Red]", -3, "", None),  # a section of a colour alone shows nothing
+    ("0;@", -3, "-3", -3),  # a text section for negatives: shown as General
+    ('"x"@', 1500, "1500", 1500),  # one text section: numbers shown as General
+    ("[Red]General", 2.5, "2.5", 2.5),
+    ("#,##0_);(#,##0)", 0, "0 ", 0),  # two sections: zero takes the first
+    ("#,##0;-#,##0;-", 0, "-", 0),  # an unquoted dash for zero
+    ("GENERAL", 2.5, "2.5", 2.5),
     (ACCOUNTING, 0, " - ", 0),
     (ACCOUNTING, 1500, " 1,500 ", 1500),
     ("#,##0_);(#,##0)", 1500, "1,500 ", 1500),
     # dates and times
     ("dd/mm/yyyy", 1500, "08/02/1904", None),
+    ("DD/MM/YYYY", 45000, "15/03/2023", None),  # the letters in either case
     ("[h]:mm", 0.5, "12:00", None),
     ("mm:ss", 0.45, "48:00", None),
 ]
@@ -157,6 +166,11 @@ def _seen(shows: str) -> str:
         (";;;", 7, "holds 7 but its number format ';;;' shows '(nothing)'"),
         ("0;;", 0, "holds 0 but its number format '0;;' shows '(nothing)'"),
         ("dd/mm/yyyy", 1500, "holds 1500 but its date format 'dd/mm/yyyy' shows it as a date"),
+        # elapsed time alone: LibreOffice shows 0.5 as 12 ([h]) and 43200 ([ss]); the
+        # message said "shows '(nothing)'" before the elapsed check came first
+        ("[h]", 0.5, "holds 0.5 but its date format '[h]' shows it as a date"),
+        ("[H]", 0.5, "holds 0.5 but its date format '[H]' shows it as a date"),
+        ("[ss]", 0.5, "holds 0.5 but its date format '[ss]' shows it as a date"),
         # negatives (a baseline may be negative): the second section shows them
         ('0;"neg"', -3, "holds -3 but its number format '0;\"neg\"' shows 'neg'"),
         (
