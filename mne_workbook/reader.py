@@ -815,6 +815,8 @@ def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
     if _MEMO_PID[0] != os.getpid():
         _MEMO.clear()
         _MEMO_PID[0] = os.getpid()
+    if isinstance(raw, str) and len(raw) > 200:  # a comment: rarely repeated, never kept
+        return parse(raw, *args, **kw)
     exact = raw.hex() if isinstance(raw, float) else raw
     key = (parse, type(raw), exact, *args, *sorted(kw.items()))
     try:
