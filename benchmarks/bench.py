@@ -8,8 +8,9 @@ table and writes benchmarks/results.json.
 1. Generation: the sample plan's workbooks and a synthetic plan (10,000 indicators, 60
    institutions) against two floors: a *replay* (exactly the xlsxwriter calls
    ``generate()`` makes, recorded once and replayed on bare xlsxwriter: the same cells,
-   formats, validations, protection) and the *minimal* floor (the same cell values
-   with no formats, validations or protection).
+   formats, validations, sheet protection; only the workbook's structure-protection
+   element, which xlsxwriter has no call for, is ours alone) and the *minimal* floor
+   (the same cell values with no formats, validations or protection).
 2. Reading + consolidation of N distinct returns (N = 15, 200, 1000: every file has
    its own values and saved time; none is a copy) against python-calamine and openpyxl
    read-only reading the same files' values with the same number of worker processes.
@@ -401,9 +402,10 @@ def make_returns(plan: Plan, period: Period, tmp: Path, n: int) -> list[Path]:
     d = tmp / f"returns-{n}"
     if d.exists():
         return sorted(d.iterdir())
-    if not hasattr(make_returns, "bases"):
-        make_returns.bases = _base_returns(plan, period, tmp)  # type: ignore[attr-defined]
-    bases = make_returns.bases  # type: ignore[attr-defined]
+    made: dict[Path, Any] = make_returns.__dict__.setdefault("bases", {})
+    if tmp not in made:  # once per folder (the scale run uses a fresh one per N)
+        made[tmp] = _base_returns(plan, period, tmp)
+    bases = made[tmp]
     d.mkdir()
     rng = random.Random(n)
     out = []
@@ -582,7 +584,9 @@ def _quartiles(samples: list[tuple[float, float, float]], i: int) -> list[float]
     return [samples[min(len(samples) - 1, len(samples) * q // 4)][i] for q in (1, 2, 3, 4)]
 
 
-def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
+def scale(
+    n: int, workers: int, tmp: Path, only: tuple[str, ...] = ("consolidate", "ingest")
+) -> dict[str, Any]:
     """The CLI's consolidate and ingest on N distinct returns, each in a fresh process:
     wall and CPU time, peak RSS of the command and of its largest child, and the RSS
     sampled over the run (flat memory: the quartiles should not grow with N)."""
@@ -623,6 +627,8 @@ def scale(n: int, workers: int, tmp: Path) -> dict[str, Any]:
     }
     out: dict[str, Any] = {"n": n, "workers": workers, "returns_made_s": made_s}
     for name, cmd in commands.items():
+        if name not in only:
+            continue
         code = (
             "import json, sys\n"
             f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
@@ -660,6 +666,9 @@ def main() -> None:
         "--scale", default="", help="run only the CLI scale run, on N returns (N,N,...: each)"
     )
     ap.add_argument("--out", default="")
+    ap.add_argument(
+        "--commands", default="consolidate,ingest", help="with --scale: which commands to run"
+    )
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     results: dict[str, Any] = {
@@ -667,13 +676,14 @@ def main() -> None:
         "runs": args.runs,
         "workers": args.workers,
         "date": dt.date.today().isoformat(),
+        "load_average_at_start": os.getloadavg(),
     }
     if args.scale:
         results["scale"] = []
         for n in (int(x) for x in args.scale.split(",")):
             load = os.getloadavg()
             with tempfile.TemporaryDirectory() as d:
-                got = scale(n, args.workers, Path(d))
+                got = scale(n, args.workers, Path(d), tuple(args.commands.split(",")))
             got["load_average_before"] = load
             results["scale"].append(got)
             print_scale(got)
@@ -736,6 +746,7 @@ def main() -> None:
             shutil.rmtree(tmp / f"returns-{n}")  # keep the disk small between sizes
         results["reading"] = reading
         results["startup"] = startup(args.runs)
+    results["load_average_at_end"] = os.getloadavg()
     print_table(results)
     out = Path(args.out or ROOT / "benchmarks" / "results.json")
     out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
@@ -744,6 +755,8 @@ def main() -> None:
 
 def print_scale(got: dict[str, Any]) -> None:
     for name in ("consolidate", "ingest"):
+        if name not in got:
+            continue
         x = got[name]
         print(
             f"{name} of {got['n']} returns: exit {x['exit_code']}, {x['wall_s']:.1f} s wall,"

@@ -131,6 +131,7 @@ def generate(
             )
     stamp = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     columns = columns_for(plan, period)  # the same for every workbook of the period
+    shown: dict[tuple[str, int, int, int], str] = {}  # plan cells' texts, for every signature
     results: list[GeneratedWorkbook] = []
     for inst, target in targets:
         identity = Identity(
@@ -147,7 +148,7 @@ def generate(
         if keys is not None:
             identity = replace(identity, key_id=key_id(keys.current))
             digest = content_digest(
-                content_records(plan, period, identity.institution or None, cat, columns)
+                content_records(plan, period, identity.institution or None, cat, columns, shown)
             )
             identity = replace(
                 identity, signature=sign(keys.current, identity.signed_pairs(), digest)

@@ -316,9 +316,14 @@ def content_records(
     institution: str | None,
     cat: Catalog,
     columns: tuple[Column, ...] | None = None,
+    memo: dict[tuple[str, int, int, int], str] | None = None,
 ) -> list[str]:
-    """The plan content a workbook shows, as records for its signature digest."""
+    """The plan content a workbook shows, as records for its signature digest.
+
+    ``memo`` (one per plan, period and language) keeps each cell's text for the next
+    workbook of the round: the master and the institutions show the same plan cells."""
     columns = columns or columns_for(plan, period)
+    memo = {} if memo is None else memo
     owners = signed_owners(institution is None)
     out: list[str] = []
     for so in plan.strategic_objectives:
@@ -333,8 +338,14 @@ def content_records(
                 continue
             tops = tops_of[col.span]
             for i, r in enumerate(rows):
-                value = plan_cell(col, r, cat)[0] if i in tops else ""
-                out.append(f"{name}|{i}|{col.field}|{norm_cell(value)}")
+                if i in tops:
+                    key = (col.field, id(r.activity), id(r.result), id(r.indicator))
+                    text = memo.get(key)
+                    if text is None:
+                        text = memo[key] = norm_cell(plan_cell(col, r, cat)[0])
+                else:
+                    text = ""
+                out.append(f"{name}|{i}|{col.field}|{text}")
     return out
 
 

@@ -22,6 +22,7 @@ Results come back in input order and are the same as reading the files one by on
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import resource
@@ -63,6 +64,7 @@ class _Job:
 def _worker(conn: Connection, job: _Job) -> None:
     """Read paths sent on ``conn`` until told to stop (None); answer each with
     ``(submission or None, retire)``; None means the file needed too much memory."""
+    gc.freeze()  # what it inherited is never collected here: no pass over it per file
     start_vm = vm_bytes()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
@@ -74,12 +76,15 @@ def _worker(conn: Connection, job: _Job) -> None:
             if hard != resource.RLIM_INFINITY:
                 budget = min(budget, hard)
             resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
-            try:
+            gc.disable()  # a file's objects go by reference counting; the rare cycle
+            try:  # waits for the first collection after it
                 sub: Submission | None = read_return(
                     path, job.plan, job.period, job.limits, job.keys, job.require, job.master
                 )
             except MemoryError:
                 sub = None
+            finally:
+                gc.enable()
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
             conn.send((sub, retire))
@@ -187,6 +192,8 @@ def read_many(
         if progress:
             progress(1)
 
+    collecting = gc.isenabled()
+    gc.disable()  # Submissions arrive by the thousand and hold no cycles: no passes over them
     try:
         while pending or any(s.busy for s in slots):
             for slot in list(slots):  # idle workers take the next files
@@ -229,6 +236,8 @@ def read_many(
                     slots.remove(slot)
                     done(i, _refused(path, "parse-timeout", too_slow))
     finally:
+        if collecting:
+            gc.enable()
         for slot in slots:
             slot.stop(kill=slot.busy is not None)
     return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

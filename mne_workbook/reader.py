@@ -190,7 +190,7 @@ def read_return(
     data = p.read_bytes()  # bounded by Limits.max_file_bytes
     sub.size, sub.sha256 = len(data), hashlib.sha256(data).hexdigest()
     try:
-        _read(sub, p, plan, period, _Signing(keys, require_signature, master))
+        _read(sub, p, data, plan, period, _Signing(keys, require_signature, master))
     except _Refuse:
         sub.refused = True
     return sub
@@ -231,10 +231,11 @@ def _why(exc: Exception) -> tuple[str, str]:
     return "parse-failed", f"{name}: {str(exc)[:200]}"
 
 
-def _open(sub: Submission, path: Path) -> Any:
-    """The workbook's parts, parsed by :mod:`xlsx_parse` (expat-guarded, streamed)."""
+def _open(sub: Submission, path: Path, data: bytes) -> Any:
+    """The workbook's parts, parsed by :mod:`xlsx_parse` (expat-guarded, streamed) from
+    the bytes already read (the file is not opened again)."""
     try:
-        return Workbook(path)
+        return Workbook(path, data)
     except MemoryError:
         raise
     except Exception as exc:  # any parser failure refuses the file, and only it
@@ -249,9 +250,14 @@ class _Signing:
 
 
 def _read(
-    sub: Submission, path: Path, plan: Plan, period: Period | None, signing: _Signing
+    sub: Submission,
+    path: Path,
+    data: bytes,
+    plan: Plan,
+    period: Period | None,
+    signing: _Signing,
 ) -> None:
-    wb = _open(sub, path)
+    wb = _open(sub, path, data)
     try:
         try:
             sub.saved_at = wb.modified or wb.created
@@ -436,7 +442,7 @@ def split_notes(
     to the last column id) and every non-blank cell around it: rows below the table and
     cells to the right of it. The text is kept, never dropped."""
     fields = rows[FIELD_ROW] if len(rows) > FIELD_ROW else []
-    width = max([ncols] + [i + 1 for i, c in enumerate(fields) if not is_blank(_val(c))])
+    width = max([ncols] + [i + 1 for i, c in enumerate(fields) if not _blank(_val(c))])
     last = len(rows)
     while (
         last > FIRST_DATA_ROW
@@ -447,7 +453,7 @@ def split_notes(
     for ri, row in enumerate(rows):
         start = 0 if ri >= last else width
         for ci in range(start, len(row)):
-            if not is_blank(_val(row[ci])):
+            if not _blank(_val(row[ci])):
                 notes.append((CellRef(name, ri + 1, col_letter(ci)), row[ci]))
     return [row[:width] for row in rows[:last]], notes
 
@@ -470,6 +476,14 @@ def _note_problems(sub: Submission, notes: list[tuple[CellRef, Any]]) -> None:
 
 def _val(cell: Any) -> Any:
     return None if cell is None else getattr(cell, "value", None)
+
+
+def _blank(raw: object) -> bool:
+    """:func:`values.is_blank`, answered at once for a text that starts with a letter or
+    a digit: decoding keeps that character and it is not a space, so it is never blank."""
+    if type(raw) is str and raw[:1].isalnum():
+        return False
+    return is_blank(raw)
 
 
 @dataclass(frozen=True)
@@ -608,7 +622,7 @@ def _check_structure(
 ) -> int:
     errors = 0
     found = [
-        str(_val(c)) if not is_blank(_val(c)) else ""
+        str(_val(c)) if not _blank(_val(c)) else ""
         for c in (grid[FIELD_ROW] if len(grid) > FIELD_ROW else [])
     ]
     while found and not found[-1]:
@@ -627,11 +641,11 @@ def _check_structure(
         return 1
     want: list[tuple[str, ...]] = [r.key for r in rows]
     data_rows = list(grid[FIRST_DATA_ROW:])
-    while data_rows and all(is_blank(_val(c)) for c in data_rows[-1]):
+    while data_rows and all(_blank(_val(c)) for c in data_rows[-1]):
         data_rows.pop()  # trailing empty or merely formatted rows
     got = [
         tuple(
-            "" if is_blank(v) else str(v)
+            "" if _blank(v) else str(v)
             for v in (_val(row[0]) if row else None, _val(row[1]) if len(row) > 1 else None)
         )
         for row in data_rows
@@ -794,6 +808,21 @@ def _read_plan_fields(
             sub.plan_fields[(r.activity.code, r.indicator.id, col.field)] = (_val(cell), ref)
 
 
+_REFS: dict[tuple[str, int, int], CellRef] = {}
+
+
+def _ref(sheet: str, row: int, index: int) -> CellRef:
+    """``CellRef(sheet, row, col_letter(index))``, made once: the returns of a round
+    name the same cells (a CellRef is immutable, so one object can stand for all)."""
+    got = _REFS.get((sheet, row, index))
+    if got is None:
+        if len(_REFS) >= 65_536:
+            _REFS.clear()
+        got = _REFS[sheet, row, index] = CellRef(sheet, row, col_letter(index))
+    return got
+
+
+@lru_cache(maxsize=1024)
 def _own_point(frequency: Any, period: Period, point: Period) -> str:
     """The label of the indicator's own collection period that ends with ``point``."""
     for p in collection_points(frequency, period):
@@ -850,17 +879,17 @@ def _read_values(
         ind = r.indicator.id if r.indicator else ""
         if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
             key = (act, ind if col.span == Span.ROW else "", col.field)
-            sub.cells[key] = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
+            sub.cells[key] = _ref(name, FIRST_DATA_ROW + a + 1, ci)
         found: list[tuple[CellRef, Any]] = []  # the merged cell, or its split parts
         for k in range(a, b + 1):
             row = grid[FIRST_DATA_ROW + k]
             cell = row[ci] if ci < len(row) else None
             raw = _val(cell)
-            if is_blank(raw):
+            if _blank(raw):
                 continue
-            ref = CellRef(name, FIRST_DATA_ROW + k + 1, col_letter(ci))
-            where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
+            ref = _ref(name, FIRST_DATA_ROW + k + 1, ci)
             if not is_open:
+                where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
                 _problem(
                     sub,
                     "value-in-locked-cell",

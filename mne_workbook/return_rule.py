@@ -112,9 +112,12 @@ def choose(submissions: Iterable[Submission]) -> Choice:
             out.empty[inst] = subs
             continue
         distinct: list[Submission] = []
+        # each content once, with the newest return that has it (one key per return:
+        # comparing every return with every distinct one was quadratic at thousands)
+        first_with: dict[tuple[object, ...], Submission] = {}
         for s in sorted(full, key=order_key, reverse=True):
-            twin = next((d for d in distinct if d.content_key() == s.content_key()), None)
-            if twin is None:
+            twin = first_with.setdefault(s.content_key(), s)
+            if twin is s:
                 distinct.append(s)
                 continue
             out.flags.append(

@@ -30,6 +30,7 @@ from .layout import (
     Kind,
     MatrixRow,
     Owner,
+    Span,
     columns_for,
     editable,
     plan_cell,
@@ -389,15 +390,23 @@ def _so_sheet(
     height: dict[int, float] = defaultdict(lambda: one_line)
     inputs: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     value_inputs: dict[tuple[int, Measure], list[tuple[int, int, int, int]]] = defaultdict(list)
+    size = fmt.body_pt
     for ci, col in enumerate(columns):
+        # what is the same for every cell of the column, decided once
         is_input = editable(col, master=master, period=period)
+        kind, width = col.kind, col.width
+        is_key, is_value = kind == Kind.KEY, kind == Kind.VALUE
+        is_rating = kind in (Kind.RATING_HY, Kind.RATING_Y)
+        dated = col.field in ("baseline", "target")  # plan_year is None elsewhere
+        any_row_input = is_input and (col.owner == Owner.CARRIER or col.span != Span.ROW)
+        room = cell_height(_ROOM, width, size) if kind == Kind.COMMENT and is_input else 0.0
         for a, b in runs[col.span]:
             r = rows[a]
             r1, r2 = FIRST_DATA_ROW + a, FIRST_DATA_ROW + b
-            if col.kind == Kind.KEY:
+            if is_key:
                 _write(ws, r1, ci, plan_cell(col, r, cat)[0], fmt.key)
                 continue
-            if col.kind == Kind.VALUE:
+            if is_value:
                 is_due = value_due(r.indicator, col, period)
                 cell_fmt = fmt.input if is_due else fmt.na
                 if is_due and r.indicator is not None:
@@ -406,36 +415,30 @@ def _so_sheet(
                 note = None
             else:
                 content, note = plan_cell(col, r, cat)
-                cell_fmt = (
-                    fmt.input
-                    if is_input
-                    else fmt.na
-                    if col.kind in (Kind.RATING_HY, Kind.RATING_Y)
-                    else fmt.locked[shade_of[a]]
-                )
-                if is_input and (
-                    col.owner == Owner.CARRIER
-                    or r.indicator is not None
-                    or col.span != col.span.ROW
-                ):
+                if not is_input:
+                    cell_fmt = fmt.na if is_rating else fmt.locked[shade_of[a]]
+                elif any_row_input or r.indicator is not None:
+                    cell_fmt = fmt.input
                     inputs[ci].append((r1, ci, r2, ci))
-                elif is_input:
+                else:
                     cell_fmt = fmt.locked[shade_of[a]]  # ONATC field of a row with no indicator
-            year = plan_year(col, r)
-            if year is not None and id(cell_fmt) in fmt._props:
-                cell_fmt = fmt.with_year(cell_fmt, year, isinstance(content, str))
+            if dated:
+                year = plan_year(col, r)
+                if year is not None and id(cell_fmt) in fmt._props:
+                    cell_fmt = fmt.with_year(cell_fmt, year, isinstance(content, str))
             if r2 > r1:
                 ws.merge_range(r1, ci, r2, ci, "", cell_fmt)
             _write(ws, r1, ci, content, cell_fmt)
             need = 0.0
-            if isinstance(content, str) and content:
-                need = cell_height(content, col.width, fmt.body_pt)
-            if col.kind == Kind.COMMENT and is_input:
-                need = max(need, cell_height(_ROOM, col.width, fmt.body_pt))
+            if content and isinstance(content, str):
+                need = cell_height(content, width, size)
+            if room > need:
+                need = room
             if need:
                 per_row = need / (r2 - r1 + 1)
                 for rr in range(r1, r2 + 1):
-                    height[rr] = max(height[rr], per_row)
+                    if per_row > height[rr]:
+                        height[rr] = per_row
             if note:
                 ws.write_comment(r1, ci, note, {"x_scale": 1.5})
     for rr, h in height.items():

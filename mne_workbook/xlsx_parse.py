@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import posixpath
 import re
 import zipfile
@@ -281,11 +282,22 @@ def _number(text: str) -> int | float:
 
 
 _COLUMNS: dict[str, int] = {}
+_REFS: dict[str, int] = {}  # whole references seen before (the returns of a round share them)
 _DIGITS = "0123456789"
 
 
 def column_index(coordinate: str) -> int:
     """The 1-based column of a cell reference such as ``B12`` (ValueError if not one)."""
+    got = _REFS.get(coordinate)
+    if got is None:
+        got = _column_index(coordinate)
+        if len(_REFS) >= 100_000:
+            _REFS.clear()
+        _REFS[coordinate] = got
+    return got
+
+
+def _column_index(coordinate: str) -> int:
     letters = coordinate.rstrip(_DIGITS)
     if len(letters) < len(coordinate):
         got = _COLUMNS.get(letters)  # letters only, seen before: the common case
@@ -600,9 +612,10 @@ class Workbook:
     """The parts of one .xlsx the reader needs, parsed on opening except the sheets'
     rows, which :meth:`rows` parses when asked."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, data: bytes | None = None) -> None:
+        """``data``: the file's bytes when the caller has read them already."""
         self.path = str(path)
-        self._zf = zipfile.ZipFile(path)
+        self._zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
         try:
             self._load()
         except BaseException:
@@ -734,6 +747,7 @@ def _read_rows(
     out: list[list[Any]] = []
     row_no = 0
     zf = book._zf
+    refs = _REFS
     elements = _tree(zf, part).iter(_ROW) if _small(zf, part) else _events(zf, part)
     for el in elements:
         if el.tag != _ROW:
@@ -754,8 +768,12 @@ def _read_rows(
         for c in el:
             a = c.attrib
             ref = a.get("r")
-            col = column_index(ref) if ref else col + 1
-            if not len(c):  # no value, no formula: blank whatever its type and style
+            if ref:
+                col = refs.get(ref) or column_index(ref)
+            else:
+                col += 1
+            children = len(c)
+            if not children:  # no value, no formula: blank whatever its type and style
                 if col > len(row):
                     row.extend([EMPTY] * (col - len(row)))
                 row[col - 1] = BLANK
@@ -765,9 +783,15 @@ def _read_rows(
             if style:
                 style = int(style)
             value: Any = None
-            if data_type != "inlineStr":
-                value = c.findtext(_V, None)
-            fe = c.find(_F)
+            fe: Element | None = None
+            first = c[0]
+            if children == 1 and first.tag == _V:  # the common case: one value, no formula
+                if data_type != "inlineStr":
+                    value = first.text or ""  # what findtext gives
+            else:
+                if data_type != "inlineStr":
+                    value = c.findtext(_V, None)
+                fe = c.find(_F)
             if fe is not None:
                 data_type = "f"
                 value = _formula(fe, ref, shared)

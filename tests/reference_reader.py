@@ -42,8 +42,9 @@ class OpenpyxlBook:
         self._wb.close()
 
 
-def open_reference(sub: reader.Submission, path: Path) -> Any:
-    """``reader._open`` as it was: openpyxl, refusing to run without defusedxml."""
+def open_reference(sub: reader.Submission, path: Path, data: bytes | None = None) -> Any:
+    """``reader._open`` as it was: openpyxl, refusing to run without defusedxml (it
+    opens ``path`` itself; ``data`` is the new path's bytes, unused here)."""
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:
