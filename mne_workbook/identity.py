@@ -8,7 +8,7 @@ protection, so nothing depends on either.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from .layout import LAYOUT_VERSION
 
@@ -34,7 +34,7 @@ class Identity:
     signature: str = ""  # HMAC over the other fields and the plan content shown
 
     def pairs(self) -> list[tuple[str, str]]:
-        return [(k, str(v)) for k, v in asdict(self).items()]
+        return [(f.name, str(getattr(self, f.name))) for f in fields(self)]  # all str
 
     def signed_pairs(self) -> list[tuple[str, str]]:
         """The fields the signature covers: all but the signature itself."""

@@ -788,6 +788,9 @@ def _read_rows(
             if children == 1 and first.tag == _V:  # the common case: one value, no formula
                 if data_type != "inlineStr":
                     value = first.text or ""  # what findtext gives
+            elif children == 1 and first.tag == _IS:  # text in the cell, no formula
+                if data_type != "inlineStr":
+                    value = None  # what findtext gives without a v
             else:
                 if data_type != "inlineStr":
                     value = c.findtext(_V, None)

@@ -156,6 +156,12 @@ def _seen(shows: str) -> str:
         ("0.00", 0.455, "holds 0.455 but its number format '0.00' shows 0.46"),
         ("#,##0,", 1500, "holds 1500 but its number format '#,##0,' shows it in thousands: 2"),
         ("0.0,", 1500, "holds 1500 but its number format '0.0,' shows it in thousands: 1.5"),
+        (
+            '#,##0, "k"',  # Calc shows "2 k": the comma before a space still scales
+            1500,
+            "holds 1500 but its number format '#,##0, \"k\"' shows it in thousands: 2",
+        ),
+        ("0;-", -3, "holds -3 but its number format '0;-' shows '-'"),  # Calc shows "-"
         ("0.00E+00", 12345, "holds 12345 but its number format '0.00E+00' shows 1.23E+04"),
         ("0.00E+00", 0.012345, "holds 0.012345 but its number format '0.00E+00' shows 1.23E-02"),
         ("# ?/?", 0.45, "holds 0.45 but its number format '# ?/?' shows about 4/9"),
@@ -187,6 +193,15 @@ def test_the_message_says_what_the_cell_shows(fmt: str, value: float, message: s
         None,
         ("number-format-mismatch", message),
     )
+
+
+def test_a_lower_case_exponent_is_scientific_too() -> None:
+    # Calc shows 12345 in 0.00e+00 as 1.23e+04 (the message writes E)
+    assert parse_number(12345, number_format_code="0.00e+00") == (
+        None,
+        ("number-format-mismatch", "holds 12345 but its number format '0.00e+00' shows 1.23E+04"),
+    )
+    assert parse_number(12000, number_format_code="0.00e+00") == (12000, None)
 
 
 def test_a_negative_number_in_its_own_section_is_read() -> None:
