@@ -488,7 +488,7 @@ class Store:
         return tmp
 
     @_guarded
-    def known(self, shas: Iterable[str]) -> dict[str, IngestResult]:
+    def known(self, shas: Iterable[str], zone: dt.tzinfo | None = None) -> dict[str, IngestResult]:
         """Which of these SHA-256 digests are already stored, as they were stored."""
         wanted = list(dict.fromkeys(shas))
         found: dict[str, IngestResult] = {}
@@ -508,7 +508,7 @@ class Store:
                     select(*cols).where(returns.c.sha256.in_(part))
                 ):
                     found[sha] = IngestResult(
-                        name, sha, False, bool(ok), inst or "", per or "", show(at), src or ""
+                        name, sha, False, bool(ok), inst or "", per or "", show(at, zone), src or ""
                     )
         return found
 
@@ -520,6 +520,7 @@ class Store:
         *,
         raw_name: bytes | None = None,
         max_archive_bytes: int | None = None,
+        zone: dt.tzinfo | None = None,
     ) -> IngestResult:
         """Record one read return and archive its bytes; a known file is a no-op.
 
@@ -544,10 +545,10 @@ class Store:
             sub.accepted,
             ident.institution if ident else "",
             ident.period if ident else "",
-            show(sub.arrived_at),
+            show(sub.arrived_at, zone),
             sub.arrival_source,
         )
-        known = self.known([sha]).get(sha)
+        known = self.known([sha], zone).get(sha)
         if known is not None:
             return replace(
                 result,

@@ -76,13 +76,15 @@ def ingest_inputs(
     provenance: dict[str, dict[str, Any]] | None = None,
     prepare: Callable[[list[Submission]], object] | None = None,
     keep_submissions: bool = False,
+    zone: dt.tzinfo | None = None,
 ) -> list[Ingested]:
     """Store every input (accepted or refused); ``read`` is the bounded reader.
     E-mail parts that were not read are appended to ``skipped``. ``provenance`` (path ->
     archive sidecar) restores arrival, sender and first ingest when rebuilding;
     ``prepare`` sees the new submissions before they are stored. Inputs are read and
     stored :data:`BATCH` at a time; each row keeps its Submission only with
-    ``keep_submissions`` (otherwise memory would grow with every file)."""
+    ``keep_submissions`` (otherwise memory would grow with every file). Arrival times
+    are shown in ``zone`` (the plan's; None: this computer's)."""
     out: list[Ingested] = []
     hashed: list[tuple[Input, str]] = []
     for inp in inputs:
@@ -96,7 +98,7 @@ def ingest_inputs(
             out.append(Ingested(inp.shown, "", False, False, p.code, "", "", problem=p))
             continue
         hashed.append((inp, sha))
-    known = store.known(sha for _, sha in hashed if sha)
+    known = store.known((sha for _, sha in hashed if sha), zone)
     todo: list[Input] = []
     for inp, sha in hashed:
         k = known.get(sha) if sha else None
@@ -130,9 +132,9 @@ def ingest_inputs(
             cut = len(got.submissions) - got.mail_refusals
             deferred += got.submissions[cut:]
             for sub in got.submissions[:cut]:
-                out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep))
+                out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep, zone))
     for sub in deferred:
-        out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep))
+        out.append(_store(store, sub, raw, provenance, max_archive_bytes, keep, zone))
     return out
 
 
@@ -143,13 +145,16 @@ def _store(
     provenance: dict[str, dict[str, Any]] | None,
     max_archive_bytes: int | None,
     keep: bool,
+    zone: dt.tzinfo | None = None,
 ) -> Ingested:
     why = sub.refusal()
     code = why.code if why else ""
     if not Path(sub.path).is_file():  # an empty .mbox folder: listed, not kept
         return Ingested(sub.name, "", False, False, code, "", "", kept=False)
     when = _restore(sub, (provenance or {}).get(sub.path))
-    res = store.ingest(sub, when, raw_name=raw.get(sub.path), max_archive_bytes=max_archive_bytes)
+    res = store.ingest(
+        sub, when, raw_name=raw.get(sub.path), max_archive_bytes=max_archive_bytes, zone=zone
+    )
     return Ingested(
         res.name,
         res.sha256,

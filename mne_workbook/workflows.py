@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .arrival import plan_zone
 from .discovery import Discovery, Input
 from .errors import Location, Problem, UsageError, fail
 from .safety import DEFAULT_TIMEOUT
@@ -386,6 +387,7 @@ def consolidate_returns(
             skipped=skipped,
             prepare=lambda read: name_plan_changes(read, plan, older),
             keep_submissions=True,
+            zone=plan_zone(plan),
         )
         subs = [r.submission for r in rows if r.submission is not None]
         stored = store.submissions(plan.id, period.label)
@@ -470,6 +472,7 @@ def ingest_files(
         [f if isinstance(f, Input) else Input(Path(f)) for f in files],
         lambda todo: reading.reading(todo, plan, None, progress),
         max_archive_bytes=reading.max_file_bytes,
+        zone=plan_zone(plan),
     )
 
 
@@ -486,6 +489,7 @@ def rebuild_store(
         lambda todo: reading.reading(todo, plan, None, progress),
         max_archive_bytes=reading.max_file_bytes,
         provenance=sides,
+        zone=plan_zone(plan),
     )
 
 

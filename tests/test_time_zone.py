@@ -96,3 +96,19 @@ def test_a_plan_without_a_zone_is_warned(tmp_path: Path) -> None:
     [warn] = [p for p in report.warnings if p.code == "plan-time-zone-missing"]
     assert "reporting.timezone is not set" in warn.message
     assert warn.location.path == "$.reporting"
+
+
+def test_the_store_lists_arrivals_in_the_plans_zone(
+    demo: Plan, kp_near_midnight: Path, tmp_path: Path
+) -> None:
+    from mne_workbook.store import Store
+
+    sub = read_return(kp_near_midnight, demo, PERIOD, keys=KEYS, require_signature=True)
+    zone = plan_zone(demo)
+    store = Store(str(tmp_path / "s.sqlite"))
+    first = store.ingest(sub, zone=zone)
+    again = store.known([first.sha256], zone)[first.sha256]
+    utc_view = store.known([first.sha256])[first.sha256]
+    assert first.new and first.arrived_at == "2026-10-16T00:30+02:00"
+    assert again.arrived_at == first.arrived_at
+    assert utc_view.arrived_at == show(NEAR_MIDNIGHT)  # no zone given: this computer's

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from ..arrival import Arrival, Source, set_arrival
+from ..arrival import Arrival, Source, plan_zone, set_arrival
 from ..consolidate import consolidate
 from ..errors import Location, Problem, Severity
 from ..periods import Period
@@ -146,7 +146,7 @@ def receive(
                         sub.refused = True
                 if not Path(sub.path).is_file():  # nothing to keep (an empty mailbox)
                     continue
-                res = store.ingest(sub, now=arrived)
+                res = store.ingest(sub, now=arrived, zone=plan_zone(plan))
                 channel = "link" if link else "desk"
                 _record_arrival(store, res.sha256, sub, arrived, channel, actor, res.new)
                 out.append(
