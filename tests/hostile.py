@@ -29,7 +29,16 @@ from click.testing import CliRunner, Result
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from returns import KEYS, ON_TIME, PERIOD, col, edit, generated, row_of  # noqa: E402
+from returns import (  # noqa: E402
+    KEYS,
+    ON_TIME,
+    PERIOD,
+    col,
+    edit,
+    generated,
+    identity_of,
+    row_of,
+)
 
 from mne_workbook import intake, parallel  # noqa: E402
 from mne_workbook.cli import main as cli_main  # noqa: E402
@@ -231,19 +240,7 @@ def build(plan: Plan, out: Path) -> dict[str, Case]:
     add("other-institution.xlsx", "forged-identity", lambda p: edit(kp, p, forge))
 
     def copy_identity(p: Path) -> None:  # KP's genuine identity on MLSW's sheets
-        src = openpyxl.load_workbook(kp)
-        pairs = list(src["_identity"].iter_rows(values_only=True))
-        props = {x.name: x.value for x in src.custom_doc_props.props}
-        name = src.defined_names["mne_identity"].attr_text
-
-        def change(wb: Any) -> None:
-            for row, (k, v) in zip(wb["_identity"].iter_rows(), pairs, strict=True):
-                row[0].value, row[1].value = k, v
-            for prop in wb.custom_doc_props.props:
-                prop.value = props.get(prop.name, prop.value)
-            wb.defined_names["mne_identity"].attr_text = name
-
-        edit(mlsw, p, change)
+        edit(mlsw, p, identity_of(kp))
 
     add("identity-copied.xlsx", "identity-copied", copy_identity)
 

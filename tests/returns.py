@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,24 @@ def edit(src: Path, dst: Path, change: Any, saved_at: dt.datetime | None = ON_TI
         set_saved_at(dst, saved_at)
         set_arrived_at(dst, saved_at)  # reached the inbox when it was saved
     return dst
+
+
+def identity_of(src: Path) -> Callable[[Any], None]:
+    """An :func:`edit` change that puts ``src``'s genuine identity (sheet, custom
+    properties, defined name) on another workbook: a copied identity."""
+    wb = openpyxl.load_workbook(src)
+    pairs = list(wb["_identity"].iter_rows(values_only=True))
+    props = {x.name: x.value for x in wb.custom_doc_props.props}
+    name = wb.defined_names["mne_identity"].attr_text
+
+    def change(target: Any) -> None:
+        for row, (k, v) in zip(target["_identity"].iter_rows(), pairs, strict=True):
+            row[0].value, row[1].value = k, v
+        for prop in target.custom_doc_props.props:
+            prop.value = props.get(prop.name, prop.value)
+        target.defined_names["mne_identity"].attr_text = name
+
+    return change
 
 
 def col(ws: Any, field: str) -> int:

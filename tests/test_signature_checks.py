@@ -7,9 +7,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
-from returns import KEYS, ON_TIME, PERIOD, col, edit, generated, row_of
+from returns import KEYS, ON_TIME, PERIOD, col, edit, generated, identity_of, row_of
 
 from mne_workbook.fill import fill_return, random_entries
 from mne_workbook.plan import Plan, load_plan
@@ -68,18 +67,7 @@ def test_an_identity_edited_to_another_institution_is_forged(
 def test_a_genuine_identity_on_another_workbook_is_copied(
     demo: Plan, gen: dict[str, Path], tmp_path: Path
 ) -> None:
-    src = openpyxl.load_workbook(gen["kp-filled"])
-    pairs = list(src["_identity"].iter_rows(values_only=True))
-    props = {x.name: x.value for x in src.custom_doc_props.props}
-    name = src.defined_names["mne_identity"].attr_text
-
-    def change(wb: Any) -> None:
-        for row, (k, v) in zip(wb["_identity"].iter_rows(), pairs, strict=True):
-            row[0].value, row[1].value = k, v
-        for prop in wb.custom_doc_props.props:
-            prop.value = props.get(prop.name, prop.value)
-        wb.defined_names["mne_identity"].attr_text = name
-
+    change = identity_of(gen["kp-filled"])
     sub = read(edit(gen["mlsw-filled"], tmp_path / "x.xlsx", change), demo)
     assert sub.refused
     p = sub.refusal()
