@@ -361,50 +361,47 @@ def _guard() -> Any:
     return p
 
 
-def _events(zf: zipfile.ZipFile, name: str) -> Iterator[Element]:
-    """Each element of the member ``name`` as it ends, streamed in chunks through
-    ElementTree's C parser; every chunk passes the guard first, so no declaration
-    reaches the parser (a part that is not well-formed raises :class:`ParseError`)."""
+def _chunks(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """The member ``name`` in chunks, each read by the guard before it is handed on, so
+    no declaration reaches a parser (the guard stops once the root element starts)."""
     guard: Any = _guard()
+    with zf.open(name) as fh:
+        while chunk := fh.read(CHUNK):
+            if guard is not None:
+                try:
+                    guard.Parse(chunk, False)
+                except _Stop:
+                    guard = None
+            yield chunk
+    if guard is not None:
+        guard.Parse(b"", True)
+
+
+def _events(zf: zipfile.ZipFile, name: str) -> Iterator[Element]:
+    """Each element of the member ``name`` as it ends, streamed in guarded chunks through
+    ElementTree's C parser (a part that is not well-formed raises :class:`ParseError`)."""
     pull: XMLPullParser[Any] = XMLPullParser(("end",))
     try:
-        with zf.open(name) as fh:
-            while chunk := fh.read(CHUNK):
-                if guard is not None:
-                    try:
-                        guard.Parse(chunk, False)
-                    except _Stop:
-                        guard = None
-                pull.feed(chunk)
-                for event in pull.read_events():
-                    yield event[1]  # type: ignore[misc]
-            if guard is not None:
-                guard.Parse(b"", True)
-            pull.close()
+        for chunk in _chunks(zf, name):
+            pull.feed(chunk)
             for event in pull.read_events():
                 yield event[1]  # type: ignore[misc]
+        pull.close()
+        for event in pull.read_events():
+            yield event[1]  # type: ignore[misc]
     except (expat.ExpatError, XmlParseError) as exc:
         raise ParseError(f"{exc} (in {name})") from None
 
 
 def _tree(zf: zipfile.ZipFile, name: str) -> Element:
     """A part as an element tree (its root), built by ElementTree's C parser from
-    chunks that passed the guard first."""
-    guard: Any = _guard()
+    guarded chunks."""
     parser = XMLParser()
     try:
-        with zf.open(name) as fh:
-            while chunk := fh.read(CHUNK):
-                if guard is not None:
-                    try:
-                        guard.Parse(chunk, False)
-                    except _Stop:
-                        guard = None
-                parser.feed(chunk)
-            if guard is not None:
-                guard.Parse(b"", True)
-            root: Element = parser.close()
-            return root
+        for chunk in _chunks(zf, name):
+            parser.feed(chunk)
+        root: Element = parser.close()
+        return root
     except (expat.ExpatError, XmlParseError) as exc:
         raise ParseError(f"{exc} (in {name})") from None
 
