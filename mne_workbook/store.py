@@ -609,12 +609,7 @@ class Store:
                 file_name=shown(sub.name),
                 file_name_raw=raw_name if raw_name is not None else os.fsencode(sub.name),
                 size=size,
-                plan_id=ident.plan_id if ident else None,
-                plan_version=ident.plan_version if ident else None,
-                plan_fingerprint=ident.plan_fingerprint if ident else None,
-                institution=ident.institution if ident else None,
-                period=ident.period if ident else None,
-                identity=json.dumps(dict(ident.pairs())) if ident else None,
+                **_identity_columns(ident),
                 saved_at=sub.saved_at.replace(tzinfo=None) if sub.saved_at else None,
                 ingested_at=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
                 accepted=sub.accepted,
@@ -811,12 +806,7 @@ class Store:
                 .where(returns.c.id == rid)
                 .values(
                     accepted=sub.accepted,
-                    plan_id=ident.plan_id if ident else None,
-                    plan_version=ident.plan_version if ident else None,
-                    plan_fingerprint=ident.plan_fingerprint if ident else None,
-                    institution=ident.institution if ident else None,
-                    period=ident.period if ident else None,
-                    identity=json.dumps(dict(ident.pairs())) if ident else None,
+                    **_identity_columns(ident),
                     saved_at=_naive(sub.saved_at),
                 )
             )
@@ -881,6 +871,22 @@ def _provenance(sub: Submission, raw_name: bytes | None, now: dt.datetime | None
         "sender": sub.sender or None,
         "subject": sub.subject or None,
         "ingested_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
+    }
+
+
+def _identity_columns(ident: Identity | None) -> dict[str, str | None]:
+    """The returns row's columns that come from a return's identity (None without one)."""
+    if ident is None:
+        return dict.fromkeys(
+            ("plan_id", "plan_version", "plan_fingerprint", "institution", "period", "identity")
+        )
+    return {
+        "plan_id": ident.plan_id,
+        "plan_version": ident.plan_version,
+        "plan_fingerprint": ident.plan_fingerprint,
+        "institution": ident.institution,
+        "period": ident.period,
+        "identity": json.dumps(dict(ident.pairs())),
     }
 
 
