@@ -79,3 +79,11 @@ def write(tmp_path: Path, data: Any, name: str = "plan.yaml") -> Path:
     p = tmp_path / name
     p.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
     return p
+
+
+def clear_value_caches() -> None:
+    """Forget what :mod:`mne_workbook.values` cached (formats interpreted, labels folded)."""
+    from mne_workbook import values
+
+    for cached in (values.number_format, values._labels, values._agrees, values._yes_no):
+        cached.cache_clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from helpers import clear_value_caches
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +36,7 @@ def _fresh_caches() -> None:
     """Interpret formats and labels afresh in each test: a result cached by an earlier
     test (or, under mutation testing, by the process a mutant's run is forked from)
     would hide a broken rule."""
-    for cached in (values.number_format, values._labels, values._agrees, values._yes_no):
-        cached.cache_clear()
+    clear_value_caches()
 
 
 def _render(value: int, decimals: str, group: str | None, dec: str) -> str:

@@ -19,10 +19,10 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from helpers import clear_value_caches
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import mne_workbook.values as values
 from mne_workbook.values import parse_number, parse_text, read_value
 from mne_workbook.vocab import Measure
 
@@ -32,8 +32,7 @@ def _fresh_caches() -> None:
     """Interpret formats and labels afresh in each test: a result cached by an earlier
     test (or, under mutation testing, by the process a mutant's run is forked from)
     would hide a broken rule."""
-    for cached in (values.number_format, values._labels, values._agrees, values._yes_no):
-        cached.cache_clear()
+    clear_value_caches()
 
 
 ACCOUNTING = '_-* #,##0_-;-* #,##0_-;_-* "-"_-;_-@_-'  # Excel's comma style
