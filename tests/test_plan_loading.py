@@ -35,6 +35,7 @@ def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[A
     new = report_rows(path)
     with monkeypatch.context() as m:
         m.setattr(plan_module, "_C_LOADER", None)
+        m.setattr(plan_module, "_fast_schema_check", lambda: None)
         m.setattr(
             plan_module,
             "_schema_validator",
