@@ -458,9 +458,10 @@ if getattr(yaml, "__with_libyaml__", False):
     _C_LOADER = _CPlanLoader
 
 Lines = dict[tuple[str | int, ...], int]
-#: Characters libyaml and PyYAML treat differently: libyaml accepts 'key\t: v' and a byte
-#: order mark inside the text, which PyYAML refuses. Texts with them go the pure way.
-_PURE_ONLY = re.compile("[\t\ufeff\x85\u2028\u2029]")
+#: What libyaml and PyYAML read differently: libyaml accepts 'key\t: v', a byte order mark
+#: inside the text and a block scalar's indicator followed by '#' ('text: |# x'), which
+#: PyYAML refuses. Texts with them go the pure way.
+_PURE_ONLY = re.compile("[\t\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#")
 
 
 @contextmanager

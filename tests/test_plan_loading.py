@@ -115,6 +115,8 @@ SYNTAX = {
     "nel-and-ls": "id: x\x85title: t\u2028\nversion: 1\nextra: y\n",
     "control": "id: x\ntitle: \x01\n",
     "tab-before-colon": "id\t: x\ntitle: t\n",  # libyaml accepts it, PyYAML does not
+    "comment-after-block": "id: x\ntitle: |# t\n  more\n",  # libyaml accepts it too
+    "comment-after-folded": "id: x\ntitle: >-2# t\n  more\n",
 }
 
 
