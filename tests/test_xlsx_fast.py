@@ -165,9 +165,13 @@ def cell(draw: Any) -> str:
     )
     attrs.append(extra)
     draw(st.randoms()).shuffle(attrs)
-    value = draw(NUMBERS) if kind in ("s", "n", "b", None) and draw(st.booleans()) else draw(TEXT)
-    text_t = draw(st.sampled_from(["<t>", '<t xml:space="preserve">', "<t xml:space='preserve'>"]))
-    inner = draw(
+    value: str = (
+        draw(NUMBERS) if kind in ("s", "n", "b", None) and draw(st.booleans()) else draw(TEXT)
+    )
+    text_t: str = draw(
+        st.sampled_from(["<t>", '<t xml:space="preserve">', "<t xml:space='preserve'>"])
+    )
+    inner: str | None = draw(
         mostly(
             [
                 None,
