@@ -288,7 +288,17 @@ def sheet(draw: Any) -> bytes:
     if prefix:
         root = root.replace(">", f" xmlns:m='{MAIN}'>", 1)
         rows = [r.replace("<row", "<m:row").replace("</row>", "</m:row>") for r in rows]
-    data = f"{decl}{root}{before}<sheetData>{sep}{sep.join(rows)}{sep}</sheetData>{after}{end}"
+    body = f"<sheetData>{sep}{sep.join(rows)}{sep}</sheetData>"
+    wrap = draw(  # an element around the rows declaring another default namespace (or not)
+        mostly(
+            [""],
+            ["urn:x", "urn:\nx", MAIN, "&#104;ttp://x", f"{MAIN}\n"],
+            percent=5,
+        )
+    )
+    if wrap:
+        body = f'<w xmlns="{wrap}">{body}</w>'
+    data = f"{decl}{root}{before}{body}{after}{end}"
     if draw(st.integers(0, 19)) == 0:  # something not well-formed
         cut = draw(st.integers(0, len(data)))
         data = (
