@@ -939,7 +939,7 @@ _INNER = _rx(
 _UNPLAIN = re.compile(rb"[&\t\r\n]")  # an attribute value the parser would change
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_FAST: dict[tuple[Styles, bool], tuple[dict[bytes, Any], dict[bytes, Any], dict[bytes, Any]]] = {}
+_FAST: dict[Any, dict[bytes, Any]] = {}  # see _seen
 
 
 def _deref(m: re.Match[str]) -> str:
@@ -1018,18 +1018,15 @@ def _plain(data: bytes) -> tuple[int, int] | None:
     return start, end
 
 
-def _context(book: Workbook) -> tuple[dict[bytes, Any], dict[bytes, Any], dict[bytes, Any]]:
-    """The remembered rows, cells and row attributes for ``book``'s styles and date
-    system."""
-    key = (book.styles, book.date1904)
+def _seen(key: Any) -> dict[bytes, Any]:
+    """What is remembered under ``key`` (bounded: all is forgotten past a limit)."""
     got = _FAST.get(key)
     if got is None:
-        if len(_FAST) >= 16:
+        if len(_FAST) >= 512:
             _FAST.clear()
-        got = _FAST[key] = ({}, {}, {})
-    for seen in got:
-        if len(seen) >= 20_000:
-            seen.clear()
+        got = _FAST[key] = {}
+    elif len(got) >= 20_000:
+        got.clear()
     return got
 
 
@@ -1042,27 +1039,39 @@ def _fast_rows(
     book: Workbook, data: bytes, max_row: int | None, max_col: int | None
 ) -> list[list[Any]] | None:
     """The rows of a small worksheet in the form every writer uses (rows of cells, each
-    with one value or one plain inline text), or None: the tree reads it. The part is
-    first checked well-formed by expat as the tree would be (namespaces included), so
-    the tokens below only have to be recognised, never judged. A cell's reading depends
-    only on its bytes, the styles and the date system (a shared string's also on the
-    strings, looked up each time), so cells and whole rows are remembered across the
-    returns of a round."""
+    with one value or one plain inline text), or None: the tree reads it.
+
+    The part is checked well-formed by expat as the tree would be (namespaces included),
+    so the tokens only have to be recognised, never judged. What expat parses is the
+    part without the rows it has already found well-formed behind the same beginning
+    (``data`` up to ``<sheetData>``: the same namespaces in scope): a row element that
+    was well-formed there is well-formed there again, so the part is well-formed exactly
+    when the rest is. A cell's reading depends only on its bytes, the styles and the date
+    system (a shared string's also on the strings, looked up each time), so cells and
+    whole rows are remembered across the returns of a round."""
     where = _plain(data)
     if where is None:
         return None
-    expat.ParserCreate(namespace_separator="}").Parse(data, True)  # raises if not well-formed
     start, end = where
     tokens = _ROWS.findall(data, start, end)
     if not _covers(tokens, end - start):
         return None  # something else: the tree reads it
-    rows_seen, cells_seen, row_attrs = _context(book)
+    head = data[:start]
+    rows_seen = _seen((book.styles, book.date1904, head))
+    found: list[Any] = [rows_seen.get(t[0]) if t[0] else False for t in tokens]
+    rest = [t[0] for t, got in zip(tokens, found, strict=True) if got is None]
+    parser = expat.ParserCreate(namespace_separator="}")
+    if len(rest) * 2 > len(tokens):
+        parser.Parse(data, True)  # raises if not well-formed
+    else:
+        parser.Parse(head + b"".join(rest) + data[end:], True)
+    cells_seen = _seen((book.styles, book.date1904))
+    row_attrs = _seen("row attributes")
     out: list[list[Any]] = []
     row_no = 0
-    for raw, attrs, inner, _ in tokens:
-        if not raw:
+    for (raw, attrs, inner, _), got in zip(tokens, found, strict=True):
+        if got is False:
             continue  # white space between rows
-        got = rows_seen.get(raw)
         if got is None:
             got = _fast_row(attrs, inner, book, cells_seen, row_attrs)
             if got is None:
