@@ -371,7 +371,6 @@ def consolidate_returns(
     first and the consolidation uses every stored return and the history. A return made
     from one of the ``older`` plan versions is told what changed since (plan diff)."""
     from .consolidate import consolidate
-    from .history import build_history
     from .plan_diff import name_plan_changes
 
     started = time.perf_counter()
@@ -387,6 +386,7 @@ def consolidate_returns(
             name_plan_changes(subs, plan, older)
             con = consolidate(plan, subs, period, as_of, held=spill)
     else:
+        from .history import build_history  # the store's (SQLAlchemy): only with --db
         from .storing import ingest_inputs
 
         rows = ingest_inputs(
