@@ -657,6 +657,50 @@ def scale(
     return out
 
 
+def bench_reading(
+    plan: Plan, period: Period, sizes: list[int], w: int, runs: int, tmp: Path
+) -> list[dict[str, Any]]:
+    """Reading + consolidation of N distinct returns against the calamine and openpyxl
+    floors, each with ``w`` worker processes, interleaved."""
+    reading = []
+    for n in sizes:
+        files = make_returns(plan, period, tmp, n)
+        got = interleaved(
+            {
+                "ours": lambda files=files: consolidate_files(
+                    plan, period, files, w, tmp / "c.xlsx"
+                ),
+                "calamine": lambda files=files: in_workers(_calamine_chunk, files, w),
+                "openpyxl": lambda files=files: in_workers(_openpyxl_chunk, files, w),
+            },
+            runs,
+        )
+        ours, cal, opx = got["ours"], got["calamine"], got["openpyxl"]
+        row = {
+            "n": n,
+            "ours_s": ours["wall_s"],
+            "ours_cpu_s": ours["cpu_s"],
+            "files_per_s": n / ours["wall_s"],
+            "calamine_s": cal["wall_s"],
+            "calamine_cpu_s": cal["cpu_s"],
+            "openpyxl_ro_s": opx["wall_s"],
+            "openpyxl_ro_cpu_s": opx["cpu_s"],
+            "ratio_calamine": ours["wall_s"] / cal["wall_s"],
+            "ratio_calamine_cpu": ours["cpu_s"] / cal["cpu_s"],
+            "ratio_openpyxl": ours["wall_s"] / opx["wall_s"],
+            "ratio_openpyxl_cpu": ours["cpu_s"] / opx["cpu_s"],
+            "runs_ours": ours["runs_wall"],
+        }
+        if n == sizes[min(1, len(sizes) - 1)]:
+            one = to_json(consolidate_files(plan, period, files, 1, tmp / "one.xlsx"))
+            two = to_json(consolidate_files(plan, period, files, w, tmp / "two.xlsx"))
+            row["identical_to_single_process"] = one == two
+        row.update(peak_rss(n, tmp))
+        reading.append(row)
+        shutil.rmtree(tmp / f"returns-{n}")  # keep the disk small between sizes
+    return reading
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
@@ -666,6 +710,13 @@ def main() -> None:
         "--scale", default="", help="run only the CLI scale run, on N returns (N,N,...: each)"
     )
     ap.add_argument("--out", default="")
+    ap.add_argument(
+        "--only",
+        choices=("all", "reading"),
+        default="all",
+        help="reading: only reading + consolidation and its floors (written to --out, or"
+        " benchmarks/results-reading.json)",
+    )
     ap.add_argument(
         "--commands", default="consolidate,ingest", help="with --scale: which commands to run"
     )
@@ -696,6 +747,14 @@ def main() -> None:
     w = args.workers
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        if args.only == "reading":
+            results["reading"] = bench_reading(kosovo, q4_2019, sizes, w, args.runs, tmp)
+            results["load_average_at_end"] = os.getloadavg()
+            print_reading(results)
+            out = Path(args.out or ROOT / "benchmarks" / "results-reading.json")
+            out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+            print(f"wrote {out}")
+            return
         gen = [bench_generation("sample (kosovo 2019-Q4)", kosovo, q4_2019, args.runs, tmp)]
         gen.append(
             bench_generation(
@@ -708,43 +767,7 @@ def main() -> None:
         )
         results["generation"] = gen
         results["plan_loading"] = bench_plan_loading(synthetic_plan(), args.runs, tmp)
-        reading = []
-        for n in sizes:
-            files = make_returns(kosovo, q4_2019, tmp, n)
-            got = interleaved(
-                {
-                    "ours": lambda files=files: consolidate_files(
-                        kosovo, q4_2019, files, w, tmp / "c.xlsx"
-                    ),
-                    "calamine": lambda files=files: in_workers(_calamine_chunk, files, w),
-                    "openpyxl": lambda files=files: in_workers(_openpyxl_chunk, files, w),
-                },
-                args.runs,
-            )
-            ours, cal, opx = got["ours"], got["calamine"], got["openpyxl"]
-            row = {
-                "n": n,
-                "ours_s": ours["wall_s"],
-                "ours_cpu_s": ours["cpu_s"],
-                "files_per_s": n / ours["wall_s"],
-                "calamine_s": cal["wall_s"],
-                "calamine_cpu_s": cal["cpu_s"],
-                "openpyxl_ro_s": opx["wall_s"],
-                "openpyxl_ro_cpu_s": opx["cpu_s"],
-                "ratio_calamine": ours["wall_s"] / cal["wall_s"],
-                "ratio_calamine_cpu": ours["cpu_s"] / cal["cpu_s"],
-                "ratio_openpyxl": ours["wall_s"] / opx["wall_s"],
-                "ratio_openpyxl_cpu": ours["cpu_s"] / opx["cpu_s"],
-                "runs_ours": ours["runs_wall"],
-            }
-            if n == sizes[min(1, len(sizes) - 1)]:
-                one = to_json(consolidate_files(kosovo, q4_2019, files, 1, tmp / "one.xlsx"))
-                two = to_json(consolidate_files(kosovo, q4_2019, files, w, tmp / "two.xlsx"))
-                row["identical_to_single_process"] = one == two
-            row.update(peak_rss(n, tmp))
-            reading.append(row)
-            shutil.rmtree(tmp / f"returns-{n}")  # keep the disk small between sizes
-        results["reading"] = reading
+        results["reading"] = bench_reading(kosovo, q4_2019, sizes, w, args.runs, tmp)
         results["startup"] = startup(args.runs)
     results["load_average_at_end"] = os.getloadavg()
     print_table(results)
@@ -788,6 +811,15 @@ def print_table(r: dict[str, Any]) -> None:
         f"\nPlan loading: {pl['indicators']} indicators ({pl['mb']:.1f} MB of YAML): load_plan "
         f"{pl['ours_s']:.2f}s, bare libyaml load {pl['libyaml_load_s']:.2f}s ({pl['ratio']:.1f}x)"
     )
+    print_reading(r)
+    s = r["startup"]
+    print(
+        f"\nStart-up: mne-workbook --help {s['help_s']:.3f}s, python -c pass "
+        f"{s['python_pass_s']:.3f}s ({s['ratio']:.1f}x)"
+    )
+
+
+def print_reading(r: dict[str, Any]) -> None:
     print(
         "\nReading + consolidation  N  ours(s) cpu(s) files/s calamine(s) cpu(s) ratio(wall/cpu)"
         "  openpyxl-ro(s) cpu(s) ratio(wall/cpu)  parent MB child MB"
@@ -807,11 +839,6 @@ def print_table(r: dict[str, Any]) -> None:
         if "identical_to_single_process" in x
     ]
     print(f"  pool result identical to a single process: {same}")
-    s = r["startup"]
-    print(
-        f"\nStart-up: mne-workbook --help {s['help_s']:.3f}s, python -c pass "
-        f"{s['python_pass_s']:.3f}s ({s['ratio']:.1f}x)"
-    )
 
 
 if __name__ == "__main__":

@@ -286,6 +286,13 @@ def validate(
 )
 @overwrite_option
 @click.option("--no-master", is_flag=True, help="Do not write ONATC's master workbook.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    metavar="N",
+    help="Workbooks written at once, each in its own process (default: the cores).",
+)
 @mail_options(False, "Also write one .eml draft per institution, its workbook attached.")
 @key_file_option
 @json_option('{"period", "due_date", "out", "workbooks": [...], "drafts", "sent"}')
@@ -298,6 +305,7 @@ def generate(
     password_env: str | None,
     overwrite: bool,
     no_master: bool,
+    workers: int | None,
     mail_dir: Path | None,
     smtp: Any,
     dry_run: bool,
@@ -322,6 +330,7 @@ def generate(
         mail_dir=mail_dir,
         smtp=smtp,
         dry_run=dry_run,
+        workers=workers or os.cpu_count() or 1,
     )
     _echo_key_warnings(result.key_warnings)
     if result.key_created is not None:

@@ -847,6 +847,13 @@ CATALOG: dict[str, Code] = {
             "spreadsheet format limit exceeded",
             "Shorten the text named (Excel limits titles and messages).",
         ),
+        _c(
+            "generation-worker-failed",
+            E,
+            "a process writing workbooks stopped",
+            "Run the command again; if it stops again, run it with --workers 1 and check"
+            " the memory free on this computer. Files already written are complete.",
+        ),
         # -- the web desk (issue 18) ----------------------------------------------
         _c(
             "link-wrong-return",

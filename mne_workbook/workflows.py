@@ -303,9 +303,10 @@ def generate_round(
     mail_dir: Path | None = None,
     smtp: SmtpSettings | None = None,
     dry_run: bool = False,
+    workers: int = 1,
 ) -> Round:
     """Write the period's workbooks (signed), the drafts when ``mail_dir``, and send
-    them when ``smtp``."""
+    them when ``smtp``; ``workers`` processes write them (see :func:`generate.generate`)."""
     from .generate import generate
     from .mail import write_round_drafts
     from .signing import load_keys
@@ -322,6 +323,7 @@ def generate_round(
         password=password,
         overwrite=overwrite,
         master=master,
+        workers=workers,
     )
     result = Round(plan, period, out_dir, written, time.perf_counter() - started)
     if keys is not None:

@@ -38,7 +38,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
@@ -735,31 +735,95 @@ _ROW, _V, _F, _IS = (_tag(MAIN, x) for x in ("row", "v", "f", "is"))
 def _read_rows(
     book: Workbook, part: str, max_row: int | None, max_col: int | None
 ) -> list[list[Any]]:
-    """One pass over a worksheet: its rows as :meth:`Workbook.rows` gives them."""
+    """One pass over a worksheet: its rows as :meth:`Workbook.rows` gives them. A small
+    part in the plain form every writer uses is read by :func:`_fast_rows`; anything
+    else (and any failure there, so that the error is the tree's) by the tree."""
+    zf = book._zf
+    if not _small(zf, part):
+        return _tree_rows(book, _events(zf, part), max_row, max_col)
+    if FAST_PATH:
+        try:
+            got = _fast_rows(book, zf.read(part), max_row, max_col)
+        except MemoryError:
+            raise
+        except Exception:  # the tree gives the error (or its reading) exactly as before
+            got = None
+        if got is not None:
+            return got
+    return _tree_rows(book, _tree(zf, part).iter(_ROW), max_row, max_col)
+
+
+def _row_number(r: str | None, row_no: int) -> int:
+    """A row's number: its ``r`` attribute, or the one after the previous row."""
+    if r is None:
+        return row_no + 1
+    try:
+        return int(r)
+    except ValueError:
+        f = float(r)
+        if not f.is_integer():
+            raise ValueError(f"{r} is not a valid row number") from None
+        return int(f)
+
+
+def _typed(
+    value: str, data_type: str, style: Any, book: Workbook, strings: list[str]
+) -> tuple[Any, str]:
+    """A stored value's text, typed by the cell's type and style: (value, type)."""
+    if data_type == "n":
+        number = _number(value)
+        if style in book.styles.dates:
+            epoch = MAC_EPOCH if book.date1904 else WINDOWS_EPOCH
+            try:
+                return from_serial(number, epoch, style in book.styles.elapsed), "d"
+            except (OverflowError, ValueError):
+                return "#VALUE!", "e"
+        return number, data_type
+    if data_type == "s":
+        return strings[int(value)], data_type
+    if data_type == "b":
+        return bool(int(value)), data_type
+    if data_type == "str":
+        return value, "s"
+    if data_type == "d":
+        return from_iso(value), data_type
+    return value, data_type
+
+
+def _add_row(
+    out: list[list[Any]], row: list[Any], row_no: int, col: int, max_col: int | None
+) -> None:
+    """Place a read row in ``out`` (rows not stored before it are empty; a row number
+    going back is skipped), cut or padded to its width."""
+    while len(out) + 1 < row_no:  # rows not stored
+        out.append([])
+    if len(out) + 1 != row_no:
+        return  # a row number going back: skipped
+    if not row and not max_col:
+        out.append([])
+        return
+    width = max_col or col  # as long as its last stored cell
+    if len(row) > width:
+        del row[width:]
+    elif len(row) < width:
+        row.extend([EMPTY] * (width - len(row)))
+    out.append(row)
+
+
+def _tree_rows(
+    book: Workbook, elements: Iterable[Element], max_row: int | None, max_col: int | None
+) -> list[list[Any]]:
+    """The rows of a worksheet from its elements (a tree's rows, or streamed)."""
     strings = book.strings
     styles = book.styles
-    dates, elapsed = styles.dates, styles.elapsed
-    epoch = MAC_EPOCH if book.date1904 else WINDOWS_EPOCH
     shared: dict[str | None, tuple[str, str | None]] = {}
     out: list[list[Any]] = []
     row_no = 0
-    zf = book._zf
     refs = _REFS
-    elements = _tree(zf, part).iter(_ROW) if _small(zf, part) else _events(zf, part)
     for el in elements:
         if el.tag != _ROW:
             continue
-        r = el.get("r")
-        if r is not None:
-            try:
-                row_no = int(r)
-            except ValueError:
-                f = float(r)
-                if not f.is_integer():
-                    raise ValueError(f"{r} is not a valid row number") from None
-                row_no = int(f)
-        else:
-            row_no += 1
+        row_no = _row_number(el.get("r"), row_no)
         col = 0
         row: list[Any] = []  # cells placed by column; cut to the last one's column below
         for c in el:
@@ -796,22 +860,7 @@ def _read_rows(
                 data_type = "f"
                 value = _formula(fe, ref, shared)
             elif value:
-                if data_type == "n":
-                    value = _number(value)
-                    if style in dates:
-                        data_type = "d"
-                        try:
-                            value = from_serial(value, epoch, style in elapsed)
-                        except (OverflowError, ValueError):
-                            data_type, value = "e", "#VALUE!"
-                elif data_type == "s":
-                    value = strings[int(value)]
-                elif data_type == "b":
-                    value = bool(int(value))
-                elif data_type == "str":
-                    data_type = "s"
-                elif data_type == "d":
-                    value = from_iso(value)
+                value, data_type = _typed(value, data_type, style, book, strings)
             elif data_type == "inlineStr":
                 value = None
                 child = c.find(_IS)
@@ -826,20 +875,254 @@ def _read_rows(
         el.clear()
         if max_row is not None and row_no > max_row:
             break
-        while len(out) + 1 < row_no:  # rows not stored
-            out.append([])
-        if len(out) + 1 != row_no:
-            continue  # a row number going back: skipped
-        if not row and not max_col:
-            out.append([])
-            continue
-        width = max_col or col  # as long as its last stored cell
-        if len(row) > width:
-            del row[width:]
-        elif len(row) < width:
-            row.extend([EMPTY] * (width - len(row)))
-        out.append(row)
+        _add_row(out, row, row_no, col, max_col)
     return out
+
+
+# --------------------------------------------------------------------------- the fast path
+
+#: read plain worksheets with :func:`_fast_rows` (tests turn it off to compare)
+FAST_PATH = True
+
+
+def _rx(pattern: bytes) -> re.Pattern[bytes]:
+    """A bytes pattern in which ``~`` stands for one XML white-space character."""
+    return re.compile(pattern.replace(b"~", rb"[ \t\r\n]"))
+
+
+_DECL = _rx(rb"<\?xml(~[^?>]*)\?>")
+_UTF8 = _rx(rb"encoding~*=~*([\"'])(?i:utf-8)\1")
+_ROOT = _rx(rb"~*<[^ \t\r\n/>]+((?:~+[^ \t\r\n=/>]+~*=~*(?:\"[^\"]*\"|'[^']*'))*)~*/?>")
+_XMLNS = _rx(rb"~xmlns~*=")
+_MAIN_NS = _rx(rb"~xmlns~*=~*([\"'])" + re.escape(MAIN.encode()) + rb"\1")
+_ROW_TAG = _rx(rb"<row[ \t\r\n/>]")
+_PREFIXED_ROW = _rx(rb"<[^ \t\r\n/>:]+:row[ \t\r\n/>]")
+_ROWS = _rx(
+    rb"<row(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)"  # 1, 2: a row
+    rb"|~+"
+)
+_CELLS = _rx(
+    rb"<c(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)"  # 1, 2: a cell
+    rb"|~+"
+)
+_ATTR = _rx(rb"~+([^ \t\r\n=/>\"']+)~*=~*(?:\"([^\"]*)\"|'([^']*)')")
+_INNER = _rx(
+    rb"~*(?:<v>([^<]*)</v>|(<v/>)"  # 1: a value; 2: an empty one
+    rb"|<is>~*<t(?: xml:space=(?:\"preserve\"|'preserve'))?"
+    rb"(?:>([^<]*)</t>|(/>))~*</is>)~*"  # 3: inline text; 4: an empty one
+)
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_FAST: dict[tuple[Styles, bool], tuple[dict[bytes, Any], dict[bytes, Any]]] = {}
+
+
+def _deref(m: re.Match[str]) -> str:
+    ref = m.group(1)
+    if ref[0] != "#":
+        return _NAMED[ref]
+    return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
+
+
+def _chars(raw: bytes) -> str:
+    """Character data as the XML parser gives it: line ends normalised, then the
+    references (the only ones a well-formed part without a DTD can hold) replaced."""
+    text = raw.decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = _ENTITY.sub(_deref, text)
+    return text
+
+
+def _attrs(raw: bytes) -> dict[str, str] | None:
+    """A start tag's attributes, or None when one needs what :func:`_fast_rows` leaves
+    to the tree: a namespace declaration, a reference or a line break in a value."""
+    out: dict[str, str] = {}
+    pos, end = 0, len(raw)
+    while pos < end:
+        m = _ATTR.match(raw, pos)
+        if m is None:
+            return None if raw[pos:].strip(b" \t\r\n") else out
+        name, value = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
+        if name.startswith(b"xmlns") or any(ch in value for ch in b"&\t\r\n"):
+            return None
+        out[name.decode("utf-8")] = value.decode("utf-8")
+        pos = m.end()
+    return out
+
+
+def _plain(data: bytes) -> tuple[int, int] | None:
+    """Where the rows of a worksheet are (the text between ``<sheetData>`` and
+    ``</sheetData>``), if the part is plain enough for :func:`_fast_rows`: UTF-8, no
+    DTD, comment, CDATA or processing instruction (so every ``<`` starts a tag), one
+    default namespace, the spreadsheet one, declared on the root, and every row element
+    inside that text."""
+    if b"<!" in data:
+        return None
+    pos = 0
+    decl = _DECL.match(data)
+    if decl is not None:
+        if b"encoding" in decl.group(1) and not _UTF8.search(decl.group(1)):
+            return None
+        pos = decl.end()
+    if data.count(b"<?") != (decl is not None):
+        return None
+    root = _ROOT.match(data, pos)
+    if root is None or not _MAIN_NS.search(root.group(1)):
+        return None
+    defaults, at = 0, data.find(b"xmlns")
+    while at >= 0:  # the root's declaration must be the only default one
+        defaults += _XMLNS.match(data, at - 1) is not None
+        at = data.find(b"xmlns", at + 5)
+    if defaults != 1 or data.count(b"<sheetData") != 1:
+        return None
+    if b":row" in data and _PREFIXED_ROW.search(data):
+        return None
+    start = data.find(b"<sheetData>")
+    end = data.find(b"</sheetData>", start)
+    if start < 0 or end < 0:
+        return None
+    start += len(b"<sheetData>")
+    if _ROW_TAG.search(data, 0, start) or _ROW_TAG.search(data, end):
+        return None
+    return start, end
+
+
+def _context(book: Workbook) -> tuple[dict[bytes, Any], dict[bytes, Any]]:
+    """The remembered rows and cells for ``book``'s styles and date system."""
+    key = (book.styles, book.date1904)
+    got = _FAST.get(key)
+    if got is None:
+        if len(_FAST) >= 16:
+            _FAST.clear()
+        got = _FAST[key] = ({}, {})
+    for seen in got:
+        if len(seen) >= 20_000:
+            seen.clear()
+    return got
+
+
+def _fast_rows(
+    book: Workbook, data: bytes, max_row: int | None, max_col: int | None
+) -> list[list[Any]] | None:
+    """The rows of a small worksheet in the form every writer uses (rows of cells, each
+    with one value or one plain inline text), or None: the tree reads it. The part is
+    first checked well-formed by expat as the tree would be (namespaces included), so
+    the tokens below only have to be recognised, never judged. A cell's reading depends
+    only on its bytes, the styles and the date system (a shared string's also on the
+    strings, looked up each time), so cells and whole rows are remembered across the
+    returns of a round."""
+    where = _plain(data)
+    if where is None:
+        return None
+    expat.ParserCreate(namespace_separator="}").Parse(data, True)  # raises if not well-formed
+    start, end = where
+    rows_seen, cells_seen = _context(book)
+    out: list[list[Any]] = []
+    row_no = 0
+    pos = start
+    for m in _ROWS.finditer(data, start, end):
+        if m.start() != pos:
+            return None  # something else: the tree reads it
+        pos = m.end()
+        if m.group(1) is None:
+            continue  # white space between rows
+        raw = m.group(0)
+        got = rows_seen.get(raw)
+        if got is None:
+            got = _fast_row(m.group(1), m.group(2), book, cells_seen)
+            if got is None:
+                return None
+            if got[3]:
+                rows_seen[raw] = got
+        r, cells, col, _ = got
+        row_no = _row_number(r, row_no)
+        if max_row is not None and row_no > max_row:
+            break
+        _add_row(out, list(cells), row_no, col, max_col)
+    else:
+        if pos != end:
+            return None
+    return out
+
+
+def _fast_row(
+    attrs_raw: bytes, inner: bytes | None, book: Workbook, seen: dict[bytes, Any]
+) -> tuple[str | None, list[Any], int, bool] | None:
+    """A row from its tokens: (its ``r``, its cells placed by column, the last one's
+    column, whether it may be remembered: it holds no shared string); None when the
+    tree must read it."""
+    attrs = _attrs(attrs_raw)
+    if attrs is None:
+        return None
+    row: list[Any] = []
+    col = 0
+    keep = True
+    if inner is None:
+        return attrs.get("r"), row, col, keep
+    styles, strings, refs = book.styles, book.strings, _REFS
+    pos, end = 0, len(inner)
+    for m in _CELLS.finditer(inner):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        cell_attrs = m.group(1)
+        if cell_attrs is None:
+            continue  # white space between cells
+        raw = m.group(0)
+        got = seen.get(raw)
+        if got is None:
+            got = _fast_cell(cell_attrs, m.group(2), book)
+            if got is None:
+                return None
+            if got[1] is not None:
+                seen[raw] = got
+        ref, cell = got[0], got[1]
+        if ref:
+            col = refs.get(ref) or column_index(ref)
+        else:
+            col += 1
+        if cell is None:  # a shared string: the strings differ from file to file
+            keep = False
+            value, data_type = _typed(got[4], got[2], got[3], book, strings)
+            cell = Cell(value, data_type, got[3], styles)
+        if col > len(row):
+            row.extend([EMPTY] * (col - len(row)))
+        row[col - 1] = cell
+    if pos != end:
+        return None
+    return attrs.get("r"), row, col, keep
+
+
+def _fast_cell(attrs_raw: bytes, inner: bytes | None, book: Workbook) -> tuple[Any, ...] | None:
+    """A cell from its tokens: (reference, Cell) or, for a shared string, (reference,
+    None, type, style, its index text); None when the tree must read it."""
+    attrs = _attrs(attrs_raw)
+    if attrs is None:
+        return None
+    ref = attrs.get("r")
+    if inner is None or not inner.strip(b" \t\r\n"):
+        return ref, BLANK  # no value, no formula: blank whatever its type and style
+    m = _INNER.fullmatch(inner)
+    if m is None:
+        return None  # a formula, rich text, several children...: the tree reads it
+    data_type = attrs.get("t", "n")
+    style: Any = attrs.get("s", 0)
+    if style:
+        style = int(style)
+    value: Any = None
+    if data_type != "inlineStr" and (m.group(1) is not None or m.group(2) is not None):
+        value = _chars(m.group(1)) if m.group(1) is not None else ""  # one value
+    if value:
+        if data_type == "s":
+            return ref, None, data_type, style, value
+        value, data_type = _typed(value, data_type, style, book, book.strings)
+    elif data_type == "inlineStr" and (m.group(3) is not None or m.group(4) is not None):
+        data_type = "s"
+        value = _chars(m.group(3)) if m.group(3) is not None else ""
+    else:
+        value = None
+    return ref, Cell(value, data_type, style, book.styles)
 
 
 def _formula(fe: Element, ref: str | None, shared: dict[str | None, tuple[str, str | None]]) -> str:

@@ -35,6 +35,7 @@ def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[A
     new = report_rows(path)
     with monkeypatch.context() as m:
         m.setattr(plan_module, "_C_LOADER", None)
+        m.setattr(plan_module, "_fast_schema_check", lambda: None)
         m.setattr(
             plan_module,
             "_schema_validator",
@@ -114,6 +115,8 @@ SYNTAX = {
     "nel-and-ls": "id: x\x85title: t\u2028\nversion: 1\nextra: y\n",
     "control": "id: x\ntitle: \x01\n",
     "tab-before-colon": "id\t: x\ntitle: t\n",  # libyaml accepts it, PyYAML does not
+    "comment-after-block": "id: x\ntitle: |# t\n  more\n",  # libyaml accepts it too
+    "comment-after-folded": "id: x\ntitle: >-2# t\n  more\n",
 }
 
 

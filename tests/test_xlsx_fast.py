@@ -1,0 +1,385 @@
+"""The fast reading of plain worksheets (:func:`xlsx_parse._fast_rows`) against the tree
+it stands in for: on property-generated worksheet XML (plain and not: comments, CDATA,
+processing instructions, references, line ends, prefixes and namespace tricks, odd
+attributes, rich text, formulas, shared strings, rows and cells without numbers), every
+sheet reads to the same rows, cell by cell (value, type, number format), or fails with
+the same error, on a first reading and on a second one (served from what the first
+remembered)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mne_workbook import xlsx_parse
+from mne_workbook.xlsx_parse import MAIN, Workbook
+
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+STYLES = (  # style 0 General, 1 a date, 2 a percentage, 3 elapsed time, 4 a custom date
+    f'<styleSheet xmlns="{MAIN}"><numFmts count="1"><numFmt numFmtId="164"'
+    ' formatCode="yyyy-mm-dd"/></numFmts><cellXfs count="5"><xf numFmtId="0"/>'
+    '<xf numFmtId="14"/><xf numFmtId="9"/><xf numFmtId="46"/><xf numFmtId="164"/>'
+    "</cellXfs></styleSheet>"
+)
+STRINGS = ["plain", "a &amp; b", "line\r\nbreak", "_x0041_ esc", "  padded "]
+
+
+def _book(sheet: bytes, date1904: bool, tmp: Path, styles: str = STYLES) -> Path:
+    """A minimal workbook around one worksheet part (and shared strings)."""
+    sst = "".join(f"<si><t>{s}</t></si>" for s in STRINGS)
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{_CT}"><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{MAIN}" xmlns:r="{_REL}"><workbookPr'
+            f' date1904="{int(date1904)}"/><sheets><sheet name="S" sheetId="1"'
+            ' r:id="rId1"/></sheets></workbook>'
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            b"</Relationships>"
+        ),
+        "xl/styles.xml": styles.encode(),
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{sst}</sst>'.encode(),
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    path = tmp / "case.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def _read(path: Path, fast: bool, **kw: Any) -> Any:
+    """The sheet's rows as plain tuples (value, type, number format), or the error."""
+    xlsx_parse.FAST_PATH = fast
+    try:
+        with Workbook(path) as wb:
+            rows = wb.rows("S", **kw)
+        return [
+            [(repr(c.value), type(c.value), c.data_type, c.number_format) for c in row]
+            for row in rows
+        ]
+    except Exception as exc:  # the same failure, to the word
+        return ("error", type(exc).__name__, str(exc))
+    finally:
+        xlsx_parse.FAST_PATH = True
+
+
+# --------------------------------------------------------------------------- generated XML
+
+
+def mostly(plain: list[Any], odd: list[Any], percent: int = 3) -> st.SearchStrategy[Any]:
+    """One of ``plain``, or ``percent`` % of the time one of ``odd`` (a sheet has many
+    cells: each must be plain for the fast path to read the sheet)."""
+    return st.integers(1, 100).flatmap(lambda n: st.sampled_from(odd if n <= percent else plain))
+
+
+WS = st.sampled_from(["", "", " ", "\n", "\r\n  ", "\t"])
+TEXT = st.lists(
+    st.sampled_from(
+        [
+            "1",
+            "42",
+            "-0",
+            "3.5",
+            "1E3",
+            "45.0",
+            "0.25",
+            "60",
+            "x",
+            " ",
+            "A B",
+            "&amp;",
+            "&lt;",
+            "&gt;",
+            "&quot;",
+            "&apos;",
+            "&#13;",
+            "&#10;",
+            "&#x41;",
+            "&#x1F600;",
+            "\r",
+            "\r\n",
+            "\n",
+            "\t",
+            "é",
+            "ü",
+            "→",
+            "_x000D_",
+            "=1+1",
+            "2026-07-31",
+            "10:30:00",
+            "#N/A",
+            "TRUE",
+        ]
+    ),
+    max_size=4,
+).map("".join)
+NUMBERS = st.sampled_from(["0", "1", "2", "3", "4", "7", "-1", "2.5", "45000.5", "1e400", "x"])
+
+
+@st.composite
+def attr(draw: Any, name: str, value: str) -> str:
+    quote = draw(st.sampled_from(['"', "'"]))
+    return f"{draw(st.sampled_from([' ', '  ', chr(10)]))}{name}={quote}{value}{quote}"
+
+
+@st.composite
+def cell(draw: Any) -> str:
+    attrs = []
+    ref = draw(mostly([None, "A{r}", "B{r}", "C{r}", "E{r}", "AA{r}"], ["", "a{r}", "1A", "A0"]))
+    if ref is not None:
+        attrs.append(draw(attr("r", ref)))
+    style = draw(mostly([None, "0", "1", "2", "3", "4"], ["", "9", "x"]))
+    if style is not None:
+        attrs.append(draw(attr("s", style)))
+    kind = draw(mostly([None, "n", "s", "str", "b", "e", "d", "inlineStr"], ["z", ""]))
+    if kind is not None:
+        attrs.append(draw(attr("t", kind)))
+    extra = draw(
+        mostly(
+            ["", ' cm="1"', ' ph="1"'],
+            [
+                ' xmlns:x="urn:x" x:r="B9"',
+                f' xmlns="{MAIN}"',
+                ' xmlns="urn:other"',
+                ' r2="&amp;"',
+            ],
+        )
+    )
+    attrs.append(extra)
+    draw(st.randoms()).shuffle(attrs)
+    value: str = (
+        draw(NUMBERS) if kind in ("s", "n", "b", None) and draw(st.booleans()) else draw(TEXT)
+    )
+    text_t: str = draw(
+        st.sampled_from(["<t>", '<t xml:space="preserve">', "<t xml:space='preserve'>"])
+    )
+    inner: str | None = draw(
+        mostly(
+            [
+                None,
+                "",
+                " ",
+                "<v>{v}</v>",
+                "<v>{v}</v>",
+                "<v>{v}</v>",
+                "<v/>",
+                "<v></v>",
+                " <v>{v}</v>\n",
+                "<is>{t}{v}</t></is>",
+                "<is>{t}{v}</t></is>",
+                "<is><t/></is>",
+                "<is> {t}{v}</t> </is>",
+            ],
+            [
+                "<is><r><t>{v}</t></r><r><rPr/><t>b</t></r></is>",
+                "<is>{t}{v}</t><rPh><t>p</t></rPh></is>",
+                "<f>SUM(A1:A2)</f><v>{v}</v>",
+                '<f t="shared" si="0">A1+1</f><v>3</v>',
+                '<f t="shared" si="0"/><v>4</v>',
+                "<v><![CDATA[{v}]]></v>",
+                "<v>{v}<!-- c --></v>",
+                "<x:v xmlns:x='urn:x'>{v}</x:v>",
+                "<v>{v}</v><v>9</v>",
+                "text",
+                "<extLst/>",
+            ],
+        )
+    )
+    body = "".join(attrs)
+    if inner is None:
+        return f"<c{body}/>"
+    return f"<c{body}>" + inner.replace("{t}", text_t).replace("{v}", value) + "</c>"
+
+
+@st.composite
+def row(draw: Any, number: int) -> str:
+    attrs = []
+    r = draw(mostly([str(number), None], [f"{number}.0", f" {number}", "x", "0"]))
+    if r is not None:
+        attrs.append(draw(attr("r", r)))
+    attrs.append(draw(st.sampled_from(["", ' spans="1:5"', ' ht="15" customHeight="1"'])))
+    cells = draw(st.lists(cell(), max_size=5))
+    sep = draw(WS)
+    body = sep.join(c.replace("{r}", str(number)) for c in cells)
+    if not body and draw(st.booleans()):
+        return f"<row{''.join(attrs)}/>"
+    return f"<row{''.join(attrs)}>{sep}{body}{sep}</row>"
+
+
+@st.composite
+def sheet(draw: Any) -> bytes:
+    numbers = draw(st.lists(st.integers(1, 45), min_size=0, max_size=8))
+    rows = [draw(row(n)) for n in numbers]
+    sep = draw(WS)
+    decl = draw(
+        mostly(
+            [
+                "",
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+                "<?xml version='1.0' encoding='utf-8'?>",
+                '<?xml version="1.0"?>',
+            ],
+            ['<?xml version="1.0" encoding="ISO-8859-1"?>'],
+            percent=5,
+        )
+    )
+    root = draw(
+        mostly(
+            [
+                f'<worksheet xmlns="{MAIN}">',
+                f'<worksheet xmlns="{MAIN}" xmlns:r="{_REL}">',
+                f"<worksheet xmlns = '{MAIN}' mc:Ignorable='x' xmlns:mc='urn:mc'>",
+            ],
+            [
+                f'<x:worksheet xmlns:x="{MAIN}">',
+                '<worksheet xmlns="urn:other">',
+                f'<worksheet xmlns="{MAIN[:-4]}&#109;ain">',
+                f'<worksheet xmlns="{MAIN}" xmlns:m="{MAIN}">',
+            ],
+            percent=5,
+        )
+    )
+    end = "</x:worksheet>" if root.startswith("<x:") else "</worksheet>"
+    before = draw(
+        mostly(
+            [
+                "",
+                '<dimension ref="A1:E9"/>',
+                '<sheetViews><sheetView workbookViewId="0"/></sheetViews>',
+            ],
+            [
+                "<!-- <row r='1'><c r='A1'><v>5</v></c></row> -->",
+                "<?pi x?>",
+                f'<sub xmlns="{MAIN}"/>',
+            ],
+            percent=5,
+        )
+    )
+    after = draw(
+        mostly(
+            ["", '<pageMargins left="0.7"/>', "<rowBreaks count='0'/>"],
+            [
+                "<row r='50'><c r='A50'><v>1</v></c></row>",
+                f"<m:row xmlns:m='{MAIN}' r='51'><m:c r='A51'><m:v>1</m:v></m:c></m:row>",
+                "<!-- end -->",
+            ],
+            percent=5,
+        )
+    )
+    prefix = "m:" if draw(st.integers(0, 9)) == 0 else ""
+    if prefix:
+        root = root.replace(">", f" xmlns:m='{MAIN}'>", 1)
+        rows = [r.replace("<row", "<m:row").replace("</row>", "</m:row>") for r in rows]
+    data = f"{decl}{root}{before}<sheetData>{sep}{sep.join(rows)}{sep}</sheetData>{after}{end}"
+    if draw(st.integers(0, 19)) == 0:  # something not well-formed
+        cut = draw(st.integers(0, len(data)))
+        data = (
+            data[:cut] + draw(st.sampled_from(["<", "&", "&bogus;", "</x>", "\x01"])) + data[cut:]
+        )
+    encoded = data.encode("latin-1" if "ISO-8859-1" in decl else "utf-8", "replace")
+    return (b"\xef\xbb\xbf" if draw(st.integers(0, 19)) == 0 else b"") + encoded
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=sheet(), date1904=st.booleans(), limit=st.sampled_from([{}, {"max_row": 3, "max_col": 2}])
+)
+def test_generated_sheets_read_as_the_tree_reads_them(
+    tmp_path: Path, data: bytes, date1904: bool, limit: dict[str, int]
+) -> None:
+    path = _book(data, date1904, tmp_path)
+    slow = _read(path, fast=False, **limit)
+    assert _read(path, fast=True, **limit) == slow
+    assert _read(path, fast=True, **limit) == slow  # what the first reading remembered
+
+
+# --------------------------------------------------------------------------- it is used
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    taken: list[bool] = []
+    real = xlsx_parse._fast_rows
+
+    def spy(*args: Any) -> Any:
+        got = real(*args)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(xlsx_parse, "_fast_rows", spy)
+    return taken
+
+
+def _sheets(path: Path) -> Iterator[str]:
+    with Workbook(path) as wb:
+        yield from wb.sheetnames
+
+
+def test_the_returns_we_write_and_openpyxl_rewrites_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A generated return (xlsxwriter) and one filled by openpyxl are read by the fast
+    path, sheet by sheet, to the same rows as the tree."""
+    import openpyxl
+    from returns import generated
+
+    from mne_workbook.plan import load_plan
+
+    plan = load_plan(Path(__file__).resolve().parent.parent / "sample_plans" / "demo.yaml")
+    src = next(iter(generated(plan, tmp_path / "gen").values()))
+    wb = openpyxl.load_workbook(src)
+    wb.save(tmp_path / "filled.xlsx")
+    taken = _spy(monkeypatch)
+    for path in (src, tmp_path / "filled.xlsx"):
+        for name in _sheets(path):
+            xlsx_parse.FAST_PATH = False
+            with Workbook(path) as book:
+                slow = [
+                    [(c.value, c.data_type, c.number_format) for c in r] for r in book.rows(name)
+                ]
+            xlsx_parse.FAST_PATH = True
+            for _ in range(2):
+                with Workbook(path) as book:
+                    fast = [
+                        [(c.value, c.data_type, c.number_format) for c in r]
+                        for r in book.rows(name)
+                    ]
+                assert fast == slow, (path.name, name)
+    assert taken and all(taken), taken
+
+
+def test_a_remembered_cell_is_read_again_under_other_styles(tmp_path: Path) -> None:
+    """The same cell bytes under a date style and under General, and under either date
+    system, read as each workbook says (what is remembered is kept per styles and date
+    system)."""
+    sheet = (
+        f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" s="1"><v>45000</v>'
+        "</c></row></sheetData></worksheet>"
+    ).encode()
+    general = STYLES.replace('numFmtId="14"', 'numFmtId="0"')
+    got = [
+        _read(_book(sheet, date1904, tmp_path, styles), fast=True)[0][0][0]
+        for date1904, styles in ((False, STYLES), (True, STYLES), (False, general))
+    ]
+    assert got == [repr(dt.datetime(2023, 3, 15)), repr(dt.datetime(2027, 3, 16)), "45000"]
