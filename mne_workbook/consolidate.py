@@ -15,7 +15,7 @@ from .periods import Period
 from .plan import Activity, Plan
 from .quality import GAPS, indicator_gaps
 from .reader import CellRef, Submission
-from .return_rule import RuleFlag, answered, choose
+from .return_rule import Held, RuleFlag, answered_in, choose
 from .vocab import Rating, Status
 
 if TYPE_CHECKING:
@@ -194,11 +194,13 @@ def consolidate(
     period: Period,
     as_of: dt.date | None = None,
     last_reported: dict[tuple[str, str], dt.date] | None = None,
+    held: Held | None = None,
 ) -> Consolidation:
     """The period's matrix over the whole plan, flags, and reporting rates.
 
     ``last_reported`` (from the store) lets overdue flags say when each indicator was
-    last reported.
+    last reported. ``held``: where the returns' answers are, when not on them
+    (:class:`spill.Spill`); the returns that count get theirs back.
     """
     zone = plan_zone(plan)
     as_of = as_of or today(zone)
@@ -207,7 +209,7 @@ def consolidate(
     columns = columns_for(plan, period)
     value_cols = [c for c in columns if c.point is not None]
     points = {c.point.end: c.point.label for c in value_cols if c.point}
-    choice = choose(submissions)
+    choice = choose(submissions, held)
     used, notes = choice.used, choice.notes
     flags = [_flag(f, points) for f in choice.flags]
 
@@ -350,7 +352,10 @@ def consolidate(
             any(
                 bool(arrived_by(s, due, zone))
                 for s in submissions
-                if s.accepted and s.institution == inst and s.name in counted and answered(s)
+                if s.accepted
+                and s.institution == inst
+                and s.name in counted
+                and answered_in(s, held)
             )
         )
         arrived = arrival_of(sub) if sub else None

@@ -16,7 +16,8 @@ if it had a process of its own:
   was reading (``parse-memory``) and is replaced.
 
 Results come back in input order and are the same as reading the files one by one
-(their repeated parts shared, :mod:`compact`, so that thousands of returns stay small).
+(their repeated parts shared, :mod:`compact`, and with a :class:`spill.Spill` their
+answers on disk, so that thousands of returns stay small).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .plan import Plan
 from .reader import Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
+from .spill import Spill
 from .xlsx_parse import warm_up
 
 _MB = 1024 * 1024
@@ -161,11 +163,14 @@ def read_many(
     bounds: Bounds | None = None,
     progress: Callable[[int], Any] | None = None,
     master: bool = False,
+    spill: Spill | None = None,
 ) -> list[Submission]:
     """Read ``paths`` in bounded worker processes; one Submission per path, in order.
 
     An :class:`Input` (from :func:`discovery.discover`) gives its safe name to the
-    Submission (``file_name``); a plain path is shown by its own name."""
+    Submission (``file_name``); a plain path is shown by its own name. With ``spill``,
+    each accepted return's answers go to disk as it arrives (:mod:`spill`): the
+    Submissions returned hold none until the spill restores them."""
     limits = limits or Limits()
     bounds = bounds or Bounds()
     if not paths:
@@ -188,6 +193,8 @@ def read_many(
     shared = Shared()  # thousands of returns: their repeated parts are held once
 
     def done(i: int, sub: Submission) -> None:
+        if spill is not None:
+            sub = spill.keep(sub)  # before sharing: there are no answers left to share
         results[i] = shared.submission(sub)
         if progress:
             progress(1)

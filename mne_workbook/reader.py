@@ -182,6 +182,7 @@ def read_return(
     """
     p = Path(path)
     sub = Submission(path=str(p))
+    _own_memo()
     refusal = inspect_file(p, limits or Limits())
     if refusal is not None:
         sub.problems.append(refusal)
@@ -835,15 +836,19 @@ _MEMO: dict[tuple[Any, ...], Any] = {}
 _MEMO_PID = [0]
 
 
+def _own_memo() -> None:
+    """Forget what another process remembered (a forked mutation test's mutant)."""
+    if _MEMO_PID[0] != os.getpid():
+        _MEMO.clear()
+        _MEMO_PID[0] = os.getpid()
+
+
 def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
     """``parse(raw, *args, **kw)``, remembered: the parsers of :mod:`values` are pure and
     the same texts (``3 - Has started``) come back in every return. A float is keyed by
     its exact bits (``-0.0`` is not ``0.0``), every value by its type (``1`` is not
     ``True``). The memo is the process's own: a forked child (a mutation test's mutant)
-    starts empty."""
-    if _MEMO_PID[0] != os.getpid():
-        _MEMO.clear()
-        _MEMO_PID[0] = os.getpid()
+    starts empty (see :func:`_own_memo`, called once a file)."""
     if isinstance(raw, str) and len(raw) > 200:  # a comment: rarely repeated, never kept
         return parse(raw, *args, **kw)
     exact = raw.hex() if isinstance(raw, float) else raw

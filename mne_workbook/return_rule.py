@@ -16,10 +16,11 @@ The order of returns is :func:`order_key`, and only it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Protocol, cast
 
 from . import arrival
 from .errors import Severity
@@ -87,8 +88,106 @@ def _error_cells(sub: Submission) -> set[tuple[str | None, int | None, str | Non
     }
 
 
-def choose(submissions: Iterable[Submission]) -> Choice:
-    """Apply the rule to a period's submissions (refused ones are ignored here)."""
+#: a cell a return answers: ("v", activity, indicator, point end) or ("a", activity, "", field)
+Key = tuple[str, str, str, object]
+#: a return's answers: its values and its activity reports
+Answers = tuple[list[ReportedValue], dict[str, ActivityReport]]
+_FIELDS = ("status", "rating_hy", "rating_y", "comments")
+
+
+def _answers(
+    values: list[ReportedValue], activities: dict[str, ActivityReport]
+) -> Iterator[tuple[Key, object, CellRef | None, str]]:
+    """Every answer of a return, in its order: cell key, value, cell, period label."""
+    for v in values:
+        yield ("v", v.activity, v.indicator, v.point_end), v.value, v.cell, v.point
+    for a in activities.values():
+        for fld in _FIELDS:
+            value = getattr(a, "comment" if fld == "comments" else fld)
+            if value is not None:
+                yield ("a", a.activity, "", fld), value, a.cells.get(fld), ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rule must know of a return before it looks at its answers."""
+
+    digest: bytes  # of its content key: identical returns have the same digest
+    keys: frozenset[Key]  # the cells it answers
+
+
+def _exact(x: object) -> object:
+    """``x`` such that values that compare equal read the same (1, True, an IntEnum 1, 1.0)."""
+    if x is None or type(x) is str:
+        return x
+    if isinstance(x, int):
+        return int(x)
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return (type(x).__name__, x)
+
+
+def content_digest(sub: Submission) -> bytes:
+    """SHA-256 of :meth:`Submission.content_key`: equal keys give equal digests (the
+    values are compared as text there already; codes and ratings are read as numbers)."""
+    inst, vals, acts = sub.content_key()
+    exact = tuple(tuple(_exact(x) for x in a) for a in acts)  # type: ignore[attr-defined]
+    return hashlib.sha256(ascii((inst, vals, exact)).encode("ascii")).digest()
+
+
+def facts_of(sub: Submission) -> Facts:
+    """The rule's facts of a return that holds its answers."""
+    keys = frozenset(k for k, _, _, _ in _answers(sub.values, sub.activities))
+    return Facts(content_digest(sub), keys)
+
+
+class Held(Protocol):
+    """Where returns' answers are: on them (:data:`IN_MEMORY`), or on disk
+    (:class:`mne_workbook.spill.Spill`) with only their facts in memory."""
+
+    def facts(self, sub: Submission) -> Facts: ...
+
+    def answers_of(self, sub: Submission) -> Answers:
+        """Its values and activity reports (read back for a moment)."""
+        ...
+
+    def restore(self, sub: Submission) -> Submission:
+        """``sub`` with its answers on it again (it counts); returned."""
+        ...
+
+
+class _InMemory:
+    def facts(self, sub: Submission) -> Facts:
+        return facts_of(sub)
+
+    def answers_of(self, sub: Submission) -> Answers:
+        return sub.values, sub.activities
+
+    def restore(self, sub: Submission) -> Submission:
+        return sub
+
+
+IN_MEMORY: Held = _InMemory()
+
+
+def _answered(sub: Submission, facts: Facts) -> bool:
+    """:func:`answered`, from the facts (the answers themselves may be on disk)."""
+    return bool(facts.keys) or any(
+        p.severity == Severity.ERROR and p.location.row for p in sub.problems
+    )
+
+
+def answered_in(sub: Submission, held: Held | None) -> bool:
+    """:func:`answered` for a return whose answers ``held`` keeps."""
+    return answered(sub) if held is None else _answered(sub, held.facts(sub))
+
+
+def choose(submissions: Iterable[Submission], held: Held | None = None) -> Choice:
+    """Apply the rule to a period's submissions (refused ones are ignored here).
+
+    ``held``: where the returns' answers are (default: on them); only the returns
+    that give a cell first are read back, each once."""
+    held = held or IN_MEMORY
     by_inst: dict[str, list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.accepted and s.institution:
@@ -96,9 +195,10 @@ def choose(submissions: Iterable[Submission]) -> Choice:
             by_inst[s.institution].append(s)
     out = Choice()
     for inst, subs in by_inst.items():
-        full = [s for s in subs if answered(s)]
-        for s in subs:
-            if s not in full:
+        facts = [held.facts(s) for s in subs]
+        full = [(s, f) for s, f in zip(subs, facts, strict=True) if _answered(s, f)]
+        for s, f in zip(subs, facts, strict=True):
+            if not _answered(s, f):
                 out.flags.append(
                     RuleFlag(
                         "empty-return",
@@ -111,14 +211,14 @@ def choose(submissions: Iterable[Submission]) -> Choice:
         if not full:
             out.empty[inst] = subs
             continue
-        distinct: list[Submission] = []
-        # each content once, with the newest return that has it (one key per return:
+        distinct: list[tuple[Submission, Facts]] = []
+        # each content once, with the newest return that has it (one digest per return:
         # comparing every return with every distinct one was quadratic at thousands)
-        first_with: dict[tuple[object, ...], Submission] = {}
-        for s in sorted(full, key=order_key, reverse=True):
-            twin = first_with.setdefault(s.content_key(), s)
+        first_with: dict[bytes, Submission] = {}
+        for s, f in sorted(full, key=lambda sf: order_key(sf[0]), reverse=True):
+            twin = first_with.setdefault(f.digest, s)
             if twin is s:
-                distinct.append(s)
+                distinct.append((s, f))
                 continue
             out.flags.append(
                 RuleFlag(
@@ -131,11 +231,11 @@ def choose(submissions: Iterable[Submission]) -> Choice:
             out.notes[s.path] = f"duplicate of {twin.name}"
             out.copies[s.name] = twin.name
         if len(distinct) == 1:
-            only = distinct[0]
+            only = held.restore(distinct[0][0])
             out.used[inst] = only
             _record_sources(out, inst, only)
             continue
-        out.used[inst] = _merge(inst, distinct, out)
+        out.used[inst] = _merge(inst, distinct, out, held)
     return out
 
 
@@ -143,22 +243,29 @@ def _record_sources(out: Choice, inst: str, sub: Submission) -> None:
     for v in sub.values:
         out.sources[(inst, v.activity, v.indicator, v.point_end)] = v.file or sub.name
     for a in sub.activities.values():
-        for fld in ("status", "rating_hy", "rating_y", "comments"):
+        for fld in _FIELDS:
             attr = "comment" if fld == "comments" else fld
             if getattr(a, attr) is not None:
                 out.sources[(inst, a.activity, "", fld)] = a.sources.get(fld, sub.name)
 
 
-def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
-    """Per-cell merge of ``subs`` (newest first, distinct contents)."""
-    groups: list[list[Submission]] = []  # returns whose order cannot be told
-    for s in subs:
-        if groups and arrival.tied(groups[-1][0], s):
-            groups[-1].append(s)
+def _merge(
+    inst: str, distinct: list[tuple[Submission, Facts]], out: Choice, held: Held
+) -> Submission:
+    """Per-cell merge of ``distinct`` (newest first, distinct contents).
+
+    Each cell is given by the newest group of returns (returns whose order cannot be
+    told) that answers it: only the answers of a group that gives some cell first are
+    read; of the others the facts (which cells they answer) tell enough."""
+    subs = [s for s, _ in distinct]
+    groups: list[list[int]] = []  # returns whose order cannot be told
+    for i, s in enumerate(subs):
+        if groups and arrival.tied(subs[groups[-1][0]], s):
+            groups[-1].append(i)
             out.flags.append(
                 RuleFlag(
                     "return-order-tie",
-                    f"{s.name} and {groups[-1][0].name} differ, and neither their arrival"
+                    f"{s.name} and {subs[groups[-1][0]].name} differ, and neither their arrival"
                     f" ({when(s)}) nor a plausible saved time tells which is newer; where"
                     " they give different answers, neither is used (return-conflict)",
                     inst,
@@ -166,25 +273,29 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
                 )
             )
         else:
-            groups.append([s])
-    # every answered cell: key -> {sub index: (value, cell)}
-    cells: dict[tuple[Any, ...], dict[int, tuple[object, CellRef | None]]] = defaultdict(dict)
-    for i, s in enumerate(subs):
-        for v in s.values:
-            cells[("v", v.activity, v.indicator, v.point_end)][i] = (v.value, v.cell)
-        for a in s.activities.values():
-            for fld in ("status", "rating_hy", "rating_y", "comments"):
-                value = getattr(a, "comment" if fld == "comments" else fld)
-                if value is not None:
-                    cells[("a", a.activity, "", fld)][i] = (value, a.cells.get(fld))
-    group_of: dict[int, int] = {}
-    n = 0
-    for g, members in enumerate(groups):
-        for _ in members:
-            group_of[n] = g
-            n += 1
+            groups.append([i])
+    group_of = [g for g, members in enumerate(groups) for _ in members]
+    newest = held.restore(subs[0])
+    # every cell, in the order the returns (newest first) answer it, with the answers
+    # of the group that answers it first: {sub index: (value, cell, period label)}
+    cells: dict[Key, dict[int, tuple[object, CellRef | None, str]]] = {}
+    seen: set[Key] = set()
+    for members in groups:
+        new = set().union(*(distinct[i][1].keys for i in members)) - seen
+        if not new:
+            continue  # nothing that a newer return did not answer
+        for i in members:
+            if not distinct[i][1].keys & new:
+                continue
+            got = (newest.values, newest.activities) if i == 0 else held.answers_of(subs[i])
+            for key, value, cell, point in _answers(*got):
+                if key in new:
+                    answers = cells.setdefault(key, {})
+                    had = answers.get(i)  # a value's label comes from its first entry
+                    answers[i] = (value, cell, had[2] if had else point)
+        seen |= new
     errors = [_error_cells(s) for s in subs]
-    newest = subs[0]
+    start = [members[0] for members in groups]  # the first index of each group
     merged = replace(
         newest,
         values=[],
@@ -193,27 +304,21 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
     )
     used_from: set[int] = set()
     conflicts = 0
-    blanked: dict[int, list[str]] = defaultdict(list)
-    for key, answers in cells.items():
-        first = min(group_of[i] for i in answers)
-        chosen = {i: a for i, a in answers.items() if group_of[i] == first}
+    blanked: dict[int, tuple[int, list[str]]] = {}  # answers it leaves blank: count, first 8
+    for key, chosen in cells.items():
+        first = group_of[next(iter(chosen))]
         ref = next(iter(chosen.values()))[1]
         where = (ref.sheet, ref.row, ref.column) if ref else None
         # a newer return that wrote something unusable in that cell: nothing older counts
-        spoiled = [i for i in range(len(subs)) if group_of[i] < first and where in errors[i]]
+        if any(where in errors[i] for i in range(start[first])):
+            continue
         kind, act, ind, which = key
         label = f"{act}/{ind} {which}" if kind == "v" else f"{act} {which}"
-        if spoiled:
-            continue
         # a return tied with the answering ones that wrote something unusable there
-        unusable = [
-            i
-            for i in range(len(subs))
-            if group_of[i] == first and i not in chosen and where in errors[i]
-        ]
-        if len({repr(v) for v, _ in chosen.values()}) > 1 or unusable:
+        unusable = [i for i in groups[first] if i not in chosen and where in errors[i]]
+        if len({repr(v) for v, _, _ in chosen.values()}) > 1 or unusable:
             said = "; ".join(
-                [f"{subs[i].name} says {v!r}" for i, (v, _) in chosen.items()]
+                [f"{subs[i].name} says {v!r}" for i, (v, _, _) in chosen.items()]
                 + [f"{subs[i].name} has an entry there that could not be used" for i in unusable]
             )
             out.flags.append(
@@ -226,27 +331,25 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
                     str(ref or ""),
                     act,
                     ind,
-                    which if kind == "v" else None,
+                    cast(dt.date, which) if kind == "v" else None,
                     "" if kind == "v" else str(which),
                 )
             )
             conflicts += 1
             continue
         i = min(chosen)
-        value, cell = chosen[i]
+        value, cell, point = chosen[i]
         used_from.add(i)
-        for j in range(len(subs)):
-            if group_of[j] < first:
-                blanked[j].append(f"{label} ({cell})" if cell else label)
+        lost = f"{label} ({cell})" if cell else label
+        for j in range(start[first]):  # each newer return left this cell blank
+            count, shown = blanked.get(j, (0, []))
+            if count < 8:
+                shown.append(lost)
+            blanked[j] = (count + 1, shown)
         src = subs[i].name
         out.sources[(inst, act, ind, which)] = src
         if kind == "v":
             assert isinstance(which, dt.date)
-            point = next(
-                v.point
-                for v in subs[i].values
-                if (v.activity, v.indicator, v.point_end) == (act, ind, which)
-            )
             merged.values.append(
                 ReportedValue(act, ind, which, point, value, cell or CellRef("", 0, ""), src)
             )
@@ -256,13 +359,13 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
             if cell:
                 rep.cells[str(which)] = cell
             rep.sources[str(which)] = src
-    for j, lost in blanked.items():
-        shown = ", ".join(lost[:8]) + (f" and {len(lost) - 8} more" if len(lost) > 8 else "")
+    for j, (count, shown) in blanked.items():
+        more = f" and {count - 8} more" if count > 8 else ""
         out.flags.append(
             RuleFlag(
                 "answer-blanked",
-                f"{subs[j].name} ({when(subs[j])}) leaves blank {len(lost)} answer(s) given"
-                f" in an older return: {shown}; the older answers are used",
+                f"{subs[j].name} ({when(subs[j])}) leaves blank {count} answer(s) given"
+                f" in an older return: {', '.join(shown)}{more}; the older answers are used",
                 inst,
                 subs[j].name,
             )
@@ -278,7 +381,7 @@ def _merge(inst: str, subs: list[Submission], out: Choice) -> Submission:
             out.notes[s.path] = "used" + (f" (merged with {', '.join(others)})" if others else "")
         elif group_of[i] == 0:
             # tied with the newest, not replaced by it: its answers agree or are in conflict
-            tied = ", ".join(t.name for t in groups[0] if t is not s)
+            tied = ", ".join(subs[t].name for t in groups[0] if t != i)
             out.notes[s.path] = f"not used: its answers agree with or conflict with {tied}"
         else:
             _superseded(out, inst, s, newest)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .recheck import Rechecked
     from .safety import Limits
     from .signing import KeyRing
+    from .spill import Spill
     from .store import Store
     from .storing import Ingested
 
@@ -122,8 +123,10 @@ class ReadSettings:
         progress: Callable[[int], Any] | None = None,
         *,
         master: bool = False,
+        spill: Spill | None = None,
     ) -> AbstractContextManager[Inputs]:
-        """:func:`intake.read_inputs` with these settings (a ``with`` block)."""
+        """:func:`intake.read_inputs` with these settings (a ``with`` block); with
+        ``spill``, accepted returns' answers wait on disk (:mod:`spill`)."""
         from .intake import read_inputs
 
         return read_inputs(
@@ -137,6 +140,7 @@ class ReadSettings:
             bounds=self.bounds(),
             progress=progress,
             master=master,
+            spill=spill,
         )
 
 
@@ -343,7 +347,9 @@ class ConsolidationRun:
     """A consolidation and the files read for it in this run."""
 
     consolidation: Consolidation
-    read: list[Submission]  # the files given in this run, accepted or refused
+    #: the files given in this run, accepted or refused; without the store, the answers
+    #: of the accepted returns that do not count are not kept (:mod:`spill`)
+    read: list[Submission]
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)  # e-mail parts not read, and why
 
@@ -367,18 +373,22 @@ def consolidate_returns(
     first and the consolidation uses every stored return and the history. A return made
     from one of the ``older`` plan versions is told what changed since (plan diff)."""
     from .consolidate import consolidate
-    from .history import build_history
     from .plan_diff import name_plan_changes
 
     started = time.perf_counter()
     skipped: list[str] = []
     if store is None:
-        with reading.reading(files, plan, period, progress) as got:
-            subs = got.submissions
-            skipped = got.skipped
-        name_plan_changes(subs, plan, older)
-        con = consolidate(plan, subs, period, as_of)
+        from .spill import Spill
+
+        # thousands of returns: their answers wait on disk until the rule has chosen
+        with Spill() as spill:
+            with reading.reading(files, plan, period, progress, spill=spill) as got:
+                subs = got.submissions
+                skipped = got.skipped
+            name_plan_changes(subs, plan, older)
+            con = consolidate(plan, subs, period, as_of, held=spill)
     else:
+        from .history import build_history  # the store's (SQLAlchemy): only with --db
         from .storing import ingest_inputs
 
         rows = ingest_inputs(
