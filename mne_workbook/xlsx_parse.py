@@ -1080,9 +1080,10 @@ def _fast_rows(
             rows_seen[raw] = got
         number, cells, col, shared = got
         row = list(cells)
-        for at, text, data_type, style in shared:
+        for at, text, data_type, style in shared:  # each read, as the tree reads them
             value, data_type = _typed(text, data_type, style, book, strings)
-            row[at] = Cell(value, data_type, style, styles)
+            if at >= 0:
+                row[at] = Cell(value, data_type, style, styles)
         row_no = row_no + 1 if number is None else number
         if max_row is not None and row_no > max_row:
             break
@@ -1098,9 +1099,9 @@ def _fast_row(
     row_attrs: dict[bytes, Any],
 ) -> tuple[int | None, list[Any], int, tuple[tuple[int, str, str, Any], ...]] | None:
     """A row from its tokens: (its number, None when it has none; its cells placed by
-    column; the last one's column; its shared strings, each (position, index text,
-    type, style), placed from each file's own strings), or None when the tree must read
-    it."""
+    column; the last one's column; its shared strings in order, each (position, or -1
+    when a later cell took its place, index text, type, style), read from each file's
+    own strings), or None when the tree must read it."""
     number = row_attrs.get(attrs_raw, False)
     if number is False:
         attrs = _attrs(attrs_raw)
@@ -1111,7 +1112,8 @@ def _fast_row(
         row_attrs[attrs_raw] = number
     row: list[Any] = []
     col = 0
-    strings: dict[int, tuple[str, str, Any]] = {}
+    strings: list[list[Any]] = []  # [position or -1 once replaced, index text, type, style]
+    placed: dict[int, list[Any]] = {}
     tokens = _CELLS.findall(inner)
     if not _covers(tokens, len(inner)):
         return None
@@ -1132,13 +1134,16 @@ def _fast_row(
             col += 1
         if col > len(row):
             row.extend([EMPTY] * (col - len(row)))
+        if placed:
+            replaced = placed.pop(col - 1, None)
+            if replaced is not None:
+                replaced[0] = -1  # a later cell in the same place: still read, not placed
         if cell is None:  # a shared string: the strings differ from file to file
-            strings[col - 1] = got[4], got[2], got[3]
+            placed[col - 1] = [col - 1, got[4], got[2], got[3]]
+            strings.append(placed[col - 1])
             cell = EMPTY
-        elif strings:
-            strings.pop(col - 1, None)  # a later cell in the same place replaces it
         row[col - 1] = cell
-    return number, row, col, tuple((p, *s) for p, s in strings.items())
+    return number, row, col, tuple((p, text, t, style) for p, text, t, style in strings)
 
 
 def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...] | None:
