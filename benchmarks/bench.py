@@ -65,7 +65,7 @@ from mne_workbook.layout import (
 from mne_workbook.locales import catalog
 from mne_workbook.parallel import read_many
 from mne_workbook.periods import Period
-from mne_workbook.plan import Plan, load_plan, plan_from_dict, plan_to_dict
+from mne_workbook.plan import Plan, load_plan, paused_gc, plan_from_dict, plan_to_dict
 from mne_workbook.report import to_json, write_consolidated
 from mne_workbook.signing import KeyRing
 
@@ -272,8 +272,21 @@ def record_generation(plan: Plan, period: Period, tmp: Path) -> list[list[Any]]:
     return logs
 
 
-def replay(log: list[Any], path: Path) -> None:
-    """Make the recorded calls on bare xlsxwriter, writing ``path``."""
+def replay(log: list[Any], path: Path, lean: bool = False) -> None:
+    """Make the recorded calls on bare xlsxwriter, writing ``path``.
+
+    ``lean``: as cheaply as ``generate()`` makes them: the cyclic collector paused and
+    the closed workbook's reference cycle broken (writer._release), so that the ratio
+    against it is our own code alone, not how the collector treats each."""
+    if lean:
+        with paused_gc():
+            writer_module._release(_replay(log, path))
+    else:
+        _replay(log, path)
+
+
+def _replay(log: list[Any], path: Path) -> Any:
+    """The recorded calls made on bare xlsxwriter; the workbook they wrote."""
     _, _, args, kwargs = log[0]
     objs: dict[int, Any] = {0: xlsxwriter.Workbook(str(path), *args, **kwargs)}
     last: Any = None
@@ -292,6 +305,7 @@ def replay(log: list[Any], path: Path) -> None:
             objs[n] = last
         else:
             last = getattr(objs[n], name)(*resolve(a), **resolve(k))
+    return objs[0]
 
 
 def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path) -> dict[str, Any]:
@@ -302,12 +316,12 @@ def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path
         shutil.rmtree(d, ignore_errors=True)
         generate(plan, period, d, keys=KEYS)
 
-    def replay_floor() -> None:
+    def replay_floor(lean: bool = False) -> None:
         d = tmp / f"replay-{name}"
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir()
         for k, log in enumerate(logs):
-            replay(log, d / f"{k}.xlsx")
+            replay(log, d / f"{k}.xlsx", lean)
 
     def floor() -> None:
         d = tmp / f"raw-{name}"
@@ -315,7 +329,15 @@ def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path
         d.mkdir()
         raw_floor(plan, period, d)
 
-    got = interleaved({"ours": ours, "replay": replay_floor, "minimal": floor}, runs)
+    got = interleaved(
+        {
+            "ours": ours,
+            "replay": replay_floor,
+            "replay_lean": lambda: replay_floor(lean=True),
+            "minimal": floor,
+        },
+        runs,
+    )
     files = len(list((tmp / f"gen-{name}").glob("*.xlsx")))
     return {
         "plan": name,
@@ -329,11 +351,16 @@ def bench_generation(name: str, plan: Plan, period: Period, runs: int, tmp: Path
         "floor_s": got["minimal"]["wall_s"],
         "floor_cpu_s": got["minimal"]["cpu_s"],
         "ratio_replay_cpu": got["ours"]["cpu_s"] / got["replay"]["cpu_s"],
+        "replay_lean_s": got["replay_lean"]["wall_s"],
+        "replay_lean_cpu_s": got["replay_lean"]["cpu_s"],
+        "ratio_replay_lean": got["ours"]["wall_s"] / got["replay_lean"]["wall_s"],
+        "ratio_replay_lean_cpu": got["ours"]["cpu_s"] / got["replay_lean"]["cpu_s"],
         "ratio_cpu": got["ours"]["cpu_s"] / got["minimal"]["cpu_s"],
         "ratio_replay": got["ours"]["wall_s"] / got["replay"]["wall_s"],
         "ratio": got["ours"]["wall_s"] / got["minimal"]["wall_s"],
         "runs_ours": got["ours"]["runs_wall"],
         "runs_replay": got["replay"]["runs_wall"],
+        "runs_replay_lean": got["replay_lean"]["runs_wall"],
         "runs_floor": got["minimal"]["runs_wall"],
     }
 
@@ -508,6 +535,37 @@ def bench_plan_loading(plan: Plan, runs: int, tmp: Path) -> dict[str, Any]:
         "ours_s": ours,
         "libyaml_load_s": floor,
         "ratio": ours / floor,
+    }
+
+
+def bench_cli_generate(runs: int, workers: int, tmp: Path) -> dict[str, Any]:
+    """`mne-workbook generate` on the 10,000-indicator plan's YAML, in a fresh process
+    (start-up, plan loading, writing, manifest): wall and CPU time (its workers
+    included) with one worker and with ``workers``, interleaved."""
+    plan_file = tmp / "synthetic.yaml"
+    plan_file.write_text(yaml.safe_dump(plan_to_dict(synthetic_plan())), "utf-8")
+    key = tmp / "gen.key"
+    key.write_text(KEY_TEXT + "\n", "utf-8")
+    key.chmod(0o600)
+    exe = str(Path(sys.executable).with_name("mne-workbook"))
+
+    def command(n: int) -> Callable[[], None]:
+        def run() -> None:
+            out = tmp / f"cli-gen-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [exe, "generate", str(plan_file), "--period", "2026-Q4", "--out", str(out)]
+            cmd += ["--key-file", str(key), "--workers", str(n)]
+            subprocess.run(cmd, capture_output=True, check=True)
+
+        return run
+
+    got = interleaved({f"workers={n}": command(n) for n in dict.fromkeys((1, workers))}, runs)
+    return {
+        "indicators": 10_000,
+        "mb": plan_file.stat().st_size / 1e6,
+        "command": "mne-workbook generate synthetic.yaml --period 2026-Q4 --out DIR"
+        " --key-file K --workers N",
+        **{k: {"wall_s": v["wall_s"], "cpu_s": v["cpu_s"]} for k, v in got.items()},
     }
 
 
@@ -712,10 +770,11 @@ def main() -> None:
     ap.add_argument("--out", default="")
     ap.add_argument(
         "--only",
-        choices=("all", "reading"),
+        choices=("all", "reading", "generation"),
         default="all",
         help="reading: only reading + consolidation and its floors (written to --out, or"
-        " benchmarks/results-reading.json)",
+        " benchmarks/results-reading.json); generation: only generation, plan loading and"
+        " the generate command (--out, or benchmarks/results-generation.json)",
     )
     ap.add_argument(
         "--commands", default="consolidate,ingest", help="with --scale: which commands to run"
@@ -767,6 +826,14 @@ def main() -> None:
         )
         results["generation"] = gen
         results["plan_loading"] = bench_plan_loading(synthetic_plan(), args.runs, tmp)
+        results["generate_command"] = bench_cli_generate(args.runs, w, tmp)
+        if args.only == "generation":
+            results["load_average_at_end"] = os.getloadavg()
+            print_generation(results)
+            out = Path(args.out or ROOT / "benchmarks" / "results-generation.json")
+            out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+            print(f"wrote {out}")
+            return
         results["reading"] = bench_reading(kosovo, q4_2019, sizes, w, args.runs, tmp)
         results["startup"] = startup(args.runs)
     results["load_average_at_end"] = os.getloadavg()
@@ -790,6 +857,16 @@ def print_scale(got: dict[str, Any]) -> None:
 
 
 def print_table(r: dict[str, Any]) -> None:
+    print_generation(r)
+    print_reading(r)
+    s = r["startup"]
+    print(
+        f"\nStart-up: mne-workbook --help {s['help_s']:.3f}s, python -c pass "
+        f"{s['python_pass_s']:.3f}s ({s['ratio']:.1f}x)"
+    )
+
+
+def print_generation(r: dict[str, Any]) -> None:
     print(
         f"\nmne-workbook benchmark ({r['machine']['cores']} cores, Python "
         f"{r['machine']['python']}; medians of {r['runs']} interleaved runs; "
@@ -806,17 +883,24 @@ def print_table(r: dict[str, Any]) -> None:
             f"{g['ratio_replay']:>8.2f}x/{g['ratio_replay_cpu']:.2f}x"
             f"{g['floor_s']:>12.2f}{g['floor_cpu_s']:>7.2f}{g['ratio']:>8.2f}x/{g['ratio_cpu']:.2f}x"
         )
+    print("  the same against the replay made as cheaply (collector paused, cycle broken):")
+    for g in r["generation"]:
+        print(
+            f"  {g['plan']:<28}{'':>30}{g['replay_lean_s']:>11.2f}{g['replay_lean_cpu_s']:>7.2f}"
+            f"{g['ratio_replay_lean']:>8.2f}x/{g['ratio_replay_lean_cpu']:.2f}x"
+        )
     pl = r["plan_loading"]
     print(
         f"\nPlan loading: {pl['indicators']} indicators ({pl['mb']:.1f} MB of YAML): load_plan "
         f"{pl['ours_s']:.2f}s, bare libyaml load {pl['libyaml_load_s']:.2f}s ({pl['ratio']:.1f}x)"
     )
-    print_reading(r)
-    s = r["startup"]
-    print(
-        f"\nStart-up: mne-workbook --help {s['help_s']:.3f}s, python -c pass "
-        f"{s['python_pass_s']:.3f}s ({s['ratio']:.1f}x)"
+    c = r["generate_command"]
+    runs = ", ".join(
+        f"{k}: {v['wall_s']:.2f}s wall, {v['cpu_s']:.2f}s CPU"
+        for k, v in c.items()
+        if k.startswith("workers=")
     )
+    print(f"\n`mne-workbook generate` on the {c['indicators']}-indicator plan: {runs}")
 
 
 def print_reading(r: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from .identity import KIND_INSTITUTION, KIND_MASTER, Identity
 from .layout import columns_for, content_records
 from .locales import SUPPORTED, catalog
 from .periods import Period
-from .plan import Institution, Plan
+from .plan import Institution, Plan, paused_gc
 from .signing import KeyRing, content_digest, key_id, sign
 from .writer import SheetStats, write_workbook
 
@@ -184,7 +184,8 @@ def generate(
     order = list(range(len(targets)))
     if workers > 1:  # the longest first, so that no worker is left with the master alone
         order.sort(key=lambda k: -_rows(plan, targets[k][0]))
-    made = run_jobs(order, make, workers)
+    with paused_gc():  # workbooks hold no cycles (writer._release): no collector passes
+        made = run_jobs(order, make, workers)
     results = [made[k] for k in range(len(targets))]
     manifest_path = out / manifest_name(period)
     previous: list[dict[str, object]] = []

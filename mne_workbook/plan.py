@@ -186,7 +186,7 @@ class Plan:
         """Hash of the plan's content: changes whenever anything in the plan changes,
         except the addresses returns may be sent from (``sender_emails``), which ONATC
         may add during a round without making its workbooks an older version."""
-        with _no_gc():  # thousands of small dicts, no cycles
+        with paused_gc():  # thousands of small dicts, no cycles
             data = plan_to_dict(self)
             for inst in data.get("institutions") or ():
                 inst.pop("sender_emails", None)
@@ -465,11 +465,12 @@ _PURE_ONLY = re.compile("[\t\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#")
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a parse builds a large tree.
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while work builds many objects without cycles.
 
-    Every collection would walk all the nodes built so far (a 10,000-indicator plan
-    parsed 3x slower with it on); a YAML document holds no reference cycles to free.
+    Every collection would walk all the objects built so far (a 10,000-indicator plan
+    parsed 3x slower with it on); a YAML document holds no reference cycles to free, nor
+    does a written workbook (:func:`writer.write_workbook` breaks xlsxwriter's one).
     """
     was = gc.isenabled()
     gc.disable()
@@ -498,7 +499,7 @@ def _parse_yaml(text: str, *, data: bool = True, lines: bool = True) -> tuple[An
     accepts; whenever it raises, the pure-Python loader parses again, so results,
     messages and line numbers are exactly those of the pure-Python loader.
     """
-    with _no_gc():
+    with paused_gc():
         if _C_LOADER is not None and not _PURE_ONLY.search(text):
             try:
                 return _parse(_C_LOADER, text, data=data, lines=lines)

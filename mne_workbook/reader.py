@@ -182,6 +182,7 @@ def read_return(
     """
     p = Path(path)
     sub = Submission(path=str(p))
+    _own_memo()
     refusal = inspect_file(p, limits or Limits())
     if refusal is not None:
         sub.problems.append(refusal)
@@ -505,6 +506,8 @@ class _Layout:
     inputs: dict[str, list[tuple[int, Column, int, int, MatrixRow, bool]]] = field(
         default_factory=dict
     )
+    #: per sheet: where each open input is, as a Submission's ``cells`` lists them
+    cells: dict[str, list[tuple[tuple[str, str, str], CellRef]]] = field(default_factory=dict)
 
 
 _LAYOUTS: dict[tuple[int, Period, str | None], tuple[Plan, _Layout]] = {}
@@ -607,6 +610,8 @@ def _read_sheets(
     for name, grid, rows in sheets:
         if name not in lay.inputs:
             lay.inputs[name] = list(_iter_inputs(columns, rows, period))
+            lay.cells[name] = _input_cells(name, lay.inputs[name])
+        sub.cells.update(lay.cells[name])
         _read_values(sub, name, grid, lay.inputs[name], rows, period)
         if inst is None:
             _read_plan_fields(sub, name, grid, columns, rows)
@@ -835,15 +840,19 @@ _MEMO: dict[tuple[Any, ...], Any] = {}
 _MEMO_PID = [0]
 
 
+def _own_memo() -> None:
+    """Forget what another process remembered (a forked mutation test's mutant)."""
+    if _MEMO_PID[0] != os.getpid():
+        _MEMO.clear()
+        _MEMO_PID[0] = os.getpid()
+
+
 def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
     """``parse(raw, *args, **kw)``, remembered: the parsers of :mod:`values` are pure and
     the same texts (``3 - Has started``) come back in every return. A float is keyed by
     its exact bits (``-0.0`` is not ``0.0``), every value by its type (``1`` is not
     ``True``). The memo is the process's own: a forked child (a mutation test's mutant)
-    starts empty."""
-    if _MEMO_PID[0] != os.getpid():
-        _MEMO.clear()
-        _MEMO_PID[0] = os.getpid()
+    starts empty (see :func:`_own_memo`, called once a file)."""
     if isinstance(raw, str) and len(raw) > 200:  # a comment: rarely repeated, never kept
         return parse(raw, *args, **kw)
     exact = raw.hex() if isinstance(raw, float) else raw
@@ -866,6 +875,20 @@ def _counts(measure: Any, unit: str | None, text: str) -> bool:
     return counts_things(measure, unit, text)
 
 
+def _input_cells(
+    name: str, inputs: list[tuple[int, Column, int, int, MatrixRow, bool]]
+) -> list[tuple[tuple[str, str, str], CellRef]]:
+    """Where each open input of sheet ``name`` is: (activity, indicator or "", field)
+    and its cell (the same for every return of a plan, period and institution)."""
+    out = []
+    for ci, col, a, _b, r, is_open in inputs:
+        if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
+            ind = r.indicator.id if r.indicator else ""
+            key = (r.activity.code, ind if col.span == Span.ROW else "", col.field)
+            out.append((key, _ref(name, FIRST_DATA_ROW + a + 1, ci)))
+    return out
+
+
 def _read_values(
     sub: Submission,
     name: str,
@@ -877,15 +900,12 @@ def _read_values(
     for ci, col, a, b, r, is_open in inputs:
         act = r.activity.code
         ind = r.indicator.id if r.indicator else ""
-        if is_open and (col.kind != Kind.VALUE or r.indicator is not None):
-            key = (act, ind if col.span == Span.ROW else "", col.field)
-            sub.cells[key] = _ref(name, FIRST_DATA_ROW + a + 1, ci)
         found: list[tuple[CellRef, Any]] = []  # the merged cell, or its split parts
         for k in range(a, b + 1):
             row = grid[FIRST_DATA_ROW + k]
             cell = row[ci] if ci < len(row) else None
             raw = _val(cell)
-            if _blank(raw):
+            if raw is None or _blank(raw):
                 continue
             ref = _ref(name, FIRST_DATA_ROW + k + 1, ci)
             if not is_open:

@@ -196,9 +196,14 @@ def new_key(path: Path, rotate: bool = False) -> KeyRing:
 def content_digest(records: Iterable[str]) -> str:
     """Digest of the plan content a workbook shows (see :func:`layout.content_records`)."""
     h = hashlib.sha256()
-    for r in records:
-        h.update(r.encode("utf-8"))
-        h.update(b"\x1e")
+    items = list(records)
+    try:  # the same bytes, encoded at once
+        h.update(("\x1e".join(items) + "\x1e" if items else "").encode("utf-8"))
+    except UnicodeEncodeError:  # the error as the record by record encoding raised it
+        h = hashlib.sha256()
+        for r in items:
+            h.update(r.encode("utf-8"))
+            h.update(b"\x1e")
     return h.hexdigest()
 
 

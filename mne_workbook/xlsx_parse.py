@@ -63,6 +63,8 @@ _SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 CHUNK = 64 * 1024
 T = TypeVar("T")
 TREE_LIMIT = 4 * 1024 * 1024  # a part up to this size is parsed whole, a larger one streamed
+KEEP_LIMIT = 1024 * 1024  # a sheet up to this size is read once, on opening, and kept
+KEEP_TOTAL = 8 * 1024 * 1024  # ... up to this much in all
 
 # the built-in number formats of ECMA-376 Part 1, 18.8.30 (ids without a code are General)
 BUILTIN_FORMATS: dict[int, str] = {
@@ -650,6 +652,8 @@ class Workbook:
         if "xl/styles.xml" in self._members:
             self.styles = _part(zf, "xl/styles.xml", _styles) or DEFAULT_STYLES
         self.sheets: list[Sheet] = []
+        self._bytes: dict[str, bytes] = {}  # small sheets' parts, read once (see _keep)
+        self._kept = 0
         rels = _part(zf, rels_path(workbook_part), _rels) if entries else {}
         for name, state, rid in entries:
             if not rid:
@@ -688,15 +692,37 @@ class Workbook:
                 raise _Stop
 
         p2.EndElementHandler = end
+        data = self._keep(part)
         try:
-            with self._zf.open(part) as fh:
-                while chunk := fh.read(4096):
-                    p2.Parse(chunk, False)
-                p2.Parse(b"", True)
+            if data is None:
+                with self._zf.open(part) as fh:
+                    while chunk := fh.read(4096):
+                        p2.Parse(chunk, False)
+            else:  # the same chunks, from the bytes kept for rows()
+                for at in range(0, len(data), 4096):
+                    p2.Parse(data[at : at + 4096], False)
+            p2.Parse(b"", True)
         except _Stop:
             return
         except expat.ExpatError as exc:
             raise ParseError(f"{exc} (in {part})") from None
+
+    def _keep(self, part: str) -> bytes | None:
+        """A small sheet's bytes, read whole once and kept for :meth:`rows` (None: read
+        it in chunks as it is needed, as a large one is, or one that cannot be read
+        whole, whose error comes when and as it came before)."""
+        size = self._zf.getinfo(part).file_size
+        if size > KEEP_LIMIT or self._kept + size > KEEP_TOTAL:
+            return None
+        try:
+            data = self._zf.read(part)
+        except MemoryError:
+            raise
+        except Exception:
+            return None
+        self._bytes[part] = data
+        self._kept += len(data)
+        return data
 
     # ---- the rows of a sheet
 
@@ -743,7 +769,8 @@ def _read_rows(
         return _tree_rows(book, _events(zf, part), max_row, max_col)
     if FAST_PATH:
         try:
-            got = _fast_rows(book, zf.read(part), max_row, max_col)
+            data = book._bytes.get(part)
+            got = _fast_rows(book, zf.read(part) if data is None else data, max_row, max_col)
         except MemoryError:
             raise
         except Exception:  # the tree gives the error (or its reading) exactly as before
@@ -893,17 +920,15 @@ def _rx(pattern: bytes) -> re.Pattern[bytes]:
 _DECL = _rx(rb"<\?xml(~[^?>]*)\?>")
 _UTF8 = _rx(rb"encoding~*=~*([\"'])(?i:utf-8)\1")
 _ROOT = _rx(rb"~*<[^ \t\r\n/>]+((?:~+[^ \t\r\n=/>]+~*=~*(?:\"[^\"]*\"|'[^']*'))*)~*/?>")
-_XMLNS = _rx(rb"~xmlns~*=")
+_NS_DECL = _rx(rb"~xmlns(:[^ \t\r\n=/>]+)?~*=~*(?:\"([^\"]*)\"|'([^']*)')")  # prefix, name
+_MAIN_BYTES = MAIN.encode()
 _MAIN_NS = _rx(rb"~xmlns~*=~*([\"'])" + re.escape(MAIN.encode()) + rb"\1")
 _ROW_TAG = _rx(rb"<row[ \t\r\n/>]")
-_PREFIXED_ROW = _rx(rb"<[^ \t\r\n/>:]+:row[ \t\r\n/>]")
-_ROWS = _rx(
-    rb"<row(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)"  # 1, 2: a row
-    rb"|~+"
+_ROWS = _rx(  # 1: a row, 2: its attributes, 3: its cells; 4: white space
+    rb"(<row(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>))|(~+)"
 )
-_CELLS = _rx(
-    rb"<c(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)"  # 1, 2: a cell
-    rb"|~+"
+_CELLS = _rx(  # 1: a cell, 2: its attributes, 3: what it holds; 4: white space
+    rb"(<c(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>))|(~+)"
 )
 _ATTR = _rx(rb"~+([^ \t\r\n=/>\"']+)~*=~*(?:\"([^\"]*)\"|'([^']*)')")
 _INNER = _rx(
@@ -911,9 +936,10 @@ _INNER = _rx(
     rb"|<is>~*<t(?: xml:space=(?:\"preserve\"|'preserve'))?"
     rb"(?:>([^<]*)</t>|(/>))~*</is>)~*"  # 3: inline text; 4: an empty one
 )
+_UNPLAIN = re.compile(rb"[&\t\r\n]")  # an attribute value the parser would change
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_FAST: dict[tuple[Styles, bool], tuple[dict[bytes, Any], dict[bytes, Any]]] = {}
+_FAST: dict[Any, dict[bytes, Any]] = {}  # see _seen
 
 
 def _deref(m: re.Match[str]) -> str:
@@ -944,7 +970,7 @@ def _attrs(raw: bytes) -> dict[str, str] | None:
         if m is None:
             return None if raw[pos:].strip(b" \t\r\n") else out
         name, value = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
-        if name.startswith(b"xmlns") or any(ch in value for ch in b"&\t\r\n"):
+        if name.startswith(b"xmlns") or _UNPLAIN.search(value):
             return None
         out[name.decode("utf-8")] = value.decode("utf-8")
         pos = m.end()
@@ -955,9 +981,9 @@ def _plain(data: bytes) -> tuple[int, int] | None:
     """Where the rows of a worksheet are (the text between ``<sheetData>`` and
     ``</sheetData>``), if the part is plain enough for :func:`_fast_rows`: UTF-8, no
     DTD, comment, CDATA or processing instruction (so every ``<`` starts a tag), one
-    default namespace, the spreadsheet one, declared on the root, and every row element
-    inside that text."""
-    if b"<!" in data:
+    default namespace, the spreadsheet one, declared on the root, no prefix bound to it,
+    and every row element inside that text."""
+    if b"!" in data and b"<!" in data:  # (a single byte is found much faster)
         return None
     pos = 0
     decl = _DECL.match(data)
@@ -965,22 +991,26 @@ def _plain(data: bytes) -> tuple[int, int] | None:
         if b"encoding" in decl.group(1) and not _UTF8.search(decl.group(1)):
             return None
         pos = decl.end()
-    if data.count(b"<?") != (decl is not None):
+    if data.count(b"?") != 2 * (decl is not None) and data.count(b"<?") != (decl is not None):
         return None
     root = _ROOT.match(data, pos)
     if root is None or not _MAIN_NS.search(root.group(1)):
         return None
     defaults, at = 0, data.find(b"xmlns")
-    while at >= 0:  # the root's declaration must be the only default one
-        defaults += _XMLNS.match(data, at - 1) is not None
+    while at >= 0:  # the root's declaration is the only default one; no prefix is bound
+        decl_ns = _NS_DECL.match(data, at - 1)  # to the spreadsheet namespace
+        if decl_ns is not None:
+            prefix, value = decl_ns.group(1), decl_ns.group(2) or decl_ns.group(3) or b""
+            if prefix is None:
+                defaults += 1
+            elif b"&" in value or value == _MAIN_BYTES:
+                return None
         at = data.find(b"xmlns", at + 5)
-    if defaults != 1 or data.count(b"<sheetData") != 1:
-        return None
-    if b":row" in data and _PREFIXED_ROW.search(data):
+    if defaults != 1:
         return None
     start = data.find(b"<sheetData>")
     end = data.find(b"</sheetData>", start)
-    if start < 0 or end < 0:
+    if start < 0 or end < 0 or data.find(b"<sheetData", start + 1) >= 0:
         return None
     start += len(b"<sheetData>")
     if _ROW_TAG.search(data, 0, start) or _ROW_TAG.search(data, end):
@@ -988,91 +1018,105 @@ def _plain(data: bytes) -> tuple[int, int] | None:
     return start, end
 
 
-def _context(book: Workbook) -> tuple[dict[bytes, Any], dict[bytes, Any]]:
-    """The remembered rows and cells for ``book``'s styles and date system."""
-    key = (book.styles, book.date1904)
+def _seen(key: Any) -> dict[bytes, Any]:
+    """What is remembered under ``key`` (bounded: all is forgotten past a limit)."""
     got = _FAST.get(key)
     if got is None:
-        if len(_FAST) >= 16:
+        if len(_FAST) >= 512:
             _FAST.clear()
-        got = _FAST[key] = ({}, {})
-    for seen in got:
-        if len(seen) >= 20_000:
-            seen.clear()
+        got = _FAST[key] = {}
+    elif len(got) >= 20_000:
+        got.clear()
     return got
+
+
+def _covers(tokens: list[tuple[bytes, bytes, bytes, bytes]], length: int) -> bool:
+    """Do the tokens (in order, not overlapping) cover all ``length`` bytes?"""
+    return sum([len(t[0]) + len(t[3]) for t in tokens]) == length
 
 
 def _fast_rows(
     book: Workbook, data: bytes, max_row: int | None, max_col: int | None
 ) -> list[list[Any]] | None:
     """The rows of a small worksheet in the form every writer uses (rows of cells, each
-    with one value or one plain inline text), or None: the tree reads it. The part is
-    first checked well-formed by expat as the tree would be (namespaces included), so
-    the tokens below only have to be recognised, never judged. A cell's reading depends
-    only on its bytes, the styles and the date system (a shared string's also on the
-    strings, looked up each time), so cells and whole rows are remembered across the
-    returns of a round."""
+    with one value or one plain inline text), or None: the tree reads it.
+
+    The part is checked well-formed by expat as the tree would be (namespaces included),
+    so the tokens only have to be recognised, never judged. What expat parses is the
+    part without the rows it has already found well-formed behind the same beginning
+    (``data`` up to ``<sheetData>``: the same namespaces in scope): a row element that
+    was well-formed there is well-formed there again, so the part is well-formed exactly
+    when the rest is. A cell's reading depends only on its bytes, the styles and the date
+    system (a shared string's also on the strings, looked up each time), so cells and
+    whole rows are remembered across the returns of a round."""
     where = _plain(data)
     if where is None:
         return None
-    expat.ParserCreate(namespace_separator="}").Parse(data, True)  # raises if not well-formed
     start, end = where
-    rows_seen, cells_seen = _context(book)
+    tokens = _ROWS.findall(data, start, end)
+    if not _covers(tokens, end - start):
+        return None  # something else: the tree reads it
+    head = data[:start]
+    rows_seen = _seen((book.styles, book.date1904, head))
+    found: list[Any] = [rows_seen.get(t[0]) if t[0] else False for t in tokens]
+    rest = [t[0] for t, got in zip(tokens, found, strict=True) if got is None]
+    parser = expat.ParserCreate(namespace_separator="}")
+    if len(rest) * 2 > len(tokens):
+        parser.Parse(data, True)  # raises if not well-formed
+    else:
+        parser.Parse(head + b"".join(rest) + data[end:], True)
+    cells_seen = _seen((book.styles, book.date1904))
+    row_attrs = _seen("row attributes")
     out: list[list[Any]] = []
     row_no = 0
-    pos = start
-    for m in _ROWS.finditer(data, start, end):
-        if m.start() != pos:
-            return None  # something else: the tree reads it
-        pos = m.end()
-        if m.group(1) is None:
+    for (raw, attrs, inner, _), got in zip(tokens, found, strict=True):
+        if got is False:
             continue  # white space between rows
-        raw = m.group(0)
-        got = rows_seen.get(raw)
         if got is None:
-            got = _fast_row(m.group(1), m.group(2), book, cells_seen)
+            got = _fast_row(attrs, inner, book, cells_seen, row_attrs)
             if got is None:
                 return None
             if got[3]:
                 rows_seen[raw] = got
-        r, cells, col, _ = got
-        row_no = _row_number(r, row_no)
+        number, cells, col, _ = got
+        row_no = row_no + 1 if number is None else number
         if max_row is not None and row_no > max_row:
             break
         _add_row(out, list(cells), row_no, col, max_col)
-    else:
-        if pos != end:
-            return None
     return out
 
 
 def _fast_row(
-    attrs_raw: bytes, inner: bytes | None, book: Workbook, seen: dict[bytes, Any]
-) -> tuple[str | None, list[Any], int, bool] | None:
-    """A row from its tokens: (its ``r``, its cells placed by column, the last one's
-    column, whether it may be remembered: it holds no shared string); None when the
-    tree must read it."""
-    attrs = _attrs(attrs_raw)
-    if attrs is None:
-        return None
+    attrs_raw: bytes,
+    inner: bytes,
+    book: Workbook,
+    seen: dict[bytes, Any],
+    row_attrs: dict[bytes, Any],
+) -> tuple[int | None, list[Any], int, bool] | None:
+    """A row from its tokens: (its number, None when it has none, its cells placed by
+    column, the last one's column, whether it may be remembered: it holds no shared
+    string); None when the tree must read it."""
+    number = row_attrs.get(attrs_raw, False)
+    if number is False:
+        attrs = _attrs(attrs_raw)
+        if attrs is None:
+            return None
+        r = attrs.get("r")
+        number = None if r is None else _row_number(r, 0)
+        row_attrs[attrs_raw] = number
     row: list[Any] = []
     col = 0
     keep = True
-    if inner is None:
-        return attrs.get("r"), row, col, keep
+    tokens = _CELLS.findall(inner)
+    if not _covers(tokens, len(inner)):
+        return None
     styles, strings, refs = book.styles, book.strings, _REFS
-    pos, end = 0, len(inner)
-    for m in _CELLS.finditer(inner):
-        if m.start() != pos:
-            return None
-        pos = m.end()
-        cell_attrs = m.group(1)
-        if cell_attrs is None:
+    for raw, cell_attrs, content, _ in tokens:
+        if not raw:
             continue  # white space between cells
-        raw = m.group(0)
         got = seen.get(raw)
         if got is None:
-            got = _fast_cell(cell_attrs, m.group(2), book)
+            got = _fast_cell(cell_attrs, content, book)
             if got is None:
                 return None
             if got[1] is not None:
@@ -1089,19 +1133,17 @@ def _fast_row(
         if col > len(row):
             row.extend([EMPTY] * (col - len(row)))
         row[col - 1] = cell
-    if pos != end:
-        return None
-    return attrs.get("r"), row, col, keep
+    return number, row, col, keep
 
 
-def _fast_cell(attrs_raw: bytes, inner: bytes | None, book: Workbook) -> tuple[Any, ...] | None:
+def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...] | None:
     """A cell from its tokens: (reference, Cell) or, for a shared string, (reference,
     None, type, style, its index text); None when the tree must read it."""
     attrs = _attrs(attrs_raw)
     if attrs is None:
         return None
     ref = attrs.get("r")
-    if inner is None or not inner.strip(b" \t\r\n"):
+    if not inner.strip(b" \t\r\n"):
         return ref, BLANK  # no value, no formula: blank whatever its type and style
     m = _INNER.fullmatch(inner)
     if m is None:
