@@ -93,7 +93,34 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 
 def new_workbook(path: Path, password: str | None) -> Workbook:
     """The xlsxwriter workbook every generated file is written with (structure locked)."""
-    return ProtectedWorkbook(str(path), WORKBOOK_OPTIONS, password)
+    wb = ProtectedWorkbook(str(path), WORKBOOK_OPTIONS, password)
+    wb.worksheet_class = _Worksheet
+    return wb
+
+
+#: Formulas as xlsxwriter prepared them, by (formula, its two flags): see _Worksheet.
+_PREPARED: dict[tuple[str, bool, bool], str] = {}
+
+
+class _Worksheet(Worksheet):  # type: ignore[misc]  # xlsxwriter is untyped
+    """xlsxwriter's worksheet, remembering how each formula was prepared.
+
+    Before writing a conditional format's formula, xlsxwriter runs about 150 regular
+    expressions over it (prefixing newer Excel functions). A 10,000-indicator round
+    writes 6,474 such formulas, 144 of them distinct: remembering the result (a pure
+    function of the formula and two flags) saves a tenth of the generation time. The
+    formulas are our own (never a received text); the memo is bounded.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        key = (formula, expand_future_functions, self.use_future_functions)
+        got = _PREPARED.get(key)
+        if got is None:
+            got = super()._prepare_formula(formula, expand_future_functions)
+            if len(_PREPARED) >= 4096:
+                _PREPARED.clear()
+            _PREPARED[key] = got
+        return got
 
 
 @dataclass
