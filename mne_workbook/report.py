@@ -59,6 +59,7 @@ from .report_style import (
 # re-exported: the CLI and the web desk use them
 from .report_style import arrived_text as arrived_text
 from .report_style import code_text as code_text
+from .streamed_sheet import StreamedSheet
 from .textmetrics import PRINT, row_height, split_to_fit
 from .vocab import Status
 
@@ -595,7 +596,7 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
 
 
 def _flags_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
-    ws = wb.add_worksheet("Flags")
+    ws = wb.add_worksheet("Flags", worksheet_class=StreamedSheet)  # rows on disk
     heads = [
         "Severity",
         "Code",
@@ -683,7 +684,7 @@ def _plan_gaps_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
 
 
 def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
-    ws = wb.add_worksheet("Submissions")
+    ws = wb.add_worksheet("Submissions", worksheet_class=StreamedSheet)
     heads = [
         "File",
         "Institution",

@@ -1,0 +1,96 @@
+"""Long sheets written out as they grow (``streamed_sheet``) are the same bytes as
+xlsxwriter's normal sheets: shared strings, row spans, style numbers given in the order
+of the cells across the whole workbook; and a cell written to a row already written out
+is refused, never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+from memreturns import Q3, at, ret, small_plan
+from xlsxwriter.worksheet import Worksheet
+
+import mne_workbook.report as report
+from mne_workbook.consolidate import consolidate
+from mne_workbook.streamed_sheet import StreamedSheet
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def _book(path: Path, sheet_class: Any) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    italic = wb.add_format({"italic": True})
+    number = wb.add_format({"num_format": "0.0", "bg_color": "#FFEEEE"})
+    wrap = wb.add_format({"text_wrap": True})
+    one = wb.add_worksheet("One")
+    one.write_string(0, 0, "first", italic)
+    long = wb.add_worksheet("Long", worksheet_class=sheet_class)
+    long.set_column(0, 3, 20)
+    long.write_string(0, 0, "heading", wrap)  # a format used first here, not in One
+    for r in range(1, 333):
+        long.write_string(r, 0, f"row {r} " * (r % 4), bold if r % 3 else number)
+        if r % 7:
+            long.write_number(r, 1 + r % 4, r * 1.25, italic)  # rows of different widths
+        if r % 11 == 0:
+            long.write_blank(r, 6, None, number)
+        if r % 5:
+            long.set_row(r, 15 + r % 9)
+    long.freeze_panes(1, 0)
+    long.autofilter(0, 0, 332, 6)
+    last = wb.add_worksheet("Last")
+    last.write_string(0, 0, "end", wb.add_format({"underline": True}))
+    last.write_string(1, 0, "row 5 row 5 ", bold)  # a shared string seen before
+    wb.close()
+
+
+def test_the_same_bytes_as_a_normal_sheet(tmp_path: Path) -> None:
+    _book(tmp_path / "normal.xlsx", Worksheet)
+    _book(tmp_path / "streamed.xlsx", StreamedSheet)
+    normal, streamed = parts(tmp_path / "normal.xlsx"), parts(tmp_path / "streamed.xlsx")
+    assert b'spans="' in normal["xl/worksheets/sheet2.xml"]
+    assert streamed == normal
+
+
+def test_rows_are_written_out_as_the_table_grows(tmp_path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
+    ws = wb.add_worksheet("Long", worksheet_class=StreamedSheet)
+    for r in range(200):
+        ws.write_number(r, 0, r)
+    assert len(ws.table) < 100  # the finished blocks left memory
+    with pytest.raises(ValueError, match="row 3 was already written out"):
+        ws.write_string(2, 0, "late")  # refused, never silently lost
+    ws.write_string(199, 1, "same row: fine")
+    wb.close()
+
+
+def test_the_pack_is_the_same_with_and_without_streamed_sheets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = small_plan()
+    base = at("2026-10-01")
+    subs = [
+        ret(
+            plan,
+            "kp",
+            f"kp-{k:03d}.xlsx",
+            values={("A1.1.1", "I1", dt.date(2026, 7, 31)): k},
+            acts={"A1.1.1": {"status": 1 + k % 3, "comment": f"note {k}"}},
+            arrived=base + dt.timedelta(minutes=k),
+        )
+        for k in range(150)
+    ]
+    con = consolidate(plan, subs, Q3, dt.date(2026, 11, 1))
+    assert len(con.flags) > 150 and len(con.submissions) == 150
+    report.write_consolidated(con, tmp_path / "streamed.xlsx")
+    monkeypatch.setattr(report, "StreamedSheet", Worksheet)
+    report.write_consolidated(con, tmp_path / "normal.xlsx")
+    assert parts(tmp_path / "streamed.xlsx") == parts(tmp_path / "normal.xlsx")
