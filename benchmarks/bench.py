@@ -224,7 +224,8 @@ class _Recorder:
         def call(*args: Any, **kwargs: Any) -> Any:
             self._log.append((self._n, name, _refs(args), _refs(kwargs)))
             got = attr(*_reals(args), **_reals(kwargs))
-            if type(got).__module__.startswith("xlsxwriter.") and name != "get_name":
+            ours = type(got).__mro__  # xlsxwriter's classes, or ours derived from them
+            if any(c.__module__.startswith("xlsxwriter.") for c in ours) and name != "get_name":
                 n = len(self._log)
                 self._log.append((n, "<result>", None, None))
                 return _Recorder(self._log, got, n)
@@ -268,8 +269,30 @@ def record_generation(plan: Plan, period: Period, tmp: Path) -> list[list[Any]]:
         generate(plan, period, tmp / "recorded", keys=KEYS, overwrite=True)
     finally:
         writer_module.new_workbook = real  # type: ignore[assignment]
+    # the replay must write what generate() wrote (every part but the creation time and
+    # the structure protection, which xlsxwriter has no call for)
+    first = sorted((tmp / "recorded").glob("*.xlsx"))
+    made = {p.name: p for p in first}
+    for log in logs[:2]:
+        replay(log, tmp / "check.xlsx")
+        with zipfile.ZipFile(tmp / "check.xlsx") as z:
+            title = z.read("docProps/core.xml")
+            twin = next(p for p in made.values() if _core_title(p) == _title_of(title))
+            with zipfile.ZipFile(twin) as t:
+                for part in z.namelist():
+                    if part not in ("docProps/core.xml", "xl/workbook.xml"):
+                        assert z.read(part) == t.read(part), f"the replay differs in {part}"
     shutil.rmtree(tmp / "recorded")
     return logs
+
+
+def _title_of(core: bytes) -> bytes:
+    return core.split(b"<dc:subject>")[1].split(b"</dc:subject>")[0]
+
+
+def _core_title(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return _title_of(z.read("docProps/core.xml"))
 
 
 def replay(log: list[Any], path: Path, lean: bool = False) -> None:

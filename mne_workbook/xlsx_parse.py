@@ -1067,6 +1067,7 @@ def _fast_rows(
         parser.Parse(head + b"".join(rest) + data[end:], True)
     cells_seen = _seen((book.styles, book.date1904))
     row_attrs = _seen("row attributes")
+    styles, strings = book.styles, book.strings
     out: list[list[Any]] = []
     row_no = 0
     for (raw, attrs, inner, _), got in zip(tokens, found, strict=True):
@@ -1076,13 +1077,17 @@ def _fast_rows(
             got = _fast_row(attrs, inner, book, cells_seen, row_attrs)
             if got is None:
                 return None
-            if got[3]:
-                rows_seen[raw] = got
-        number, cells, col, _ = got
+            rows_seen[raw] = got
+        number, cells, col, shared = got
+        row = list(cells)
+        for at, text, data_type, style in shared:  # each read, as the tree reads them
+            value, data_type = _typed(text, data_type, style, book, strings)
+            if at >= 0:
+                row[at] = Cell(value, data_type, style, styles)
         row_no = row_no + 1 if number is None else number
         if max_row is not None and row_no > max_row:
             break
-        _add_row(out, list(cells), row_no, col, max_col)
+        _add_row(out, row, row_no, col, max_col)
     return out
 
 
@@ -1092,10 +1097,11 @@ def _fast_row(
     book: Workbook,
     seen: dict[bytes, Any],
     row_attrs: dict[bytes, Any],
-) -> tuple[int | None, list[Any], int, bool] | None:
-    """A row from its tokens: (its number, None when it has none, its cells placed by
-    column, the last one's column, whether it may be remembered: it holds no shared
-    string); None when the tree must read it."""
+) -> tuple[int | None, list[Any], int, tuple[tuple[int, str, str, Any], ...]] | None:
+    """A row from its tokens: (its number, None when it has none; its cells placed by
+    column; the last one's column; its shared strings in order, each (position, or -1
+    when a later cell took its place, index text, type, style), read from each file's
+    own strings), or None when the tree must read it."""
     number = row_attrs.get(attrs_raw, False)
     if number is False:
         attrs = _attrs(attrs_raw)
@@ -1106,11 +1112,12 @@ def _fast_row(
         row_attrs[attrs_raw] = number
     row: list[Any] = []
     col = 0
-    keep = True
+    strings: list[list[Any]] = []  # [position or -1 once replaced, index text, type, style]
+    placed: dict[int, list[Any]] = {}
     tokens = _CELLS.findall(inner)
     if not _covers(tokens, len(inner)):
         return None
-    styles, strings, refs = book.styles, book.strings, _REFS
+    refs = _REFS
     for raw, cell_attrs, content, _ in tokens:
         if not raw:
             continue  # white space between cells
@@ -1119,21 +1126,24 @@ def _fast_row(
             got = _fast_cell(cell_attrs, content, book)
             if got is None:
                 return None
-            if got[1] is not None:
-                seen[raw] = got
+            seen[raw] = got
         ref, cell = got[0], got[1]
         if ref:
             col = refs.get(ref) or column_index(ref)
         else:
             col += 1
-        if cell is None:  # a shared string: the strings differ from file to file
-            keep = False
-            value, data_type = _typed(got[4], got[2], got[3], book, strings)
-            cell = Cell(value, data_type, got[3], styles)
         if col > len(row):
             row.extend([EMPTY] * (col - len(row)))
+        if placed:
+            replaced = placed.pop(col - 1, None)
+            if replaced is not None:
+                replaced[0] = -1  # a later cell in the same place: still read, not placed
+        if cell is None:  # a shared string: the strings differ from file to file
+            placed[col - 1] = [col - 1, got[4], got[2], got[3]]
+            strings.append(placed[col - 1])
+            cell = EMPTY
         row[col - 1] = cell
-    return number, row, col, keep
+    return number, row, col, tuple((p, text, t, style) for p, text, t, style in strings)
 
 
 def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...] | None:

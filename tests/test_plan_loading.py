@@ -200,3 +200,40 @@ def test_line_maps_agree_in_every_layout(flow: bool | None, width: int, indent: 
     finally:
         plan_module._C_LOADER = plan_module_c
     assert new == old and len(new) > 50
+
+
+def _typed(x: Any) -> Any:
+    """``x`` with every value's type beside it (1 and True, '1' and 1 differ)."""
+    if isinstance(x, dict):
+        return {_typed(k): _typed(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [type(x).__name__, *(_typed(v) for v in x)]
+    return (type(x).__name__, x)
+
+
+TEXTS = {
+    "anchors": "a: &x hello\nb: *x\nc: &m {k: v}\nd: *m\n",
+    "merge": "base: &b {id: x, title: t}\nplan:\n  <<: *b\n  version: 1\n",
+    "tags": "a: !!str 5\nb: !!int '7'\nc: !!float '1.5'\nd: !!bool 'true'\ne: !!null ''\n",
+    "set-omap": "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\np: !!pairs [a: 1, a: 2]\n",
+    "scalars": "a: yes\nb: '1'\nc: 1_000\nd: 0x1F\ne: .inf\nf: ~\ng: 2026-01-01\n",
+    "value-key": "=: x\nk: {=: y}\n",
+    "styles": 'a: |\n  one\n  two\nb: >-\n  folded\n  text\nc: "esc\\u00e9\\n"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_libyaml_data_is_pyyamls_value_for_value(name: str) -> None:
+    text = TEXTS[name]
+    new = plan_module._parse_yaml(text, lines=False)[0]
+    assert plan_module._C_LOADER is None or plan_module._PURE_ONLY.search(text) is None
+    old = yaml.load(text, Loader=plan_module._PlanLoader)
+    assert _typed(new) == _typed(old)
+
+
+def test_sample_plans_parse_to_the_same_data(kosovo_path: Path, demo_path: Path) -> None:
+    for path in (kosovo_path, demo_path):
+        text = path.read_text("utf-8")
+        new = plan_module._parse_yaml(text, lines=False)[0]
+        old = yaml.load(text, Loader=plan_module._PlanLoader)
+        assert _typed(new) == _typed(old)
