@@ -1018,15 +1018,37 @@ def _plain(data: bytes) -> tuple[int, int] | None:
     return start, end
 
 
+#: Bounds of what a process remembers: entries in all, and texts seen once.
+_MAX_REMEMBERED = 20_000
+_MAX_ONCE = 30_000
+#: The hashes of row and cell texts seen once. Only a text seen again is remembered, so
+#: that a round's entries (new in every return) do not fill a worker's memory; a hash
+#: collision only makes a text remembered one sighting early.
+_ONCE: set[int] = set()
+
+
+def _again(raw: bytes) -> bool:
+    """Has ``raw`` been seen before (and is so worth remembering)? Marks it seen."""
+    h = hash(raw)
+    if h in _ONCE:
+        return True
+    if len(_ONCE) >= _MAX_ONCE:
+        _ONCE.clear()
+    _ONCE.add(h)
+    return False
+
+
 def _seen(key: Any) -> dict[bytes, Any]:
-    """What is remembered under ``key`` (bounded: all is forgotten past a limit)."""
+    """What is remembered under ``key`` (bounded: all is forgotten past a limit on the
+    entries under every key together)."""
     got = _FAST.get(key)
     if got is None:
         if len(_FAST) >= 512:
             _FAST.clear()
         got = _FAST[key] = {}
-    elif len(got) >= 20_000:
-        got.clear()
+    elif sum(map(len, _FAST.values())) >= _MAX_REMEMBERED:
+        _FAST.clear()
+        got = _FAST[key] = {}
     return got
 
 
@@ -1048,7 +1070,7 @@ def _fast_rows(
     was well-formed there is well-formed there again, so the part is well-formed exactly
     when the rest is. A cell's reading depends only on its bytes, the styles and the date
     system (a shared string's also on the strings, looked up each time), so cells and
-    whole rows are remembered across the returns of a round."""
+    whole rows seen again are remembered across the returns of a round (:func:`_again`)."""
     where = _plain(data)
     if where is None:
         return None
@@ -1077,7 +1099,8 @@ def _fast_rows(
             got = _fast_row(attrs, inner, book, cells_seen, row_attrs)
             if got is None:
                 return None
-            rows_seen[raw] = got
+            if _again(raw):
+                rows_seen[raw] = got
         number, cells, col, shared = got
         row = list(cells)
         for at, text, data_type, style in shared:  # each read, as the tree reads them
@@ -1109,7 +1132,8 @@ def _fast_row(
             return None
         r = attrs.get("r")
         number = None if r is None else _row_number(r, 0)
-        row_attrs[attrs_raw] = number
+        if _again(attrs_raw):
+            row_attrs[attrs_raw] = number
     row: list[Any] = []
     col = 0
     strings: list[list[Any]] = []  # [position or -1 once replaced, index text, type, style]
@@ -1126,7 +1150,8 @@ def _fast_row(
             got = _fast_cell(cell_attrs, content, book)
             if got is None:
                 return None
-            seen[raw] = got
+            if _again(raw):
+                seen[raw] = got
         ref, cell = got[0], got[1]
         if ref:
             col = refs.get(ref) or column_index(ref)

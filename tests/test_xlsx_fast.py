@@ -3,8 +3,7 @@ it stands in for: on property-generated worksheet XML (plain and not: comments, 
 processing instructions, references, line ends, prefixes and namespace tricks, odd
 attributes, rich text, formulas, shared strings, rows and cells without numbers), every
 sheet reads to the same rows, cell by cell (value, type, number format), or fails with
-the same error, on a first reading and on a second one (served from what the first
-remembered)."""
+the same error, on a first reading and on later ones (served from what was remembered)."""
 
 from __future__ import annotations
 
@@ -338,8 +337,8 @@ def test_generated_sheets_read_as_the_tree_reads_them(
     same part edited in one place (its other rows remembered, the edit not)."""
     path = _book(data, date1904, tmp_path)
     slow = _read(path, fast=False, **limit)
-    assert _read(path, fast=True, **limit) == slow
-    assert _read(path, fast=True, **limit) == slow  # what the first reading remembered
+    for _ in range(3):  # first sighting; seen again, remembered; served from memory
+        assert _read(path, fast=True, **limit) == slow
     at = int(edit[0] * len(data))
     edited = _book(data[:at] + edit[1].encode("latin-1") + data[at:], date1904, tmp_path)
     slow = _read(edited, fast=False, **limit)
@@ -414,3 +413,56 @@ def test_a_remembered_cell_is_read_again_under_other_styles(tmp_path: Path) -> N
         for date1904, styles in ((False, STYLES), (True, STYLES), (False, general))
     ]
     assert got == [repr(dt.datetime(2023, 3, 15)), repr(dt.datetime(2027, 3, 16)), "45000"]
+
+
+# --------------------------------------------------------------------------- bounded memory
+
+
+def _sheet_of(values: list[int]) -> bytes:
+    cells = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{v}</v></c><c r="B{r}" t="s"><v>0</v></c></row>'
+        for r, v in enumerate(values, 1)
+    )
+    return f'<worksheet xmlns="{MAIN}"><sheetData>{cells}</sheetData></worksheet>'.encode()
+
+
+def _remembered() -> int:
+    return sum(map(len, xlsx_parse._FAST.values()))
+
+
+def test_only_what_is_seen_again_is_remembered(tmp_path: Path) -> None:
+    """A round's entries are new in every return: a row read once is not kept, a row
+    read again is (and then read from memory, to the same cells)."""
+    xlsx_parse._FAST.clear()
+    xlsx_parse._ONCE.clear()
+    path = _book(_sheet_of([7, 8, 9]), False, tmp_path)
+    slow = _read(path, fast=False)
+    assert _read(path, fast=True) == slow
+    assert _remembered() == 0  # seen once: nothing kept
+    assert _read(path, fast=True) == slow
+    kept = _remembered()
+    assert kept > 0
+    assert _read(path, fast=True) == slow  # from memory: nothing new
+    assert _remembered() == kept
+
+
+def test_what_a_worker_remembers_is_bounded_however_many_returns_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of returns with rows of their own: what is remembered (entries under
+    every key together, and the texts seen once) never passes its bounds by more than
+    one sheet's rows."""
+    monkeypatch.setattr(xlsx_parse, "_MAX_REMEMBERED", 60)
+    monkeypatch.setattr(xlsx_parse, "_MAX_ONCE", 80)
+    xlsx_parse._FAST.clear()
+    xlsx_parse._ONCE.clear()
+    per_sheet = 3 * 4  # rows, their attributes and their two cells
+    most = 0
+    for k in range(40):
+        values = [k % 5, 100 + k, 200 + k % 3]  # some rows come back, some never do
+        path = _book(_sheet_of(values), False, tmp_path)
+        for _ in range(2):
+            assert _read(path, fast=True) == _read(path, fast=False)
+        most = max(most, _remembered())
+        assert len(xlsx_parse._ONCE) <= 80
+    assert 0 < most <= 60 + per_sheet
