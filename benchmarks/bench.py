@@ -660,6 +660,25 @@ def run_sampled(cmd: list[str], every: float = 1.0) -> dict[str, Any]:
     }
 
 
+OWN_PEAK = (
+    "import atexit, re, sys\n"
+    "def _peak():\n"
+    "    s = open('/proc/self/status').read()\n"
+    "    kb = re.search(r'^VmHWM:\\s+(\\d+)', s, re.M).group(1)\n"
+    "    print(f'command peak RSS kB: {kb}', file=sys.stderr)\n"
+    "atexit.register(_peak)\n"
+    "from mne_workbook.cli import main\n"
+    "sys.argv[0] = 'mne-workbook'\n"
+    "main()\n"
+)
+
+
+def _own_peak(stderr: str) -> float | None:
+    """The command process's own peak RSS (MB), as it said at exit (see OWN_PEAK)."""
+    m = re.search(r"command peak RSS kB: (\d+)", stderr)
+    return int(m.group(1)) / 1024 if m else None
+
+
 def _quartiles(samples: list[tuple[float, float, float]], i: int) -> list[float]:
     """The sampled RSS (column ``i``) at 25, 50, 75 and 100 % of the run."""
     if not samples:
@@ -680,12 +699,13 @@ def scale(
     key = tmp / "bench.key"
     key.write_text(KEY_TEXT + "\n", "utf-8")
     key.chmod(0o600)
-    exe = str(Path(sys.executable).with_name("mne-workbook"))
+    # the CLI, in a process that says its own peak RSS at exit (the workers' is apart)
+    exe_args = [sys.executable, "-c", OWN_PEAK]
     plan = str(ROOT / "sample_plans" / "kosovo-2015-2019.yaml")
     common = ["--key-file", str(key), "--workers", str(workers)]
     commands = {
         "consolidate": [
-            exe,
+            *exe_args,
             "consolidate",
             plan,
             str(files[0].parent),
@@ -699,7 +719,7 @@ def scale(
             *common,
         ],
         "ingest": [
-            exe,
+            *exe_args,
             "ingest",
             plan,
             str(files[0].parent),
@@ -732,6 +752,7 @@ def scale(
             "wall_s": got["wall_s"],
             "cpu_s": got["children_cpu_total_s"],
             "peak_rss_mb": got["children_maxrss_mb"],
+            "command_peak_rss_mb": _own_peak(got["stderr_tail"]),
             "files_per_s": n / got["wall_s"],
             "rss_mb_at_25_50_75_100pct": _quartiles(s, 1),
             "workers_rss_mb_at_25_50_75_100pct": _quartiles(s, 2),
@@ -875,7 +896,8 @@ def print_scale(got: dict[str, Any]) -> None:
         x = got[name]
         print(
             f"{name} of {got['n']} returns: exit {x['exit_code']}, {x['wall_s']:.1f} s wall,"
-            f" {x['cpu_s']:.1f} s CPU, peak RSS {x['peak_rss_mb']:.0f} MB; RSS at 25/50/75/100 %"
+            f" {x['cpu_s']:.1f} s CPU, peak RSS {x['peak_rss_mb']:.0f} MB (the command's own"
+            f" {x.get('command_peak_rss_mb') or 0:.0f} MB); RSS at 25/50/75/100 %"
             f" of the run {x['rss_mb_at_25_50_75_100pct']} MB, workers"
             f" {x['workers_rss_mb_at_25_50_75_100pct']} MB"
         )
