@@ -48,6 +48,8 @@ from .spill import Spill
 from .xlsx_parse import warm_up
 
 _MB = 1024 * 1024
+#: files sent to a worker at once: it begins the next while the parent takes a result
+_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -99,18 +101,31 @@ def _worker(conn: Connection, job: _Job) -> None:
 
 
 class _Slot:
-    """One worker process and the file it is reading (if any)."""
+    """One worker process and the files sent to it, oldest first (at most ``_AHEAD``).
+
+    The worker reads them one after another; the oldest is the one it is reading, and
+    its clock started when it began it: when it was sent to an idle worker, or when the
+    result of the file before it arrived."""
 
     def __init__(self, ctx: Any, job: _Job) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker, args=(child, job), daemon=True)
         self.proc.start()
         child.close()
-        self.busy: tuple[int, Path, float] | None = None
+        self.queue: list[tuple[int, Path]] = []
+        self.started = 0.0  # when the worker began the oldest file in ``queue``
 
     def give(self, i: int, path: Path) -> None:
         self.conn.send(str(path))
-        self.busy = (i, path, time.monotonic())
+        if not self.queue:
+            self.started = time.monotonic()
+        self.queue.append((i, path))
+
+    def answered(self) -> tuple[int, Path]:
+        """The file just answered; the worker now begins the next one queued."""
+        got = self.queue.pop(0)
+        self.started = time.monotonic()
+        return got
 
     def stop(self, kill: bool = False) -> None:
         """Kill the worker, or ask it to stop (it may have stopped already)."""
@@ -202,43 +217,45 @@ def read_many(
     collecting = gc.isenabled()
     gc.disable()  # Submissions arrive by the thousand and hold no cycles: no passes over them
     try:
-        while pending or any(s.busy for s in slots):
-            for slot in list(slots):  # idle workers take the next files
-                if pending and slot.busy is None:
+        while pending or any(s.queue for s in slots):
+            while pending and len(slots) < size:
+                slots.append(_Slot(ctx, job))
+            for slot in list(slots):  # workers take the next files, up to _AHEAD each
+                while pending and len(slot.queue) < _AHEAD:
                     item = pending.pop()
                     try:
                         slot.give(*item)
-                    except OSError:  # it died while idle: the file goes to another
+                    except OSError:  # it died: the file goes to another worker
                         pending.append(item)
-                        slot.busy = None
-                        slot.stop(kill=True)
-                        slots.remove(slot)
-            while pending and len(slots) < size:
-                slot = _Slot(ctx, job)
-                slot.give(*pending.pop())
-                slots.append(slot)
-            busy = {s.conn: s for s in slots if s.busy}
-            deadline = min(s.busy[2] for s in busy.values() if s.busy) + bounds.timeout
+                        if not slot.queue:  # it died idle
+                            slot.stop(kill=True)
+                            slots.remove(slot)
+                        break  # else waiting on it tells which file it died reading
+            busy = {s.conn: s for s in slots if s.queue}
+            if not busy:
+                continue
+            deadline = min(s.started for s in busy.values()) + bounds.timeout
             for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
                 slot = busy[conn]
-                assert slot.busy is not None
-                i, path, _ = slot.busy
-                slot.busy = None
+                i, path = slot.answered()
                 try:
                     sub, retire = slot.conn.recv()
                 except (EOFError, OSError):
                     sub, retire = None, True
                 if not isinstance(sub, Submission):
                     sub = _refused(path, "parse-memory", too_big)
-                done(i, sub)
-                if retire:
+                if retire:  # the files it had not begun go to another worker
+                    pending.extend(reversed(slot.queue))
+                    slot.queue.clear()
                     slot.stop()
                     slots.remove(slot)
+                done(i, sub)
             now = time.monotonic()
             for slot in list(slots):
-                if slot.busy and now - slot.busy[2] >= bounds.timeout:
-                    i, path, _ = slot.busy
-                    slot.busy = None
+                if slot.queue and now - slot.started >= bounds.timeout:
+                    i, path = slot.queue.pop(0)
+                    pending.extend(reversed(slot.queue))
+                    slot.queue.clear()
                     slot.stop(kill=True)
                     slots.remove(slot)
                     done(i, _refused(path, "parse-timeout", too_slow))
@@ -246,5 +263,5 @@ def read_many(
         if collecting:
             gc.enable()
         for slot in slots:
-            slot.stop(kill=slot.busy is not None)
+            slot.stop(kill=bool(slot.queue))
     return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]
