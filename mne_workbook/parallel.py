@@ -44,7 +44,7 @@ from .plan import Plan
 from .reader import Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
-from .spill import Spill
+from .spill import Packed, Spill, pack
 from .xlsx_parse import warm_up
 
 _MB = 1024 * 1024
@@ -63,11 +63,13 @@ class _Job:
     require: bool
     memory_mb: int
     master: bool
+    pack: bool  # accepted returns' answers sent pickled, with their facts (a spill)
 
 
 def _worker(conn: Connection, job: _Job) -> None:
     """Read paths sent on ``conn`` until told to stop (None); answer each with
-    ``(submission or None, retire)``; None means the file needed too much memory."""
+    ``(submission or None, retire, packed)``; None means the file needed too much memory;
+    ``packed``: with ``job.pack``, an accepted return's answers (:func:`spill.pack`)."""
     gc.freeze()  # what it inherited is never collected here: no pass over it per file
     start_vm = vm_bytes()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -85,13 +87,14 @@ def _worker(conn: Connection, job: _Job) -> None:
                 sub: Submission | None = read_return(
                     path, job.plan, job.period, job.limits, job.keys, job.require, job.master
                 )
+                packed = pack(sub) if job.pack and not sub.refused else None
             except MemoryError:
-                sub = None
+                sub = packed = None
             finally:
                 gc.enable()
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
-            conn.send((sub, retire))
+            conn.send((sub, retire, packed))
             if retire:
                 return
     except (EOFError, OSError, KeyboardInterrupt):
@@ -191,7 +194,9 @@ def read_many(
     if not paths:
         return []
     _prewarm()
-    job = _Job(plan, period, limits, keys, require_signature, bounds.memory_mb, master)
+    job = _Job(
+        plan, period, limits, keys, require_signature, bounds.memory_mb, master, spill is not None
+    )
     size = max(1, min(workers or os.cpu_count() or 1, len(paths)))
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
@@ -207,9 +212,9 @@ def read_many(
 
     shared = Shared()  # thousands of returns: their repeated parts are held once
 
-    def done(i: int, sub: Submission) -> None:
-        if spill is not None:
-            sub = spill.keep(sub)  # before sharing: there are no answers left to share
+    def done(i: int, sub: Submission, packed: Packed | None = None) -> None:
+        if spill is not None:  # before sharing: there are no answers left to share
+            sub = spill.keep(sub, packed)
         results[i] = shared.submission(sub)
         if progress:
             progress(1)
@@ -239,17 +244,17 @@ def read_many(
                 slot = busy[conn]
                 i, path = slot.answered()
                 try:
-                    sub, retire = slot.conn.recv()
+                    sub, retire, packed = slot.conn.recv()
                 except (EOFError, OSError):
-                    sub, retire = None, True
+                    sub, retire, packed = None, True, None
                 if not isinstance(sub, Submission):
-                    sub = _refused(path, "parse-memory", too_big)
+                    sub, packed = _refused(path, "parse-memory", too_big), None
                 if retire:  # the files it had not begun go to another worker
                     pending.extend(reversed(slot.queue))
                     slot.queue.clear()
                     slot.stop()
                     slots.remove(slot)
-                done(i, sub)
+                done(i, sub, packed)
             now = time.monotonic()
             for slot in list(slots):
                 if slot.queue and now - slot.started >= bounds.timeout:
