@@ -84,10 +84,11 @@ def _worker(conn: Connection, job: _Job) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
             gc.disable()  # a file's objects go by reference counting; the rare cycle
             try:  # waits for the first collection after it
-                sub: Submission | None = read_return(
+                got = read_return(
                     path, job.plan, job.period, job.limits, job.keys, job.require, job.master
                 )
-                packed = pack(sub) if job.pack and not sub.refused else None
+                packed = pack(got) if job.pack and not got.refused else None
+                sub: Submission | None = got
             except MemoryError:
                 sub = packed = None
             finally:

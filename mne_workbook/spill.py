@@ -26,7 +26,6 @@ from types import TracebackType
 from .reader import Submission
 from .return_rule import Answers, Facts, Key, facts_of
 
-
 #: an accepted return's facts and its answers pickled (:func:`pack`)
 Packed = tuple[Facts, bytes]
 
