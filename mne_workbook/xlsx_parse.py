@@ -41,6 +41,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
@@ -1143,7 +1144,12 @@ def _seen(key: Any) -> dict[bytes, Any]:
 
 def _covers(tokens: list[tuple[bytes, bytes, bytes, bytes]], length: int) -> bool:
     """Do the tokens (in order, not overlapping) cover all ``length`` bytes?"""
-    return sum([len(t[0]) + len(t[3]) for t in tokens]) == length
+    return (
+        sum(map(len, map(_FIRST, tokens))) + sum(map(len, map(_FOURTH, tokens)))
+    ) == length  # (the lengths of each token's match and white space, summed in C)
+
+
+_FIRST, _FOURTH = itemgetter(0), itemgetter(3)
 
 
 def _fast_rows(
