@@ -367,5 +367,9 @@ def grid_records(
             if owner_of.get(f) not in owners:
                 continue
             for i, row in enumerate(data):
-                out.append(f"{name}|{i}|{f}|{norm_cell(row[ci] if ci < len(row) else None)}")
+                v = row[ci] if ci < len(row) else None
+                # norm_cell(v), answered at once for the commonest values: a str is its
+                # own str(), None is ""
+                text = v.strip() if type(v) is str else "" if v is None else norm_cell(v)
+                out.append(f"{name}|{i}|{f}|{text}")
     return out

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -46,7 +47,7 @@ from .layout import (
 from .locales import SUPPORTED, catalog
 from .periods import Period, collection_points
 from .plan import Plan
-from .safety import Limits, inspect_file
+from .safety import Limits, inspect_file, read_passed
 from .signing import KeyRing, content_digest, verify
 from .values import (
     TEXT_LIMIT,
@@ -183,15 +184,20 @@ def read_return(
     p = Path(path)
     sub = Submission(path=str(p))
     _own_memo()
-    refusal = inspect_file(p, limits or Limits())
-    if refusal is not None:
-        sub.problems.append(refusal)
-        sub.refused = True
-        return sub
-    data = p.read_bytes()  # bounded by Limits.max_file_bytes
+    limits = limits or Limits()
+    passed = read_passed(p, limits)  # the gate and the reader share one read and parse
+    if passed is None:  # refused, or unusual: the gate from the disk, as it always was
+        refusal = inspect_file(p, limits)
+        if refusal is not None:
+            sub.problems.append(refusal)
+            sub.refused = True
+            return sub
+        data, zf = p.read_bytes(), None  # bounded by Limits.max_file_bytes
+    else:
+        data, zf = passed
     sub.size, sub.sha256 = len(data), hashlib.sha256(data).hexdigest()
     try:
-        _read(sub, p, data, plan, period, _Signing(keys, require_signature, master))
+        _read(sub, p, data, plan, period, _Signing(keys, require_signature, master), zf)
     except _Refuse:
         sub.refused = True
     return sub
@@ -232,11 +238,12 @@ def _why(exc: Exception) -> tuple[str, str]:
     return "parse-failed", f"{name}: {str(exc)[:200]}"
 
 
-def _open(sub: Submission, path: Path, data: bytes) -> Any:
+def _open(sub: Submission, path: Path, data: bytes, zf: zipfile.ZipFile | None = None) -> Any:
     """The workbook's parts, parsed by :mod:`xlsx_parse` (expat-guarded, streamed) from
-    the bytes already read (the file is not opened again)."""
+    the bytes already read (the file is not opened again; ``zf``: those bytes' zip, as
+    the gate opened it)."""
     try:
-        return Workbook(path, data)
+        return Workbook(path, data, zf)
     except MemoryError:
         raise
     except Exception as exc:  # any parser failure refuses the file, and only it
@@ -257,8 +264,9 @@ def _read(
     plan: Plan,
     period: Period | None,
     signing: _Signing,
+    zf: zipfile.ZipFile | None = None,
 ) -> None:
-    wb = _open(sub, path, data)
+    wb = _open(sub, path, data, zf)
     try:
         try:
             sub.saved_at = wb.modified or wb.created
@@ -357,7 +365,8 @@ def _check_identity(
 
 
 def _values(grid: list[list[Any]]) -> list[list[object]]:
-    return [[_val(c) for c in row] for row in grid]
+    """Each cell's value (:func:`_val`, inlined: this runs for every cell of a return)."""
+    return [[None if c is None else getattr(c, "value", None) for c in row] for row in grid]
 
 
 def _check_signature(
@@ -856,7 +865,7 @@ def _memo(parse: Callable[..., Any], raw: object, *args: Any, **kw: Any) -> Any:
     if isinstance(raw, str) and len(raw) > 200:  # a comment: rarely repeated, never kept
         return parse(raw, *args, **kw)
     exact = raw.hex() if isinstance(raw, float) else raw
-    key = (parse, type(raw), exact, *args, *sorted(kw.items()))
+    key = (parse, type(raw), exact, *args, *kw.items())  # (the same call sites' order)
     try:
         return _MEMO[key]
     except KeyError:
@@ -897,6 +906,7 @@ def _read_values(
     rows: list[MatrixRow],
     period: Period,
 ) -> None:
+    activities = sub.activities
     for ci, col, a, b, r, is_open in inputs:
         act = r.activity.code
         ind = r.indicator.id if r.indicator else ""
@@ -904,9 +914,11 @@ def _read_values(
         for k in range(a, b + 1):
             row = grid[FIRST_DATA_ROW + k]
             cell = row[ci] if ci < len(row) else None
-            raw = _val(cell)
-            if raw is None or _blank(raw):
+            raw = None if cell is None else getattr(cell, "value", None)  # _val(cell)
+            if raw is None:
                 continue
+            if (type(raw) is not str or not raw[:1].isalnum()) and is_blank(raw):
+                continue  # (_blank, inlined: this runs for every input cell)
             ref = _ref(name, FIRST_DATA_ROW + k + 1, ci)
             if not is_open:
                 where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
@@ -932,17 +944,20 @@ def _read_values(
                 number_format_code=str(getattr(cell, "number_format", "") or ""),
                 counted=_counts(ind_.measure, ind_.unit, ind_.text),
             )
-            what = f"{act}/{ind} value {col.point.label}"
-            if reading.error:
-                _problem(sub, reading.error[0], f"{what}: {reading.error[1]}", ref)
-                continue
-            for code, msg in reading.warnings:
-                _problem(sub, code, f"{what}: {msg}", ref)
+            if reading.error or reading.warnings:
+                what = f"{act}/{ind} value {col.point.label}"
+                if reading.error:
+                    _problem(sub, reading.error[0], f"{what}: {reading.error[1]}", ref)
+                    continue
+                for code, msg in reading.warnings:
+                    _problem(sub, code, f"{what}: {msg}", ref)
             if reading.value is not None:
                 own = _own_point(ind_.frequency, period, col.point)
                 sub.values.append(ReportedValue(act, ind, col.point.end, own, reading.value, ref))
             continue
-        rep = sub.activities.setdefault(act, ActivityReport(act))
+        rep = activities.get(act)
+        if rep is None:
+            rep = activities[act] = ActivityReport(act)
         rep.cells[col.field] = found[0][0]
         split = len(found) > 1 or found[0][0].row != FIRST_DATA_ROW + a + 1
         if col.kind == Kind.COMMENT:
@@ -1011,4 +1026,5 @@ def _read_values(
         else:
             rep.rating_y = value
     for r in rows:  # every activity of the return appears, reported on or not
-        sub.activities.setdefault(r.activity.code, ActivityReport(r.activity.code))
+        if r.activity.code not in activities:
+            activities[r.activity.code] = ActivityReport(r.activity.code)

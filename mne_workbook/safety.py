@@ -8,6 +8,7 @@ size or member count passes the limits, each with its own coded message.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -88,6 +89,35 @@ def inspect_file(path: Path, limits: Limits) -> Problem | None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         return _refuse("corrupt-archive", f"the archive cannot be opened ({exc})", path)
     return _check_members(infos, limits, path, mimetype)
+
+
+def read_passed(path: Path, limits: Limits) -> tuple[bytes, zipfile.ZipFile] | None:
+    """``path``'s bytes and its zip opened from them, when the gate passes it, read and
+    parsed once for both the gate and the reader; None when it does not pass or anything
+    at all goes differently (the caller then runs :func:`inspect_file` from the disk,
+    which gives each refusal and message exactly as before, and reads the bytes itself).
+
+    Only a passing file is answered here: the same zip directory parsed from the same
+    bytes in memory gives the same members, and a failure in memory (where a seek error
+    differs from the disk's) is never reported from here."""
+    zf = None
+    try:
+        size = path.stat().st_size
+        if size == 0 or size > limits.max_file_bytes:
+            return None
+        data = path.read_bytes()
+        if len(data) != size or not data.startswith(ZIP_MAGIC):
+            return None  # (a file that changed while read: the gate reads it again)
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+        if _check_members(infos, limits, path, _mimetype(zf, infos)) is not None:
+            zf.close()
+            return None
+        return data, zf
+    except Exception:  # the gate from the disk answers (see above)
+        if zf is not None:
+            zf.close()
+        return None
 
 
 def _named(path: Path) -> str:

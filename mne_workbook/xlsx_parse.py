@@ -37,8 +37,11 @@ import hashlib
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
@@ -408,6 +411,61 @@ def _tree(zf: zipfile.ZipFile, name: str) -> Element:
         raise ParseError(f"{exc} (in {name})") from None
 
 
+def _plain_member(zf: zipfile.ZipFile, name: str, data: bytes) -> bytes | None:
+    """What ``zf.read(name)`` gives, taken straight from ``data`` (the bytes ``zf`` was
+    opened from) when the member is plain: stored or deflated, not encrypted, its local
+    header whole and naming it, its compressed bytes all there, and its content exactly
+    its stated size and CRC, the deflate stream ending there. None for anything else:
+    ``zf.read`` then gives the content, or its error, exactly as before."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    off, size = info.header_offset, info.compress_size
+    if info.flag_bits & 0x61 or info.compress_type not in (0, 8) or off < 0 or size < 0:
+        return None  # (encrypted, patched or strongly encrypted; another method)
+    head = data[off : off + 30]
+    if len(head) != 30 or head[:4] != b"PK\x03\x04":
+        return None
+    flags, name_len, extra_len = (
+        struct.unpack_from("<H", head, 6)[0],
+        *struct.unpack_from("<HH", head, 26),
+    )
+    try:  # the name in the local header, decoded as zipfile decodes it
+        local = data[off + 30 : off + 30 + name_len].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if local != info.orig_filename:
+        return None
+    start = off + 30 + name_len + extra_len
+    raw = data[start : start + size]
+    if len(raw) != size:
+        return None
+    if info.compress_type == 0:
+        out = raw
+    else:
+        inflate = zlib.decompressobj(-15)
+        try:
+            out = inflate.decompress(raw, info.file_size + 1)  # never more than it says + 1
+        except zlib.error:
+            return None
+        if not inflate.eof:
+            return None
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
+
+
+def _member(zf: zipfile.ZipFile, name: str, data: bytes | None) -> bytes:
+    """``zf.read(name)``; with ``data`` (the bytes ``zf`` was opened from) taken from
+    them directly when the member is plain (see :func:`_plain_member`)."""
+    if data is not None and FAST_PATH:
+        got = _plain_member(zf, name, data)
+        if got is not None:
+            return got
+    return zf.read(name)
+
+
 def _small(zf: zipfile.ZipFile, name: str) -> bool:
     """Is the part small enough to be held as a tree (rather than streamed)?"""
     return zf.getinfo(name).file_size <= TREE_LIMIT
@@ -461,11 +519,17 @@ def _string(item: Element) -> str:
 _PARTS: dict[tuple[str, str, bytes], Any] = {}
 
 
-def _part(zf: zipfile.ZipFile, name: str, parse: Callable[[Element, str], T]) -> T:
+def _part(
+    zf: zipfile.ZipFile,
+    name: str,
+    parse: Callable[[Element, str], T],
+    whole: bytes | None = None,
+) -> T:
     """``parse(root, name)`` of a small part, remembered by the part's BLAKE2 digest:
     the workbook, relationships, properties and styles of the returns of one round are
-    mostly the same bytes. A result is never changed by its users."""
-    data = zf.read(name)  # bounded by the gate's per-part limit
+    mostly the same bytes. A result is never changed by its users. ``whole``: the bytes
+    ``zf`` was opened from (see :func:`_member`)."""
+    data = _member(zf, name, whole)  # bounded by the gate's per-part limit
     key = (parse.__name__, name, hashlib.blake2b(data, digest_size=20).digest())
     try:
         got: T = _PARTS[key]
@@ -611,10 +675,17 @@ class Workbook:
     """The parts of one .xlsx the reader needs, parsed on opening except the sheets'
     rows, which :meth:`rows` parses when asked."""
 
-    def __init__(self, path: str | Path, data: bytes | None = None) -> None:
-        """``data``: the file's bytes when the caller has read them already."""
+    def __init__(
+        self, path: str | Path, data: bytes | None = None, zf: zipfile.ZipFile | None = None
+    ) -> None:
+        """``data``: the file's bytes when the caller has read them already; ``zf``: the
+        zip opened from exactly those bytes (``ZipFile(BytesIO(data))``), to be closed
+        with the workbook."""
         self.path = str(path)
-        self._zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
+        if zf is None:
+            zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
+        self._zf = zf
+        self._data = data
         try:
             self._load()
         except BaseException:
@@ -633,28 +704,28 @@ class Workbook:
     # ---- opening: the same parts in the same order as the reference reader
 
     def _load(self) -> None:
-        zf = self._zf
+        zf, whole = self._zf, self._data
         self._members = set(zf.namelist())
-        workbook_part, strings_part = _part(zf, "[Content_Types].xml", _content_types)
+        workbook_part, strings_part = _part(zf, "[Content_Types].xml", _content_types, whole)
         self.strings: list[str] = []
         if strings_part is not None:
             self.strings = self._shared_strings(strings_part)
-        self.date1904, names, entries = _part(zf, workbook_part, _workbook)
+        self.date1904, names, entries = _part(zf, workbook_part, _workbook, whole)
         self.defined_names: dict[str, str] = dict(names)  # global names -> their text
         self.created: dt.datetime | None = None
         self.modified: dt.datetime | None = None
         if "docProps/core.xml" in self._members:
-            self.created, self.modified = _part(zf, "docProps/core.xml", _core)
+            self.created, self.modified = _part(zf, "docProps/core.xml", _core, whole)
         self.custom: list[tuple[str, object]] = []
         if "docProps/custom.xml" in self._members:
-            self.custom = list(_part(zf, "docProps/custom.xml", _custom))
+            self.custom = list(_part(zf, "docProps/custom.xml", _custom, whole))
         self.styles = DEFAULT_STYLES
         if "xl/styles.xml" in self._members:
-            self.styles = _part(zf, "xl/styles.xml", _styles) or DEFAULT_STYLES
+            self.styles = _part(zf, "xl/styles.xml", _styles, whole) or DEFAULT_STYLES
         self.sheets: list[Sheet] = []
         self._bytes: dict[str, bytes] = {}  # small sheets' parts, read once (see _keep)
         self._kept = 0
-        rels = _part(zf, rels_path(workbook_part), _rels) if entries else {}
+        rels = _part(zf, rels_path(workbook_part), _rels, whole) if entries else {}
         for name, state, rid in entries:
             if not rid:
                 continue
@@ -715,7 +786,7 @@ class Workbook:
         if size > KEEP_LIMIT or self._kept + size > KEEP_TOTAL:
             return None
         try:
-            data = self._zf.read(part)
+            data = _member(self._zf, part, self._data)
         except MemoryError:
             raise
         except Exception:
@@ -960,7 +1031,26 @@ def _chars(raw: bytes) -> str:
     return text
 
 
+#: :func:`_attrs`' answers by the tag's bytes (the same cell and row attributes come
+#: back in every return of a round; a result is only read, never changed), bounded.
+_ATTRS: dict[bytes, dict[str, str] | None] = {}
+_MAX_ATTRS = 4096
+
+
 def _attrs(raw: bytes) -> dict[str, str] | None:
+    """:func:`_read_attrs`, remembered by the bytes it reads."""
+    try:
+        return _ATTRS[raw]
+    except KeyError:
+        pass
+    got = _read_attrs(raw)
+    if len(_ATTRS) >= _MAX_ATTRS:
+        _ATTRS.clear()
+    _ATTRS[raw] = got
+    return got
+
+
+def _read_attrs(raw: bytes) -> dict[str, str] | None:
     """A start tag's attributes, or None when one needs what :func:`_fast_rows` leaves
     to the tree: a namespace declaration, a reference or a line break in a value."""
     out: dict[str, str] = {}
@@ -1054,7 +1144,12 @@ def _seen(key: Any) -> dict[bytes, Any]:
 
 def _covers(tokens: list[tuple[bytes, bytes, bytes, bytes]], length: int) -> bool:
     """Do the tokens (in order, not overlapping) cover all ``length`` bytes?"""
-    return sum([len(t[0]) + len(t[3]) for t in tokens]) == length
+    return (
+        sum(map(len, map(_FIRST, tokens))) + sum(map(len, map(_FOURTH, tokens)))
+    ) == length  # (the lengths of each token's match and white space, summed in C)
+
+
+_FIRST, _FOURTH = itemgetter(0), itemgetter(3)
 
 
 def _fast_rows(

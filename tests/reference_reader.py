@@ -42,10 +42,16 @@ class OpenpyxlBook:
         self._wb.close()
 
 
-def open_reference(sub: reader.Submission, path: Path, data: bytes | None = None) -> Any:
+def open_reference(
+    sub: reader.Submission, path: Path, data: bytes | None = None, zf: Any = None
+) -> Any:
     """``reader._open`` as it was: openpyxl, refusing to run without defusedxml (it
-    opens ``path`` itself; ``data`` is the new path's bytes, unused here)."""
+    opens ``path`` itself; ``data`` and ``zf`` are the new path's bytes and the zip the
+    gate opened from them, unused here)."""
     import openpyxl
+
+    if zf is not None:
+        zf.close()
 
     if not openpyxl.DEFUSEDXML:
         raise reader._refuse(

@@ -1,0 +1,222 @@
+"""The reading worker's shortcuts against the paths they stand in for, on real returns
+and on property-generated damage to them:
+
+- the gate and the reader share one read and one zip directory (``safety.read_passed``):
+  it only ever answers for a file the gate from the disk passes, with the file's bytes;
+- a zip member is taken straight from the file's bytes (``xlsx_parse._plain_member``)
+  only when that gives exactly what ``zipfile`` gives, and ``zipfile`` answers (or
+  raises) otherwise;
+- a tag's attributes are remembered by their bytes (``xlsx_parse._attrs``);
+- the signature's records read the commonest cell values at once (``layout.grid_records``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from returns import generated
+
+from mne_workbook import xlsx_parse
+from mne_workbook.layout import (
+    FIELD_ROW,
+    FIRST_DATA_ROW,
+    Owner,
+    grid_records,
+    norm_cell,
+    signed_owners,
+)
+from mne_workbook.plan import Plan, load_plan
+from mne_workbook.reader import read_return
+from mne_workbook.safety import Limits, inspect_file, read_passed
+
+HERE = Path(__file__).resolve().parent
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Plan:
+    return load_plan(HERE.parent / "sample_plans" / "demo.yaml")
+
+
+@pytest.fixture(scope="module")
+def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return generated(demo, tmp_path_factory.mktemp("gen"))
+
+
+def _small_book() -> bytes:
+    """A small zip holding deflated and stored members, one with a UTF-8 name."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>" * 20, zipfile.ZIP_DEFLATED)
+        zf.writestr("xl/workbook.xml", "<workbook/>" * 30, zipfile.ZIP_DEFLATED)
+        zf.writestr("xl/stored.xml", "<stored/>", zipfile.ZIP_STORED)
+        zf.writestr("xl/ünï.xml", "<x/>" * 10, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def _damaged(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
+    out = bytearray(data)
+    for at, byte in edits:
+        out[at % len(out)] = byte
+    return bytes(out[: max(1, len(out) - cut)])
+
+
+def _same_members(data: bytes) -> int:
+    """Every member the shortcut answers for reads the same through ``zipfile``; how
+    many it answered for."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except Exception:
+        return 0
+    taken = 0
+    with zf:
+        for info in zf.infolist():
+            got = xlsx_parse._plain_member(zf, info.filename, data)
+            if got is not None:
+                taken += 1
+                assert zf.read(info.filename) == got  # and zipfile does not raise
+    return taken
+
+
+def test_every_member_of_a_return_is_taken_from_its_bytes(returns: dict[str, Path]) -> None:
+    for path in returns.values():
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            count = len(zf.infolist())
+        assert _same_members(data) == count  # all plain, all the same
+
+
+@SETTINGS
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+    cut=st.sampled_from([0, 0, 0, 1, 7, 30, 200]),
+)
+def test_a_damaged_zip_member_reads_as_zipfile_reads_it(
+    edits: list[tuple[int, int]], cut: int
+) -> None:
+    _same_members(_damaged(_small_book(), edits, cut))
+
+
+@SETTINGS
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+    cut=st.sampled_from([0, 0, 0, 1, 22, 300]),
+    limit=st.sampled_from([None, 1, 5000]),
+)
+def test_the_shared_gate_passes_only_what_the_gate_passes(
+    returns: dict[str, Path],
+    tmp_path: Path,
+    edits: list[tuple[int, int]],
+    cut: int,
+    limit: int | None,
+) -> None:
+    source = returns["kp"].read_bytes()
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(_damaged(source, edits, cut))
+    limits = Limits() if limit is None else Limits(max_members=limit)
+    got = read_passed(path, limits)
+    if got is not None:
+        data, zf = got
+        with zf:
+            assert data == path.read_bytes()
+            assert zf.namelist() == zipfile.ZipFile(path).namelist()
+        assert inspect_file(path, limits) is None
+    _same_members(path.read_bytes())
+
+
+def test_the_shared_gate_is_used_and_reads_the_same(
+    demo: Plan, returns: dict[str, Path], tmp_path: Path
+) -> None:
+    """A return read through the shared gate reads as through the gate from the disk
+    and the bytes the reader reads itself."""
+    path = returns["kp"]
+    got = read_passed(path, Limits())
+    assert got is not None
+    got[1].close()
+    fast = read_return(path, demo)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("mne_workbook.reader.read_passed", lambda *_: None)
+        mp.setattr(xlsx_parse, "FAST_PATH", False)
+        slow = read_return(path, demo)
+    assert fast == slow
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b' r="B7"',
+                b" s='3'",
+                b' t="s"',
+                b' x:y="&amp;"',
+                b' xmlns="u"',
+                b' r="C\n1"',
+                b"  ",
+                b" bad",
+                b'="1"',
+            ]
+        ),
+        max_size=5,
+    )
+)
+def test_remembered_attributes_are_the_attributes(parts: list[bytes]) -> None:
+    raw = b"".join(parts)
+    first = xlsx_parse._attrs(raw)
+    assert first == xlsx_parse._read_attrs(raw)
+    assert xlsx_parse._attrs(raw) == first
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.sampled_from(["", " ", " a ", "\t", "x"]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.just(dt.datetime(2026, 1, 2, 3, 4)),
+)
+
+
+def _records_as_they_were(
+    sheets: list[tuple[str, list[list[object]]]], owner_of: dict[str, Owner], master: bool
+) -> list[str]:
+    """``layout.grid_records`` before the shortcut: every value through norm_cell."""
+    owners = signed_owners(master)
+    out: list[str] = []
+    for name, grid in sheets:
+        fields = [norm_cell(v) for v in (grid[FIELD_ROW] if len(grid) > FIELD_ROW else [])]
+        while fields and not fields[-1]:
+            fields.pop()
+        out.append(f"{name}|fields|" + "|".join(fields))
+        data = grid[FIRST_DATA_ROW:]
+        while data and all(norm_cell(v) == "" for v in data[-1]):
+            data = data[:-1]
+        for ci, f in enumerate(fields):
+            if owner_of.get(f) not in owners:
+                continue
+            for i, row in enumerate(data):
+                out.append(f"{name}|{i}|{f}|{norm_cell(row[ci] if ci < len(row) else None)}")
+    return out
+
+
+@given(
+    grid=st.lists(st.lists(_VALUES, max_size=5), min_size=FIRST_DATA_ROW, max_size=8),
+    fields=st.lists(st.sampled_from(["a", "b", " b ", "", "c"]), max_size=5),
+    master=st.booleans(),
+)
+def test_the_signature_records_read_values_as_norm_cell_does(
+    grid: list[list[object]], fields: list[str], master: bool
+) -> None:
+    grid = [list(r) for r in grid]
+    grid[FIELD_ROW] = list(fields)
+    owner_of = {"a": Owner.KEY, "b": Owner.PLAN, "c": Owner.ONATC}
+    sheets: list[tuple[str, list[list[object]]]] = [("SO1", grid)]
+    assert grid_records(sheets, owner_of, master) == _records_as_they_were(sheets, owner_of, master)
