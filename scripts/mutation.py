@@ -72,7 +72,9 @@ TARGETS: dict[str, Target] = {
             "tests/test_return_rule.py",
             "tests/test_rules.py",
             "tests/test_arrival.py",
-            # the rule with its answers on disk (spill), against the rule as it was
+            # the rule from a return's facts; with its answers on disk (spill), against
+            # the rule as it was
+            "tests/test_rule_facts.py",
             "tests/test_rule_spilled.py",
         ),
     ),
