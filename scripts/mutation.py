@@ -102,6 +102,14 @@ EQUIVALENT: dict[str, str] = {
     " application/vnd.oasis.opendocument, the only use of the value",
     "mne_workbook.safety.x__check_members__mutmut_1": 'default "XXXX" for "": its only'
     " caller always passes the mimetype",
+    # return_rule._exact (the digest's form of a code or rating): only equal values must
+    # get equal forms and unequal ones unequal forms; these keep that
+    "mne_workbook.return_rule.x__exact__mutmut_1": "None and texts get (type name, value):"
+    " still equal exactly when the values are",
+    "mne_workbook.return_rule.x__exact__mutmut_3": "texts get (type name, value): still equal"
+    " exactly when the values are",
+    "mne_workbook.return_rule.x__exact__mutmut_8": "every non-number gets the same type name:"
+    " codes and ratings are numbers or None, comments texts; no other type reaches it",
 }
 EQUIVALENT_PATTERNS: dict[str, str] = {
     # Python's codec names are case-insensitive: "UTF-8" is "utf-8".
@@ -114,6 +122,15 @@ EQUIVALENT_PATTERNS: dict[str, str] = {
     # and the tag is only ever compared with "v"
     r'\+\s+cells\[\("(XXaXX|A)", a\.activity, "", fld\)\]': "the activity-cell tag is only"
     ' compared with "v"; any other tag behaves alike',
+    # return_rule._answers: the same tag in the facts-based rule (answers read back)
+    r'(?m)^\+\s+yield \("(XXaXX|A)", a\.activity, "", fld\), value, a\.cells\.get\(fld\), ""$': (
+        'the activity-cell tag is only compared with "v"; any other tag behaves alike'
+    ),
+    # return_rule.choose: the facts are made from the same returns, one each
+    r"zip\(subs, facts, (strict=(None|False))?\)": "facts holds one entry per return"
+    " (built from the same list): the lengths are always equal",
+    r'encode\("ASCII"\)': "codec names are case-insensitive",
+    r"cast\(None, which\)": "typing.cast does nothing at run time",
     # return_rule._merge: `conflicts` is only read as zero or not ("no merge when nothing
     # conflicts"); counting by 2, setting 1 or counting down never leaves it at zero
     r"(?m)^\+\s+conflicts (= 1|-= 1|\+= 2)$": "conflicts is only tested for zero; the first"
