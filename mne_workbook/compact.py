@@ -32,9 +32,12 @@ class Shared:
         # True) must never stand in for each other
         self._text: dict[str, str] = {}
         self._date: dict[dt.date, dt.date] = {}
-        self._cell: dict[CellRef, CellRef] = {}
+        #: a cell reference by its fields (a tuple hashes and compares without calling
+        #: the dataclass's Python ``__hash__``/``__eq__``; equal exactly when they are)
+        self._cell: dict[tuple[Any, ...], CellRef] = {}
         self._identity: dict[Identity, Identity] = {}
-        self._cells: dict[frozenset[Any], dict[tuple[str, str, str], CellRef]] = {}
+        #: a cells map by its items in order, each reference by its fields
+        self._cells: dict[tuple[Any, ...], dict[tuple[str, str, str], CellRef]] = {}
 
     def _one(self, table: dict[T, T], x: T) -> T:
         return table.setdefault(x, x)
@@ -45,9 +48,10 @@ class Shared:
     def cell(self, ref: CellRef) -> CellRef:
         if type(ref) is not CellRef:
             return ref
-        got = self._cell.get(ref)
+        key = (ref.sheet, ref.row, ref.column)
+        got = self._cell.get(key)
         if got is None:
-            got = self._cell[ref] = CellRef(self.text(ref.sheet), ref.row, self.text(ref.column))
+            got = self._cell[key] = CellRef(self.text(ref.sheet), ref.row, self.text(ref.column))
         return got
 
     def submission(self, sub: Submission) -> Submission:
@@ -55,11 +59,12 @@ class Shared:
         text, cell = self.text, self.cell
         if sub.identity is not None:
             sub.identity = self._one(self._identity, sub.identity)
+        date = self._date.setdefault
         sub.values = [
             ReportedValue(
                 text(v.activity),
                 text(v.indicator),
-                self._one(self._date, v.point_end),
+                date(v.point_end, v.point_end),
                 text(v.point),
                 v.value,
                 cell(v.cell),
@@ -71,9 +76,23 @@ class Shared:
         ]
         sub.activities = {text(k): self._activity(a) for k, a in sub.activities.items()}
         if sub.cells:
-            cells = {(text(a), text(i), text(f)): cell(r) for (a, i, f), r in sub.cells.items()}
-            sub.cells = self._cells.setdefault(frozenset(cells.items()), cells)
+            sub.cells = self._cells_map(sub.cells)
         return sub
+
+    def _cells_map(
+        self, cells: dict[tuple[str, str, str], CellRef]
+    ) -> dict[tuple[str, str, str], CellRef]:
+        """The one shared map equal to ``cells``, item for item and in the same order."""
+        key = tuple(
+            (k, r.sheet, r.row, r.column) if type(r) is CellRef else (k, r)
+            for k, r in cells.items()
+        )
+        got = self._cells.get(key)
+        if got is None:
+            text, cell = self.text, self.cell
+            got = {(text(a), text(i), text(f)): cell(r) for (a, i, f), r in cells.items()}
+            self._cells[key] = got
+        return got
 
     def _activity(self, a: ActivityReport) -> ActivityReport:
         text = self.text

@@ -12,7 +12,7 @@ from .arrival import arrival_of, arrived_by, plan_zone, show, today
 from .errors import CATALOG, Severity
 from .layout import MatrixRow, columns_for, rows_for, value_due
 from .periods import Period
-from .plan import Activity, Plan
+from .plan import Activity, Plan, paused_gc
 from .quality import GAPS, indicator_gaps
 from .reader import CellRef, Submission
 from .return_rule import Held, RuleFlag, answered_in, choose
@@ -202,6 +202,18 @@ def consolidate(
     last reported. ``held``: where the returns' answers are, when not on them
     (:class:`spill.Spill`); the returns that count get theirs back.
     """
+    with paused_gc():  # thousands of returns, flags and rows, none in a cycle
+        return _consolidate(plan, submissions, period, as_of, last_reported, held)
+
+
+def _consolidate(
+    plan: Plan,
+    submissions: list[Submission],
+    period: Period,
+    as_of: dt.date | None,
+    last_reported: dict[tuple[str, str], dt.date] | None,
+    held: Held | None,
+) -> Consolidation:
     zone = plan_zone(plan)
     as_of = as_of or today(zone)
     due = period.due_date(plan.reporting.grace_days)

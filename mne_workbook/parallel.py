@@ -44,10 +44,12 @@ from .plan import Plan
 from .reader import Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
-from .spill import Spill
+from .spill import Packed, Spill, pack
 from .xlsx_parse import warm_up
 
 _MB = 1024 * 1024
+#: files sent to a worker at once: it begins the next while the parent takes a result
+_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,13 @@ class _Job:
     require: bool
     memory_mb: int
     master: bool
+    pack: bool  # accepted returns' answers sent pickled, with their facts (a spill)
 
 
 def _worker(conn: Connection, job: _Job) -> None:
     """Read paths sent on ``conn`` until told to stop (None); answer each with
-    ``(submission or None, retire)``; None means the file needed too much memory."""
+    ``(submission or None, retire, packed)``; None means the file needed too much memory;
+    ``packed``: with ``job.pack``, an accepted return's answers (:func:`spill.pack`)."""
     gc.freeze()  # what it inherited is never collected here: no pass over it per file
     start_vm = vm_bytes()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -80,16 +84,18 @@ def _worker(conn: Connection, job: _Job) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
             gc.disable()  # a file's objects go by reference counting; the rare cycle
             try:  # waits for the first collection after it
-                sub: Submission | None = read_return(
+                got = read_return(
                     path, job.plan, job.period, job.limits, job.keys, job.require, job.master
                 )
+                packed = pack(got) if job.pack and not got.refused else None
+                sub: Submission | None = got
             except MemoryError:
-                sub = None
+                sub = packed = None
             finally:
                 gc.enable()
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
-            conn.send((sub, retire))
+            conn.send((sub, retire, packed))
             if retire:
                 return
     except (EOFError, OSError, KeyboardInterrupt):
@@ -99,18 +105,31 @@ def _worker(conn: Connection, job: _Job) -> None:
 
 
 class _Slot:
-    """One worker process and the file it is reading (if any)."""
+    """One worker process and the files sent to it, oldest first (at most ``_AHEAD``).
+
+    The worker reads them one after another; the oldest is the one it is reading, and
+    its clock started when it began it: when it was sent to an idle worker, or when the
+    result of the file before it arrived."""
 
     def __init__(self, ctx: Any, job: _Job) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker, args=(child, job), daemon=True)
         self.proc.start()
         child.close()
-        self.busy: tuple[int, Path, float] | None = None
+        self.queue: list[tuple[int, Path]] = []
+        self.started = 0.0  # when the worker began the oldest file in ``queue``
 
     def give(self, i: int, path: Path) -> None:
         self.conn.send(str(path))
-        self.busy = (i, path, time.monotonic())
+        if not self.queue:
+            self.started = time.monotonic()
+        self.queue.append((i, path))
+
+    def answered(self) -> tuple[int, Path]:
+        """The file just answered; the worker now begins the next one queued."""
+        got = self.queue.pop(0)
+        self.started = time.monotonic()
+        return got
 
     def stop(self, kill: bool = False) -> None:
         """Kill the worker, or ask it to stop (it may have stopped already)."""
@@ -176,7 +195,9 @@ def read_many(
     if not paths:
         return []
     _prewarm()
-    job = _Job(plan, period, limits, keys, require_signature, bounds.memory_mb, master)
+    job = _Job(
+        plan, period, limits, keys, require_signature, bounds.memory_mb, master, spill is not None
+    )
     size = max(1, min(workers or os.cpu_count() or 1, len(paths)))
     ctx = mp.get_context("fork")
     results: list[Submission | None] = [None] * len(paths)
@@ -192,9 +213,9 @@ def read_many(
 
     shared = Shared()  # thousands of returns: their repeated parts are held once
 
-    def done(i: int, sub: Submission) -> None:
-        if spill is not None:
-            sub = spill.keep(sub)  # before sharing: there are no answers left to share
+    def done(i: int, sub: Submission, packed: Packed | None = None) -> None:
+        if spill is not None:  # before sharing: there are no answers left to share
+            sub = spill.keep(sub, packed)
         results[i] = shared.submission(sub)
         if progress:
             progress(1)
@@ -202,43 +223,45 @@ def read_many(
     collecting = gc.isenabled()
     gc.disable()  # Submissions arrive by the thousand and hold no cycles: no passes over them
     try:
-        while pending or any(s.busy for s in slots):
-            for slot in list(slots):  # idle workers take the next files
-                if pending and slot.busy is None:
+        while pending or any(s.queue for s in slots):
+            while pending and len(slots) < size:
+                slots.append(_Slot(ctx, job))
+            for slot in list(slots):  # workers take the next files, up to _AHEAD each
+                while pending and len(slot.queue) < _AHEAD:
                     item = pending.pop()
                     try:
                         slot.give(*item)
-                    except OSError:  # it died while idle: the file goes to another
+                    except OSError:  # it died: the file goes to another worker
                         pending.append(item)
-                        slot.busy = None
-                        slot.stop(kill=True)
-                        slots.remove(slot)
-            while pending and len(slots) < size:
-                slot = _Slot(ctx, job)
-                slot.give(*pending.pop())
-                slots.append(slot)
-            busy = {s.conn: s for s in slots if s.busy}
-            deadline = min(s.busy[2] for s in busy.values() if s.busy) + bounds.timeout
+                        if not slot.queue:  # it died idle
+                            slot.stop(kill=True)
+                            slots.remove(slot)
+                        break  # else waiting on it tells which file it died reading
+            busy = {s.conn: s for s in slots if s.queue}
+            if not busy:
+                continue
+            deadline = min(s.started for s in busy.values()) + bounds.timeout
             for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
                 slot = busy[conn]
-                assert slot.busy is not None
-                i, path, _ = slot.busy
-                slot.busy = None
+                i, path = slot.answered()
                 try:
-                    sub, retire = slot.conn.recv()
+                    sub, retire, packed = slot.conn.recv()
                 except (EOFError, OSError):
-                    sub, retire = None, True
+                    sub, retire, packed = None, True, None
                 if not isinstance(sub, Submission):
-                    sub = _refused(path, "parse-memory", too_big)
-                done(i, sub)
-                if retire:
+                    sub, packed = _refused(path, "parse-memory", too_big), None
+                if retire:  # the files it had not begun go to another worker
+                    pending.extend(reversed(slot.queue))
+                    slot.queue.clear()
                     slot.stop()
                     slots.remove(slot)
+                done(i, sub, packed)
             now = time.monotonic()
             for slot in list(slots):
-                if slot.busy and now - slot.busy[2] >= bounds.timeout:
-                    i, path, _ = slot.busy
-                    slot.busy = None
+                if slot.queue and now - slot.started >= bounds.timeout:
+                    i, path = slot.queue.pop(0)
+                    pending.extend(reversed(slot.queue))
+                    slot.queue.clear()
                     slot.stop(kill=True)
                     slots.remove(slot)
                     done(i, _refused(path, "parse-timeout", too_slow))
@@ -246,5 +269,5 @@ def read_many(
         if collecting:
             gc.enable()
         for slot in slots:
-            slot.stop(kill=slot.busy is not None)
+            slot.stop(kill=bool(slot.queue))
     return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

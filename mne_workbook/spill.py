@@ -26,6 +26,22 @@ from types import TracebackType
 from .reader import Submission
 from .return_rule import Answers, Facts, Key, facts_of
 
+#: an accepted return's facts and its answers pickled (:func:`pack`)
+Packed = tuple[Facts, bytes]
+
+
+def pack(sub: Submission) -> Packed:
+    """The rule's facts of an accepted return and its answers pickled, taken off it.
+
+    A reading worker packs a return before sending it, so that the parent writes the
+    bytes to the spill as they come (:meth:`Spill.keep`) instead of unpickling the
+    answers and pickling them again."""
+    facts = facts_of(sub)
+    data = pickle.dumps((sub.values, sub.activities), pickle.HIGHEST_PROTOCOL)
+    sub.values = []
+    sub.activities = {}
+    return facts, data
+
 
 class Spill:
     """The answers of the returns of one run, in a temporary file (a ``with`` block)."""
@@ -58,19 +74,19 @@ class Spill:
     def __len__(self) -> int:
         return len(self._kept)
 
-    def keep(self, sub: Submission) -> Submission:
-        """Move an accepted return's answers to disk (a refused one is left as it is)."""
-        if sub.refused:
-            return sub
-        facts = facts_of(sub)
+    def keep(self, sub: Submission, packed: Packed | None = None) -> Submission:
+        """Move an accepted return's answers to disk (a refused one is left as it is);
+        ``packed``: what :func:`pack` took off it already (in a reading worker)."""
+        if packed is None:
+            if sub.refused:
+                return sub
+            packed = pack(sub)
+        facts, data = packed
         keys = self._keys.setdefault(facts.keys, facts.keys)
-        data = pickle.dumps((sub.values, sub.activities), pickle.HIGHEST_PROTOCOL)
         self._file.write(data)
         self._dirty = True
         self._kept[id(sub)] = (sub, self._end, len(data), Facts(facts.digest, keys))
         self._end += len(data)
-        sub.values = []
-        sub.activities = {}
         return sub
 
     def _held(self, sub: Submission) -> tuple[Submission, int, int, Facts] | None:

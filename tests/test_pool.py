@@ -31,6 +31,10 @@ def _fake(path: str, *_: Any) -> Submission:
         time.sleep(60)
     if name.startswith("hungry"):
         bytearray(512 * 1024 * 1024)  # more than the file's budget: MemoryError
+    if name.startswith("nap"):
+        time.sleep(0.6)  # under the deadline alone; over it counted from when it was sent
+    if name.startswith("die"):
+        os._exit(3)  # the worker dies (a crash)
     if name.startswith("grow"):
         _kept.append(bytearray(24 * 1024 * 1024))  # kept: the worker grows
     return Submission(path=path, sender=str(os.getpid()))
@@ -118,3 +122,23 @@ def test_results_are_those_of_one_process_reading_the_files_one_by_one(
         assert [Path(s.path).name for s in pooled] == [s.file_name for s in pooled]
         assert [replace(s, file_name="") for s in pooled] == alone
     assert any(s.accepted for s in alone) and any(s.refused for s in alone)
+
+
+@pytest.mark.usefixtures("fake_reader")
+def test_a_files_deadline_counts_from_when_its_worker_begins_it(demo: Plan) -> None:
+    # two files are in flight per worker: the second waits behind the first, and its
+    # clock starts when the first's answer arrives, not when it was sent
+    names = [f"nap{k}.xlsx" for k in range(4)]
+    subs = _read(names, demo, workers=1, timeout=1.0)
+    assert not any(s.refused for s in subs)
+    assert len(set(_pids(subs))) == 1
+
+
+@pytest.mark.usefixtures("fake_reader")
+def test_a_dead_worker_refuses_only_its_file_and_the_one_queued_behind_it_is_read(
+    demo: Plan,
+) -> None:
+    subs = _read(["a.xlsx", "die.xlsx", "b.xlsx", "c.xlsx"], demo, workers=1)
+    assert [s.refused for s in subs] == [False, True, False, False]
+    assert [p.code for p in subs[1].problems] == ["parse-memory"]
+    assert subs[0].sender != subs[2].sender == subs[3].sender  # a new worker read them
