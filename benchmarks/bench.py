@@ -854,11 +854,7 @@ def main() -> None:
         tmp = Path(d)
         if args.only == "reading":
             results["reading"] = bench_reading(kosovo, q4_2019, sizes, w, args.runs, tmp)
-            results["load_average_at_end"] = os.getloadavg()
-            print_reading(results)
-            out = Path(args.out or ROOT / "benchmarks" / "results-reading.json")
-            out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-            print(f"wrote {out}")
+            finish(results, print_reading, args.out, "results-reading.json")
             return
         gen = [bench_generation("sample (kosovo 2019-Q4)", kosovo, q4_2019, args.runs, tmp)]
         gen.append(
@@ -874,19 +870,23 @@ def main() -> None:
         results["plan_loading"] = bench_plan_loading(synthetic_plan(), args.runs, tmp)
         results["generate_command"] = bench_cli_generate(args.runs, w, tmp)
         if args.only == "generation":
-            results["load_average_at_end"] = os.getloadavg()
-            print_generation(results)
-            out = Path(args.out or ROOT / "benchmarks" / "results-generation.json")
-            out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-            print(f"wrote {out}")
+            finish(results, print_generation, args.out, "results-generation.json")
             return
         results["reading"] = bench_reading(kosovo, q4_2019, sizes, w, args.runs, tmp)
         results["startup"] = startup(args.runs)
+    finish(results, print_table, args.out, "results.json")
+
+
+def finish(
+    results: dict[str, Any], show: Callable[[dict[str, Any]], None], out: str, name: str
+) -> None:
+    """Record the load at the end, print the table and write the results to ``out``
+    (--out), or else to benchmarks/``name``."""
     results["load_average_at_end"] = os.getloadavg()
-    print_table(results)
-    out = Path(args.out or ROOT / "benchmarks" / "results.json")
-    out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-    print(f"wrote {out}")
+    show(results)
+    path = Path(out) if out else ROOT / "benchmarks" / name
+    path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(f"wrote {path}")
 
 
 def print_scale(got: dict[str, Any]) -> None:

@@ -72,6 +72,10 @@ TARGETS: dict[str, Target] = {
             "tests/test_return_rule.py",
             "tests/test_rules.py",
             "tests/test_arrival.py",
+            # the rule from a return's facts; with its answers on disk (spill), against
+            # the rule as it was
+            "tests/test_rule_facts.py",
+            "tests/test_rule_spilled.py",
         ),
     ),
 }
