@@ -237,8 +237,15 @@ def _consolidate(
     # every problem found while reading becomes a flag (unsigned files read with
     # --allow-unsigned and returns of an older plan version included)
     # each on the matrix cell it is about, when it is about an input cell
+    # returns of one layout share one cells map (:mod:`compact`): each map is listed once
+    listed: dict[int, tuple[object, dict[str, tuple[str, str, str]]]] = {}
     for s in submissions:
-        at = _cell_fields(s, value_cols)
+        if not s.problems:
+            continue
+        got = listed.get(id(s.cells))
+        if got is None or got[0] is not s.cells:  # (the map is held: its id stays its own)
+            got = listed[id(s.cells)] = (s.cells, _cell_fields(s, value_cols))
+        at = got[1]
         for p in s.problems:
             cell = (
                 f"{p.location.sheet}!{p.location.column}{p.location.row}"
