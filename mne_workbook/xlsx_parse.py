@@ -438,6 +438,9 @@ def _plain_member(zf: zipfile.ZipFile, name: str, data: bytes) -> bytes | None:
     if local != info.orig_filename:
         return None
     start = off + 30 + name_len + extra_len
+    end = getattr(info, "_end_offset", None)  # (a newer zipfile refuses overlapping members)
+    if end is not None and start + size > end:
+        return None
     raw = data[start : start + size]
     if len(raw) != size:
         return None
