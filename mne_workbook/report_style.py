@@ -19,7 +19,7 @@ from .locales import catalog
 from .shared_strings import Workbook
 from .streamed_sheet import StreamedSheet
 from .streamed_sheet import put_cell as put_cell
-from .textmetrics import PAD_Y, PRINT, line_height, row_height
+from .textmetrics import PAD_Y, PRINT, Rows, line_height, row_height
 from .vocab import Status
 
 
@@ -119,6 +119,17 @@ def measured_height(texts: Sequence[object], widths: Sequence[float], bold: bool
     )
 
 
+def body_rows(widths: Sequence[float]) -> Rows:
+    """The heights of rows of body text in columns ``widths`` wide (wrapped, measured):
+    :func:`measured_height`, faster for the rows of a table."""
+    return Rows(widths, BODY_PT, ONE_LINE, spacing=PRINT)
+
+
+def texts_of(values: Sequence[object]) -> list[str]:
+    """The texts cells of ``values`` show (for measuring)."""
+    return [v if type(v) is str else cell_text(v) for v in values]
+
+
 def set_height(
     ws: Worksheet, r: int, texts: Sequence[object], widths: Sequence[float], bold: bool = False
 ) -> float:
@@ -145,6 +156,7 @@ def table(
     for c, h in enumerate(headers):
         ws.write_string(r0, c0 + c, h, f.h)
     set_height(ws, r0, list(headers), widths, bold=True)
+    measure = body_rows(widths)
     for i, row in enumerate(rows, start=1):
         cells = [
             (
@@ -155,7 +167,7 @@ def table(
             )
             for c, v in enumerate(row)
         ]
-        put_row(ws, r0 + i, c0, cells, measured_height(row, widths))
+        put_row(ws, r0 + i, c0, cells, measure.height(texts_of(row)))
     return r0 + len(rows)
 
 
