@@ -14,6 +14,8 @@ table and writes benchmarks/results.json.
 2. Reading + consolidation of N distinct returns (N = 15, 200, 1000: every file has
    its own values and saved time; none is a copy) against python-calamine and openpyxl
    read-only reading the same files' values with the same number of worker processes.
+   Ours is what ``mne-workbook consolidate`` does once it has found the files (the
+   library calls it makes: signatures checked, answers spilled, the pack written).
 3. Peak memory (RSS) of consolidation at each N, in a fresh process.
 4. Start-up: `mne-workbook --help` against `python -c pass`.
 5. Plan loading: `load_plan` (parse, schema, semantics, model) on the synthetic plan's YAML
@@ -50,7 +52,6 @@ import xlsxwriter
 import yaml
 
 import mne_workbook.writer as writer_module
-from mne_workbook.consolidate import consolidate
 from mne_workbook.fill import fill_return, random_entries, set_arrived_at, set_saved_at
 from mne_workbook.generate import generate
 from mne_workbook.layout import (
@@ -63,11 +64,11 @@ from mne_workbook.layout import (
     sheet_name,
 )
 from mne_workbook.locales import catalog
-from mne_workbook.parallel import read_many
 from mne_workbook.periods import Period
 from mne_workbook.plan import Plan, load_plan, paused_gc, plan_from_dict, plan_to_dict
-from mne_workbook.report import to_json, write_consolidated
+from mne_workbook.report import to_json
 from mne_workbook.signing import KeyRing
+from mne_workbook.workflows import ReadSettings, consolidate_returns, write_consolidation
 
 ROOT = Path(__file__).resolve().parent.parent
 #: at least 32 bytes: the CLI refuses shorter keys (key-too-short)
@@ -512,10 +513,16 @@ def in_workers(chunk: Callable[[list[Path]], None], files: list[Path], workers: 
 def consolidate_files(
     plan: Plan, period: Period, files: list[Path], workers: int, out: Path
 ) -> Any:
-    subs = read_many(files, plan, period, keys=KEYS, require_signature=True, workers=workers)
-    con = consolidate(plan, subs, period, dt.date(2020, 2, 1))
-    write_consolidated(con, out)
-    return con
+    """What ``mne-workbook consolidate`` does once it has found the files: the library
+    calls its command makes (signatures required, answers spilled to disk, the pack)."""
+    key = out.parent / "bench.key"
+    if not key.exists():
+        key.write_text(KEY_TEXT + "\n", "utf-8")
+        key.chmod(0o600)
+    settings = ReadSettings(key_file=key, workers=workers)
+    run = consolidate_returns(plan, period, files, settings, as_of=dt.date(2020, 2, 1))
+    write_consolidation(run.consolidation, out)
+    return run.consolidation
 
 
 def peak_rss(n: int, tmp: Path) -> dict[str, float]:

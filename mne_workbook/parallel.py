@@ -41,7 +41,7 @@ from .discovery import Input
 from .errors import Location, Problem
 from .periods import Period
 from .plan import Plan
-from .reader import Submission, read_return
+from .reader import CellRef, Submission, read_return
 from .safety import Limits
 from .signing import KeyRing
 from .spill import Packed, Spill, pack
@@ -50,6 +50,8 @@ from .xlsx_parse import warm_up
 _MB = 1024 * 1024
 #: files sent to a worker at once: it begins the next while the parent takes a result
 _AHEAD = 2
+#: cells maps a worker remembers having sent (one per layout read; a bound, not a need)
+_MAX_MAPS = 256
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,28 @@ class _Job:
     pack: bool  # accepted returns' answers sent pickled, with their facts (a spill)
 
 
+def _same_map(cells: dict[Any, Any]) -> bool:
+    """Whether ``cells`` is made of immutable parts only (keys tuples of texts, values
+    cell references), so that the same objects always mean the same map."""
+    return all(type(k) is tuple and all(type(x) is str for x in k) for k in cells) and all(
+        type(r) is CellRef for r in cells.values()
+    )
+
+
 def _worker(conn: Connection, job: _Job) -> None:
     """Read paths sent on ``conn`` until told to stop (None); answer each with
-    ``(submission or None, retire, packed)``; None means the file needed too much memory;
-    ``packed``: with ``job.pack``, an accepted return's answers (:func:`spill.pack`)."""
+    ``(submission or None, retire, packed, cells)``; None means the file needed too much
+    memory; ``packed``: with ``job.pack``, an accepted return's answers
+    (:func:`spill.pack`); ``cells``: ``(n, True)`` when the return's cells map is the
+    n-th this worker sends whole, ``(n, False)`` when it left out a map equal to the
+    n-th (the parent puts it back), None when it sends the map without a number.
+
+    Returns of one layout share one cells map, made of the very same objects
+    (``reader._Layout.cells``): a map is known again by the identity of its keys and
+    values, which the worker holds for as long as it lives, so that no id is reused."""
     gc.freeze()  # what it inherited is never collected here: no pass over it per file
     start_vm = vm_bytes()
+    maps: dict[tuple[int, ...], tuple[int, dict[Any, Any]]] = {}
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         while True:
@@ -95,7 +113,16 @@ def _worker(conn: Connection, job: _Job) -> None:
                 gc.enable()
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
-            conn.send((sub, retire, packed))
+            token: tuple[int, bool] | None = None
+            if sub is not None and sub.cells:
+                key = (*map(id, sub.cells), *map(id, sub.cells.values()))
+                hit = maps.get(key)
+                if hit is not None:
+                    token, sub.cells = (hit[0], False), {}
+                elif len(maps) < _MAX_MAPS and _same_map(sub.cells):
+                    token = (len(maps), True)
+                    maps[key] = (len(maps), sub.cells)  # held: its parts keep their ids
+            conn.send((sub, retire, packed, token))
             if retire:
                 return
     except (EOFError, OSError, KeyboardInterrupt):
@@ -118,6 +145,8 @@ class _Slot:
         child.close()
         self.queue: list[tuple[int, Path]] = []
         self.started = 0.0  # when the worker began the oldest file in ``queue``
+        #: the cells maps this worker sent whole, by their number (see _worker)
+        self.maps: dict[int, dict[tuple[str, str, str], CellRef]] = {}
 
     def give(self, i: int, path: Path) -> None:
         self.conn.send(str(path))
@@ -133,12 +162,20 @@ class _Slot:
 
     def stop(self, kill: bool = False) -> None:
         """Kill the worker, or ask it to stop (it may have stopped already)."""
+        self.signal(kill)
+        self.reap()
+
+    def signal(self, kill: bool = False) -> None:
+        """Kill the worker, or ask it to stop, without waiting for it to end."""
         if kill:
             self.proc.kill()
         elif self.proc.is_alive():
             with contextlib.suppress(OSError):
                 self.conn.send(None)
         self.conn.close()
+
+    def reap(self) -> None:
+        """Wait for the worker to end (killed if it has not within 5 s)."""
         self.proc.join(5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -213,10 +250,22 @@ def read_many(
 
     shared = Shared()  # thousands of returns: their repeated parts are held once
 
-    def done(i: int, sub: Submission, packed: Packed | None = None) -> None:
+    def done(
+        i: int,
+        sub: Submission,
+        packed: Packed | None = None,
+        token: tuple[int, bool] | None = None,
+        slot: _Slot | None = None,
+    ) -> None:
         if spill is not None:  # before sharing: there are no answers left to share
             sub = spill.keep(sub, packed)
-        results[i] = shared.submission(sub)
+        results[i] = got = shared.submission(sub)
+        if token is not None and slot is not None:
+            n, whole = token
+            if whole:  # the shared map, for the returns that leave it out
+                slot.maps[n] = got.cells
+            else:
+                got.cells = slot.maps[n]
         if progress:
             progress(1)
 
@@ -245,17 +294,17 @@ def read_many(
                 slot = busy[conn]
                 i, path = slot.answered()
                 try:
-                    sub, retire, packed = slot.conn.recv()
+                    sub, retire, packed, token = slot.conn.recv()
                 except (EOFError, OSError):
-                    sub, retire, packed = None, True, None
+                    sub, retire, packed, token = None, True, None, None
                 if not isinstance(sub, Submission):
-                    sub, packed = _refused(path, "parse-memory", too_big), None
+                    sub, packed, token = _refused(path, "parse-memory", too_big), None, None
                 if retire:  # the files it had not begun go to another worker
                     pending.extend(reversed(slot.queue))
                     slot.queue.clear()
                     slot.stop()
                     slots.remove(slot)
-                done(i, sub, packed)
+                done(i, sub, packed, token, slot)
             now = time.monotonic()
             for slot in list(slots):
                 if slot.queue and now - slot.started >= bounds.timeout:
@@ -268,6 +317,8 @@ def read_many(
     finally:
         if collecting:
             gc.enable()
+        for slot in slots:  # every worker told first: they end side by side
+            slot.signal(kill=bool(slot.queue))
         for slot in slots:
-            slot.stop(kill=bool(slot.queue))
+            slot.reap()
     return [_named(r, items[i]) for i, r in enumerate(results) if r is not None]

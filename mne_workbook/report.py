@@ -44,8 +44,9 @@ from .report_style import (
     count_axis,
     flag_legend,
     formats,
+    institution_names,
     legend,
-    names_of,
+    names_in,
     new_workbook,
     put_cell,
     rating_legend,
@@ -621,11 +622,12 @@ def _flags_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
             fl.institution,
         ),
     )
+    names = institution_names(con)
     data = [
         [
             str(fl.severity),
             fl.code,
-            names_of(con, fl.institution),
+            names_in(names, fl.institution),
             fl.so,
             fl.activity,
             fl.indicator,
@@ -703,7 +705,8 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     rows = submission_rows(con)
-    data = [[names_of(con, r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
+    names = institution_names(con)
+    data = [[names_in(names, r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
     end = table(ws, 0, heads, data, f, widths)
     ws.freeze_panes(1, 0)
     # the SHA-256 is kept for the record but not printed

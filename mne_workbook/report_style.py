@@ -17,23 +17,14 @@ from xlsxwriter.worksheet import Worksheet
 from .arrival import SOURCE_TEXT, Source
 from .consolidate import Consolidation
 from .locales import catalog
+from .streamed_sheet import StreamedSheet
+from .streamed_sheet import put_cell as put_cell
 from .textmetrics import PAD_Y, PRINT, line_height, row_height
 from .vocab import Status
 
 
 def code_text(vocab: str, code: int | None) -> str:
     return catalog("en").entry(vocab, code) if code is not None else ""
-
-
-def put_cell(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_string(r, c, "Yes" if value else "No", fmt)
-    elif isinstance(value, int | float):
-        ws.write_number(r, c, value, fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
 
 
 BODY_PT = 9
@@ -117,17 +108,22 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def set_height(
-    ws: Worksheet, r: int, texts: Sequence[object], widths: Sequence[float], bold: bool = False
-) -> float:
-    """Set row ``r`` to the height its wrapped texts need (measured); returns it."""
-    h = row_height(
-        [(cell_text(t), w) for t, w in zip(texts, widths, strict=False)],
+def measured_height(texts: Sequence[object], widths: Sequence[float], bold: bool = False) -> float:
+    """The height a row of body ``texts`` in columns ``widths`` wide needs (wrapped)."""
+    return row_height(
+        [(t if type(t) is str else cell_text(t), w) for t, w in zip(texts, widths, strict=False)],
         BODY_PT,
         ONE_LINE,
         bold=bold,
         spacing=PRINT,
     )
+
+
+def set_height(
+    ws: Worksheet, r: int, texts: Sequence[object], widths: Sequence[float], bold: bool = False
+) -> float:
+    """Set row ``r`` to the height its wrapped texts need (measured); returns it."""
+    h = measured_height(texts, widths, bold)
     ws.set_row(r, h)
     return h
 
@@ -149,11 +145,22 @@ def table(
     for c, h in enumerate(headers):
         ws.write_string(r0, c0 + c, h, f.h)
     set_height(ws, r0, list(headers), widths, bold=True)
+    streamed = isinstance(ws, StreamedSheet)  # its rows are written whole, fast
     for i, row in enumerate(rows, start=1):
-        for c, v in enumerate(row):
-            fill = fills[i - 1][c] if fills else None
-            num = "0.0" if isinstance(v, float) else None
-            put_cell(ws, r0 + i, c0 + c, v, f.cell(fill, num=num))
+        cells = [
+            (
+                v,
+                f.cell(
+                    fills[i - 1][c] if fills else None, num="0.0" if isinstance(v, float) else None
+                ),
+            )
+            for c, v in enumerate(row)
+        ]
+        if streamed:
+            ws.put_row(r0 + i, c0, cells, measured_height(row, widths))
+            continue
+        for c, (v, fmt) in enumerate(cells):
+            put_cell(ws, r0 + i, c0 + c, v, fmt)
         set_height(ws, r0 + i, row, widths)
     return r0 + len(rows)
 
@@ -190,7 +197,16 @@ def flag_legend() -> list[tuple[str, str]]:
 
 def names_of(con: Consolidation, ids: str) -> str:
     """Institution names for an id or a comma-separated list of ids."""
-    names = {i.id: i.name for i in con.plan.institutions}
+    return names_in(institution_names(con), ids)
+
+
+def institution_names(con: Consolidation) -> dict[str, str]:
+    """The plan's institution names by id (for :func:`names_in`)."""
+    return {i.id: i.name for i in con.plan.institutions}
+
+
+def names_in(names: dict[str, str], ids: str) -> str:
+    """Institution names for an id or a comma-separated list of ids."""
     return ", ".join(names.get(x.strip(), x.strip()) for x in ids.split(",") if x.strip())
 
 

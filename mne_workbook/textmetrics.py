@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import accumulate, repeat
 
 from .font_widths import BOLD, LINE, REGULAR, UNITS_PER_EM
 
@@ -95,17 +95,37 @@ def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[st
                 continue
             if line:
                 lines.append(line)
-            line = ""
-            while text_width(word, size, bold) > width_pt and len(word) > 1:
-                cut = len(word) - 1
-                while cut > 1 and text_width(word[:cut], size, bold) > width_pt:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
-            line_units = _units(word, table)
+            line, line_units = _break_word(word, word_units, width_pt, size, table, lines)
         lines.append(line)
     return lines
+
+
+def _break_word(
+    word: str, units: int, width_pt: float, size: float, table: dict[int, int], lines: list[str]
+) -> tuple[str, int]:
+    """Break a word wider than the line where it no longer fits: each piece the longest
+    start of the rest that fits (at least one character), appended to ``lines``; returns
+    the last piece and its width in units.
+
+    Widths are never negative, so a longer start is never narrower and the longest that
+    fits is found by bisection over the running sums (a word of 20,000 characters must
+    not take the time of 20,000 measurements of each line).
+    """
+    if _points(units, size) <= width_pt or len(word) <= 1:
+        return word, units
+    ends = list(accumulate(map(table.get, map(ord, word), repeat(_WIDE)), initial=0))
+    start, n = 0, len(word)
+    while n - start > 1 and _points(ends[n] - ends[start], size) > width_pt:
+        lo, hi = 1, n - start - 1  # the piece is lo characters long
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _points(ends[start + mid] - ends[start], size) <= width_pt:
+                lo = mid
+            else:
+                hi = mid - 1
+        lines.append(word[start : start + lo])
+        start += lo
+    return word[start:], ends[n] - ends[start]
 
 
 #: Texts up to this long are remembered: plan texts recur in every workbook of a round
@@ -146,8 +166,23 @@ def row_height(
     bold: bool = False,
     spacing: float = EXCEL,
 ) -> float:
-    """The height of a row holding ``(text, column width)`` cells, at most 409 pt."""
-    need = max((cell_height(t, w, size, bold, spacing) for t, w in cells if t), default=0.0)
+    """The height of a row holding ``(text, column width)`` cells, at most 409 pt.
+
+    The tallest cell is the one of most lines (``cell_height`` grows with them), so the
+    lines are counted per cell and the height computed once.
+    """
+    printed = spacing == PRINT
+    most = 0
+    for t, w in cells:
+        if t:
+            n = (
+                _lines_cached(t, w, size, bold, printed)
+                if len(t) <= _CACHED_CHARS
+                else _lines(t, w, size, bold, printed)
+            )
+            if n > most:
+                most = n
+    need = most * line_height(size, spacing) + PAD_Y if most else 0.0
     return min(MAX_ROW_PT, max(minimum, need))
 
 

@@ -142,3 +142,43 @@ def test_a_dead_worker_refuses_only_its_file_and_the_one_queued_behind_it_is_rea
     assert [s.refused for s in subs] == [False, True, False, False]
     assert [p.code for p in subs[1].problems] == ["parse-memory"]
     assert subs[0].sender != subs[2].sender == subs[3].sender  # a new worker read them
+
+
+def test_a_cells_map_sent_once_per_layout_comes_back_on_every_return_of_it(
+    demo: Plan, tmp_path: Path
+) -> None:
+    # a worker sends the map of where each input is once per layout and leaves it out
+    # of the returns after it (the parent puts it back): every return holds its own
+    # layout's map, equal to reading it alone, and returns of one layout share one map
+    made = sorted(generated(demo, tmp_path / "gen").items())
+    files = [
+        edit(path, tmp_path / f"{k}-{n}-{inst}.xlsx", lambda wb: None, ON_TIME)
+        for n in range(3)
+        for k, (inst, path) in enumerate(made)
+    ]
+    alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
+    assert len({tuple(s.cells) for s in alone}) == len(made) > 1  # maps differ by layout
+    for workers in (1, 2):
+        pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=workers)
+        assert [s.cells for s in pooled] == [s.cells for s in alone]
+        assert [replace(s, file_name="") for s in pooled] == alone
+        by_layout: dict[tuple[Any, ...], dict[Any, Any]] = {}
+        held = [s for s in pooled if s.cells]  # a refused return holds none
+        assert len(held) > len(made)
+        for s in held:
+            assert by_layout.setdefault(tuple(s.cells), s.cells) is s.cells
+
+
+def test_a_worker_past_its_bound_of_maps_sends_them_whole(
+    demo: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_MAX_MAPS", 1)  # one map remembered; the others whole
+    made = sorted(generated(demo, tmp_path / "gen").items())
+    files = [
+        edit(path, tmp_path / f"{k}-{n}-{inst}.xlsx", lambda wb: None, ON_TIME)
+        for n in range(2)
+        for k, (inst, path) in enumerate(made)
+    ]
+    alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
+    pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=1)
+    assert [replace(s, file_name="") for s in pooled] == alone

@@ -141,3 +141,50 @@ def test_remembered_heights_equal_measured_ones() -> None:
             want = len(_reference_wrap(text, column_points(width) - PAD_X, size))
             assert textmetrics.lines_needed(text, width, size) == want
     assert textmetrics._lines_cached.cache_info().hits >= 1
+
+
+def test_no_width_is_negative() -> None:
+    """A longer start of a word is never narrower: the premise of breaking a long word by
+    bisection (``textmetrics._break_word``)."""
+    from mne_workbook import textmetrics
+
+    for table in (font_widths.REGULAR, font_widths.BOLD):
+        assert min(table.values()) >= 0
+    assert textmetrics._WIDE >= 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.just(""),
+                st.text(alphabet=st.sampled_from([*"aW il.\n", "\u4e2d"]), max_size=300),
+            ),
+            st.floats(min_value=1, max_value=120),
+        ),
+        max_size=8,
+    ),
+    st.sampled_from([7.0, 9.0, 14.0]),
+    st.sampled_from([15.0, 12.6]),
+    st.booleans(),
+    st.sampled_from([PRINT, 1.2207]),
+)
+def test_row_height_is_its_tallest_cell(
+    cells: list[tuple[str, float]], size: float, minimum: float, bold: bool, spacing: float
+) -> None:
+    """Counting lines per cell and measuring the most gives the height of the tallest
+    cell measured one by one (``cell_height``), to the bit."""
+    need = max((cell_height(t, w, size, bold, spacing) for t, w in cells if t), default=0.0)
+    want = min(MAX_ROW_PT, max(minimum, need))
+    assert row_height(cells, size, minimum, bold, spacing) == want
+
+
+def test_a_word_of_twenty_thousand_characters_wraps() -> None:
+    """Broken into lines that each fit, keeping every character (this took minutes when
+    each line measured every start of the rest of the word)."""
+    word = "W" * 10_000 + "i" * 10_000
+    width = column_points(30) - PAD_X
+    lines = wrap(word, width, 9.0)
+    assert "".join(lines) == word
+    assert all(text_width(line, 9.0) <= width for line in lines)
+    assert len(lines) > 100
