@@ -9,6 +9,7 @@ model of :mod:`layout`. Every problem is located by sheet, row and column.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -18,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ from .layout import (
     plan_cell,
     rows_for,
     sheet_name,
+    signed_owners,
     spans,
     value_due,
 )
@@ -369,6 +372,75 @@ def _values(grid: list[list[Any]]) -> list[list[object]]:
     return [[None if c is None else getattr(c, "value", None) for c in row] for row in grid]
 
 
+#: :func:`_found_digest`'s answers: (columns' id, master, each sheet's name and the cells
+#: it reads) -> (columns, digest); bounded by the cells the keys hold in all.
+_DIGESTS: dict[tuple[Any, ...], tuple[tuple[Column, ...], str]] = {}
+_UNSEEN = object()  # (no cell is this one)
+#: the signed columns of a field row: (columns' id, master, its cells) -> (columns, indexes)
+_SIGNED: dict[tuple[Any, ...], tuple[tuple[Column, ...], list[int]]] = {}
+_DIGEST_CELLS = [0]
+_MAX_DIGEST_CELLS = 100_000
+
+
+def _found_digest(
+    grids: dict[str, list[list[Any]]],
+    owner_of: dict[str, Owner],
+    master: bool,
+    columns: tuple[Column, ...] | None,
+) -> str:
+    """``content_digest(grid_records(...))`` of the sheets' cell values. With ``columns``
+    (whose owners ``owner_of`` lists) the grids hold :mod:`xlsx_parse` cells, each an
+    object that is never changed and is shared by every return holding the same cell
+    bytes in the same place (see ``xlsx_parse._fast_rows``); the digest is then
+    remembered by the very cells it reads: the field row's, and in each data row kept
+    (trailing blank rows are cut as :func:`layout.grid_records` cuts them) those of the
+    signed columns. A cell compares by identity and the key holds it, so a key found
+    again means the same values, hence the same records. Anything unusual (a row
+    shorter than a signed column) is computed as before."""
+    if columns is None:
+        return _digest_of(grids, owner_of, master)
+    owners = signed_owners(master)
+    parts: list[Any] = [id(columns), master]
+    size = 0
+    for name, grid in grids.items():
+        head = tuple(grid[FIELD_ROW]) if len(grid) > FIELD_ROW else ()
+        known = _SIGNED.get((id(columns), master, head))
+        if known is not None and known[0] is columns:
+            signed = known[1]
+        else:
+            fields = [norm_cell(_val(c)) for c in head]
+            while fields and not fields[-1]:
+                fields.pop()
+            signed = [ci for ci, f in enumerate(fields) if owner_of.get(f) in owners]
+            if len(_SIGNED) >= 256:
+                _SIGNED.clear()
+            _SIGNED[id(columns), master, head] = (columns, signed)
+        data = grid[FIRST_DATA_ROW:]
+        while data and all(norm_cell(_val(c)) == "" for c in data[-1]):
+            data = data[:-1]
+        if signed and any(len(row) <= signed[-1] for row in data):
+            return _digest_of(grids, owner_of, master)  # (a short row: not remembered)
+        cells = tuple(map(itemgetter(*signed), data)) if signed else len(data)
+        parts += (name, head, cells)
+        size += len(head) + len(signed) * len(data)
+    key = tuple(parts)
+    hit = _DIGESTS.get(key)
+    if hit is not None and hit[0] is columns:
+        return hit[1]
+    found = _digest_of(grids, owner_of, master)
+    if _DIGEST_CELLS[0] + size > _MAX_DIGEST_CELLS:
+        _DIGESTS.clear()
+        _DIGEST_CELLS[0] = 0
+    _DIGESTS[key] = (columns, found)
+    _DIGEST_CELLS[0] += size
+    return found
+
+
+def _digest_of(grids: dict[str, list[list[Any]]], owner_of: dict[str, Owner], master: bool) -> str:
+    records = grid_records([(n, _values(g)) for n, g in grids.items()], owner_of, master)
+    return content_digest(records)
+
+
 def _check_signature(
     sub: Submission,
     plan: Plan,
@@ -378,8 +450,10 @@ def _check_signature(
     columns: tuple[Column, ...],
     grids: dict[str, list[list[Any]]],
     signing: _Signing,
+    remember: bool = False,
 ) -> None:
-    """Verify the HMAC; name what was done to the file when it does not verify."""
+    """Verify the HMAC; name what was done to the file when it does not verify.
+    ``remember``: the grids hold :mod:`xlsx_parse` cells (see :func:`_found_digest`)."""
     keys = signing.keys
     if keys is None and not signing.required:
         return  # not verifying at all (an empty KeyRing verifies and flags; see signing)
@@ -401,8 +475,7 @@ def _check_signature(
         return
     owner_of = {c.field: c.owner for c in columns}
     master = ident.kind == KIND_MASTER
-    records = grid_records([(n, _values(g)) for n, g in grids.items()], owner_of, master)
-    found = content_digest(records)
+    found = _found_digest(grids, owner_of, master, columns if remember else None)
     if verify(key, ident.signed_pairs(), found, ident.signature):
         return
     carriers = [i.id for i in plan.carriers()]
@@ -511,6 +584,8 @@ class _Layout:
     plan_cells: dict[tuple[str, str, bool], list[tuple[int, Column, int, Any, str]]] = field(
         default_factory=dict
     )
+    #: per plan_cells entry: the cell object last found there showing the plan's text
+    plan_known: dict[tuple[str, str, bool], list[Any]] = field(default_factory=dict)
     #: per sheet: the carrier input cells (see _iter_inputs)
     inputs: dict[str, list[tuple[int, Column, int, int, MatrixRow, bool]]] = field(
         default_factory=dict
@@ -568,7 +643,8 @@ def _read_sheets(
     for n in so_sheets:
         grids[n], around = split_notes(n, wb.rows(n), len(columns), activity_codes)
         notes += around
-    _check_signature(sub, plan, period, ident, cat, columns, grids, signing)
+    remember = isinstance(wb, Workbook)  # (cells of xlsx_parse, never changed)
+    _check_signature(sub, plan, period, ident, cat, columns, grids, signing, remember)
     for extra in [n for n in wb.sheetnames if n not in known]:
         _problem(
             sub, "sheet-unexpected", f"sheet {extra!r} is not part of the workbook", sheet=extra
@@ -604,7 +680,11 @@ def _read_sheets(
         key = (name, cat.lang, inst is None)
         if key not in lay.plan_cells:
             lay.plan_cells[key] = _plan_cells(columns, rows, cat, inst is None)
-        changed_plan_cells += _check_plan_cells(sub, name, grid, rows, lay.plan_cells[key], older)
+            lay.plan_known[key] = [_UNSEEN] * len(lay.plan_cells[key])
+        last_seen = lay.plan_known[key] if remember else None
+        changed_plan_cells += _check_plan_cells(
+            sub, name, grid, rows, lay.plan_cells[key], older, last_seen
+        )
     if older:
         what = "; ".join(changed_plan_cells[:5]) or "no plan text it shows"
         more = f" (and {len(changed_plan_cells) - 5} more)" if len(changed_plan_cells) > 5 else ""
@@ -725,12 +805,23 @@ def _check_plan_cells(
     rows: list[MatrixRow],
     cells: list[tuple[int, Column, int, Any, str]],
     older: bool,
+    known: list[Any] | None = None,
 ) -> list[str]:
+    """The plan cells whose text changed (with ``older``; else each is a problem).
+    ``known``: per plan cell, the :mod:`xlsx_parse` cell object last found showing its
+    text there (such an object is never changed, and is the same for every return that
+    holds the same cell bytes; ``known`` holds it, so no other object can be it): the
+    same object there shows the same text again."""
     changed: list[str] = []
-    for ci, col, a, want, normal in cells:
-        cell = grid[FIRST_DATA_ROW + a][ci] if ci < len(grid[FIRST_DATA_ROW + a]) else None
+    for i, (ci, col, a, want, normal) in enumerate(cells):
+        row = grid[FIRST_DATA_ROW + a]
+        cell = row[ci] if ci < len(row) else None
+        if known is not None and cell is known[i]:
+            continue
         got = _val(cell)
         if norm_cell(got) == normal:
+            if known is not None:
+                known[i] = cell
             continue
         ref = CellRef(name, FIRST_DATA_ROW + a + 1, col_letter(ci))
         if getattr(cell, "data_type", None) == "f":
@@ -898,6 +989,42 @@ def _input_cells(
     return out
 
 
+#: per inputs list (a layout's, per sheet): what :func:`_read_values` needs of each input
+#: that is the same in every return (its cells, texts, the value's own period label)
+_PREPARED: dict[int, tuple[list[Any], list[tuple[Any, ...]]]] = {}
+_LATER = object()  # (computed when needed, as before: computing it failed)
+
+
+def _prepared(
+    name: str, inputs: list[tuple[int, Column, int, int, MatrixRow, bool]], period: Period
+) -> list[tuple[Any, ...]]:
+    """Each input with what reading it needs that depends on the input alone: (column
+    index, column, first and last row offset, row, open, activity, indicator or "",
+    each row's cell reference, and for a value: the indicator, whether it counts
+    things, its own period's label), computed once per inputs list (a layout's, which
+    is per plan, period and institution; the list is held, so its id is not reused)."""
+    hit = _PREPARED.get(id(inputs))
+    if hit is not None and hit[0] is inputs:
+        return hit[1]
+    out: list[tuple[Any, ...]] = []
+    for ci, col, a, b, r, is_open in inputs:
+        ind_ = r.indicator
+        refs = tuple(_ref(name, FIRST_DATA_ROW + k + 1, ci) for k in range(a, b + 1))
+        value = col.kind == Kind.VALUE and ind_ is not None and col.point is not None
+        counted = own = _LATER
+        if value:
+            with contextlib.suppress(Exception):  # (else as before: when a value is read)
+                counted = _counts(ind_.measure, ind_.unit, ind_.text)  # type: ignore[union-attr]
+                own = _own_point(ind_.frequency, period, col.point)  # type: ignore[union-attr]
+        act = r.activity.code
+        ind = ind_.id if ind_ else ""
+        out.append((ci, col, a, b, r, is_open, act, ind, refs, value, counted, own))
+    if len(_PREPARED) >= 256:
+        _PREPARED.clear()
+    _PREPARED[id(inputs)] = (inputs, out)
+    return out
+
+
 def _read_values(
     sub: Submission,
     name: str,
@@ -907,19 +1034,20 @@ def _read_values(
     period: Period,
 ) -> None:
     activities = sub.activities
-    for ci, col, a, b, r, is_open in inputs:
-        act = r.activity.code
-        ind = r.indicator.id if r.indicator else ""
+    first = FIRST_DATA_ROW
+    for ci, col, a, b, r, is_open, act, ind, refs, value, counted, own in _prepared(
+        name, inputs, period
+    ):
         found: list[tuple[CellRef, Any]] = []  # the merged cell, or its split parts
         for k in range(a, b + 1):
-            row = grid[FIRST_DATA_ROW + k]
+            row = grid[first + k]
             cell = row[ci] if ci < len(row) else None
             raw = None if cell is None else getattr(cell, "value", None)  # _val(cell)
             if raw is None:
                 continue
             if (type(raw) is not str or not raw[:1].isalnum()) and is_blank(raw):
                 continue  # (_blank, inlined: this runs for every input cell)
-            ref = _ref(name, FIRST_DATA_ROW + k + 1, ci)
+            ref = refs[k - a]  # _ref(name, FIRST_DATA_ROW + k + 1, ci)
             if not is_open:
                 where = f"{act}{'/' + ind if ind and col.span == Span.ROW else ''}"
                 _problem(
@@ -934,7 +1062,7 @@ def _read_values(
                 found.append((ref, cell))
         if not found:
             continue
-        if col.kind == Kind.VALUE and r.indicator is not None and col.point is not None:
+        if value:  # col.kind == Kind.VALUE, with an indicator and a point
             ref, cell = found[0]
             ind_ = r.indicator
             reading = _memo(
@@ -942,7 +1070,9 @@ def _read_values(
                 _val(cell),
                 ind_.measure,
                 number_format_code=str(getattr(cell, "number_format", "") or ""),
-                counted=_counts(ind_.measure, ind_.unit, ind_.text),
+                counted=(
+                    _counts(ind_.measure, ind_.unit, ind_.text) if counted is _LATER else counted
+                ),
             )
             if reading.error or reading.warnings:
                 what = f"{act}/{ind} value {col.point.label}"
@@ -952,7 +1082,8 @@ def _read_values(
                 for code, msg in reading.warnings:
                     _problem(sub, code, f"{what}: {msg}", ref)
             if reading.value is not None:
-                own = _own_point(ind_.frequency, period, col.point)
+                if own is _LATER:
+                    own = _own_point(ind_.frequency, period, col.point)
                 sub.values.append(ReportedValue(act, ind, col.point.end, own, reading.value, ref))
             continue
         rep = activities.get(act)

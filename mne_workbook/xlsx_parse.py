@@ -40,8 +40,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, XMLParser, XMLPullParser
@@ -447,6 +446,10 @@ def _plain_member(zf: zipfile.ZipFile, name: str, data: bytes) -> bytes | None:
     if info.compress_type == 0:
         out = raw
     else:
+        key = (raw, info.file_size, info.CRC)
+        known = _INFLATED.get(key)
+        if known is not None:
+            return known  # (these very deflated bytes, inflated and checked before)
         inflate = zlib.decompressobj(-15)
         try:
             out = inflate.decompress(raw, info.file_size + 1)  # never more than it says + 1
@@ -454,9 +457,28 @@ def _plain_member(zf: zipfile.ZipFile, name: str, data: bytes) -> bytes | None:
             return None
         if not inflate.eof:
             return None
+        if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+            return None
+        if len(out) <= _INFLATE_KEPT and _again(raw):
+            if _INFLATED_SIZE[0] + len(raw) + len(out) > _MAX_INFLATED:
+                _INFLATED.clear()
+                _INFLATED_SIZE[0] = 0
+            _INFLATED[key] = out
+            _INFLATED_SIZE[0] += len(raw) + len(out)
+        return out
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
         return None
     return out
+
+
+#: Deflated members seen again (the styles, workbook, cover sheets... of a round's
+#: returns), by their deflated bytes, size and CRC -> their inflated bytes, checked:
+#: inflating is a function of the deflated bytes, so the same bytes inflate (and pass
+#: the same checks against the same size and CRC) exactly as before. Bounded in bytes.
+_INFLATED: dict[tuple[bytes, int, int], bytes] = {}
+_INFLATED_SIZE = [0]
+_MAX_INFLATED = 4 * 1024 * 1024
+_INFLATE_KEPT = 256 * 1024  # a larger member is never kept
 
 
 def _member(zf: zipfile.ZipFile, name: str, data: bytes | None) -> bytes:
@@ -998,12 +1020,36 @@ _NS_DECL = _rx(rb"~xmlns(:[^ \t\r\n=/>]+)?~*=~*(?:\"([^\"]*)\"|'([^']*)')")  # p
 _MAIN_BYTES = MAIN.encode()
 _MAIN_NS = _rx(rb"~xmlns~*=~*([\"'])" + re.escape(MAIN.encode()) + rb"\1")
 _ROW_TAG = _rx(rb"<row[ \t\r\n/>]")
+#: a tag's attributes: the shortest run before ``/>`` or ``>`` (``[^>]*?``), unrolled: a
+#: run without ``>`` that ends before the first ``>``, or before the ``/`` just before it
+_TAG_ATTRS = rb"([^>/]*(?:/(?!>)[^>/]*)*)"
 _ROWS = _rx(  # 1: a row, 2: its attributes, 3: its cells; 4: white space
-    rb"(<row(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>))|(~+)"
+    rb"(<row(?=[ \t\r\n/>])" + _TAG_ATTRS + rb"(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>))|(~+)"
 )
 _CELLS = _rx(  # 1: a cell, 2: its attributes, 3: what it holds; 4: white space
-    rb"(<c(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>))|(~+)"
+    rb"(<c(?=[ \t\r\n/>])" + _TAG_ATTRS + rb"(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>))|(~+)"
 )
+
+
+def _tokens_of(groups: re.Pattern[bytes]) -> re.Pattern[bytes]:
+    """``groups`` with none of its groups capturing: the same matches, found without
+    copying each group's bytes."""
+    return re.compile(re.sub(rb"\((?!\?)", b"(?:", groups.pattern))
+
+
+def _parts(token: bytes, name: int, close: int) -> tuple[bytes, bytes | None]:
+    """A row or cell token's attributes and content (None for an empty-element tag), as
+    the groups of _ROWS or _CELLS give them: ``<row`` or ``<c`` (``name`` bytes long),
+    the attributes (no ``>`` in them, the shortest run before ``/>`` or ``>``), then
+    ``/>``, ending the token, or ``>``, the content and the end tag (``close`` long)."""
+    end = token.index(b">")
+    if token[end - 1] == 47:  # "/>": the shortest run of attributes stops before the "/"
+        return token[name : end - 1], None
+    return token[name:end], token[end + 1 : len(token) - close]
+
+
+_ROW_TOKENS = _tokens_of(_ROWS)  # a row or white space, as _ROWS matches them
+_CELL_TOKENS = _tokens_of(_CELLS)
 _ATTR = _rx(rb"~+([^ \t\r\n=/>\"']+)~*=~*(?:\"([^\"]*)\"|'([^']*)')")
 _INNER = _rx(
     rb"~*(?:<v>([^<]*)</v>|(<v/>)"  # 1: a value; 2: an empty one
@@ -1120,7 +1166,7 @@ _MAX_ONCE = 30_000
 _ONCE: set[int] = set()
 
 
-def _again(raw: bytes) -> bool:
+def _again(raw: Hashable) -> bool:
     """Has ``raw`` been seen before (and is so worth remembering)? Marks it seen."""
     h = hash(raw)
     if h in _ONCE:
@@ -1131,28 +1177,40 @@ def _again(raw: bytes) -> bool:
     return False
 
 
-def _seen(key: Any) -> dict[bytes, Any]:
-    """What is remembered under ``key`` (bounded: all is forgotten past a limit on the
-    entries under every key together)."""
-    got = _FAST.get(key)
-    if got is None:
-        if len(_FAST) >= 512:
-            _FAST.clear()
-        got = _FAST[key] = {}
-    elif sum(map(len, _FAST.values())) >= _MAX_REMEMBERED:
+def _seen(*keys: Any) -> list[dict[Any, Any]]:
+    """What is remembered under each of ``keys`` (bounded: all is forgotten past a limit
+    on the entries under every key together, or on the keys)."""
+    if len(_FAST) + len(keys) > 512 or sum(map(len, _FAST.values())) >= _MAX_REMEMBERED:
         _FAST.clear()
-        got = _FAST[key] = {}
-    return got
+    return [_FAST.setdefault(key, {}) for key in keys]
 
 
-def _covers(tokens: list[tuple[bytes, bytes, bytes, bytes]], length: int) -> bool:
-    """Do the tokens (in order, not overlapping) cover all ``length`` bytes?"""
-    return (
-        sum(map(len, map(_FIRST, tokens))) + sum(map(len, map(_FOURTH, tokens)))
-    ) == length  # (the lengths of each token's match and white space, summed in C)
+#: The beginnings and ends (around the rows) of parts found well-formed, seen again:
+#: -> the root's start and end tags that stand in for them (see :func:`_frame`), or
+#: () where they cannot. Bounded: 128 of them, each at most _FRAME_LIMIT bytes.
+_FRAMES: dict[tuple[bytes, bytes], tuple[bytes, ...]] = {}
+_FRAME_LIMIT = 16 * 1024
+_ROOT_NAME = re.compile(rb"<([^ \t\r\n/>]+)")
 
 
-_FIRST, _FOURTH = itemgetter(0), itemgetter(3)
+def _frame(head: bytes) -> tuple[bytes, ...]:
+    """What stands in for a plain part's beginning (``head``, up to ``<sheetData>``)
+    and end around its rows, once both were found well-formed in a part: its root's
+    start tag and the root's end tag, when the root's start tag declares every
+    namespace the beginning declares (so the rows are in the scope of the root's
+    namespaces and of no other). The rows of a part are then well-formed there exactly
+    when they are between those two tags: an element's content stays well-formed with
+    other well-formed elements (none declaring a namespace) in place of its own, and the
+    rest of the part was well-formed around rows before. () when it does not apply."""
+    decl = _DECL.match(head)
+    root = _ROOT.match(head, decl.end() if decl is not None else 0)
+    if root is None:
+        return ()
+    tag = root.group(0).lstrip(b" \t\r\n")
+    name = _ROOT_NAME.match(tag)
+    if tag.endswith(b"/>") or name is None or head.count(b"xmlns") != tag.count(b"xmlns"):
+        return ()
+    return tag, b"</" + name.group(1) + b">"
 
 
 def _fast_rows(
@@ -1163,38 +1221,74 @@ def _fast_rows(
 
     The part is checked well-formed by expat as the tree would be (namespaces included),
     so the tokens only have to be recognised, never judged. What expat parses is the
-    part without the rows it has already found well-formed behind the same beginning
-    (``data`` up to ``<sheetData>``: the same namespaces in scope): a row element that
-    was well-formed there is well-formed there again, so the part is well-formed exactly
-    when the rest is. A cell's reading depends only on its bytes, the styles and the date
-    system (a shared string's also on the strings, looked up each time), so cells and
-    whole rows seen again are remembered across the returns of a round (:func:`_again`)."""
+    part without what it has already found well-formed there: the rows remembered behind
+    the same beginning (``data`` up to ``<sheetData>``: the same namespaces in scope),
+    and in the other rows the remembered cells (only a cell without a colon is
+    remembered, and only once it was found well-formed). A row element that was
+    well-formed behind that beginning is well-formed there again; a cell element without
+    a colon names no prefix, so whether it is well-formed does not depend on the
+    namespaces in scope (a plain part has no DTD, so neither does an entity reference),
+    and one that was well-formed in a plain part, inside a row (which declares no
+    namespace: such a row goes to the tree), is well-formed in any. An element's content
+    stays well-formed without one of its elements or the white space between them; so
+    the part is well-formed exactly when what is left is. A cell's reading depends only
+    on its bytes, the styles and the date system (a shared string's also on the strings,
+    looked up each time), so cells and whole rows seen again are remembered across the
+    returns of a round (:func:`_again`)."""
     where = _plain(data)
     if where is None:
         return None
     start, end = where
-    tokens = _ROWS.findall(data, start, end)
-    if not _covers(tokens, end - start):
+    tokens = _ROW_TOKENS.findall(data, start, end)
+    if sum(map(len, tokens)) != end - start:
         return None  # something else: the tree reads it
     head = data[:start]
-    rows_seen = _seen((book.styles, book.date1904, head))
-    found: list[Any] = [rows_seen.get(t[0]) if t[0] else False for t in tokens]
-    rest = [t[0] for t, got in zip(tokens, found, strict=True) if got is None]
+    rows_seen, cells_seen, row_attrs, shapes = _seen(
+        (book.styles, book.date1904, head),
+        (book.styles, book.date1904),
+        "row attributes",
+        (book.styles, book.date1904, "shapes"),
+    )
+    found: list[Any] = list(map(rows_seen.get, tokens))
+    new: dict[int, tuple[bytes, list[bytes], list[Any]]] = {}
+    parts = [head]
+    for k, raw in enumerate(tokens):  # the tokens cover the rows without a gap, in order
+        if found[k] is None and raw[0] == 60:  # a row not remembered ("<"; else white space)
+            attrs, inner = _parts(raw, 4, 6)
+            cells = _CELL_TOKENS.findall(inner) if inner else []
+            if inner and sum(map(len, cells)) != len(inner):
+                return None
+            known = list(map(cells_seen.get, cells))
+            new[k] = (attrs, cells, known)
+            if inner is None:
+                parts.append(raw)  # <row .../>
+            else:
+                parts.append(raw[: 5 + len(attrs)])  # <row ...>
+                parts += [c for c, g in zip(cells, known, strict=True) if g is None]
+                parts.append(b"</row>")
+    tail = data[end:]
+    frame = _FRAMES.get((head, tail))
     parser = expat.ParserCreate(namespace_separator="}")
-    if len(rest) * 2 > len(tokens):
-        parser.Parse(data, True)  # raises if not well-formed
+    if frame:  # (see _frame)
+        parts[0] = frame[0]
+        parts.append(frame[1])
+        parser.Parse(b"".join(parts), True)  # raises if not well-formed
     else:
-        parser.Parse(head + b"".join(rest) + data[end:], True)
-    cells_seen = _seen((book.styles, book.date1904))
-    row_attrs = _seen("row attributes")
+        parts.append(tail)
+        parser.Parse(b"".join(parts), True)  # raises if not well-formed
+        if frame is None and len(head) + len(tail) <= _FRAME_LIMIT and _again((head, tail)):
+            if len(_FRAMES) >= 128:
+                _FRAMES.clear()
+            _FRAMES[head, tail] = _frame(head)
     styles, strings = book.styles, book.strings
     out: list[list[Any]] = []
     row_no = 0
-    for (raw, attrs, inner, _), got in zip(tokens, found, strict=True):
-        if got is False:
-            continue  # white space between rows
+    for k, raw in enumerate(tokens):
+        got = found[k]
         if got is None:
-            got = _fast_row(attrs, inner, book, cells_seen, row_attrs)
+            if raw[0] != 60:
+                continue  # white space between rows
+            got = _fast_row(*new[k], book, cells_seen, row_attrs, shapes)
             if got is None:
                 return None
             if _again(raw):
@@ -1214,15 +1308,19 @@ def _fast_rows(
 
 def _fast_row(
     attrs_raw: bytes,
-    inner: bytes,
+    tokens: list[bytes],
+    found: list[Any],
     book: Workbook,
     seen: dict[bytes, Any],
     row_attrs: dict[bytes, Any],
+    shapes: dict[Any, Any],
 ) -> tuple[int | None, list[Any], int, tuple[tuple[int, str, str, Any], ...]] | None:
-    """A row from its tokens: (its number, None when it has none; its cells placed by
-    column; the last one's column; its shared strings in order, each (position, or -1
-    when a later cell took its place, index text, type, style), read from each file's
-    own strings), or None when the tree must read it."""
+    """A row from its attributes, its cells' tokens (covering its content without a gap)
+    and what is remembered of each: (its number, None when it has none;
+    its cells placed by column; the last one's column; its shared strings in order, each
+    (position, or -1 when a later cell took its place, index text, type, style), read
+    from each file's own strings), or None when the tree must read it. Its remembered
+    cells are placed as they were in a row with the same ones (see :func:`_shape`)."""
     number = row_attrs.get(attrs_raw, False)
     if number is False:
         attrs = _attrs(attrs_raw)
@@ -1232,24 +1330,34 @@ def _fast_row(
         number = None if r is None else _row_number(r, 0)
         if _again(attrs_raw):
             row_attrs[attrs_raw] = number
+    key = tuple(found)
+    filled = list(found)  # each cell's reading; None: white space
+    for k, raw in enumerate(tokens):
+        if filled[k] is None and raw[0] == 60:  # a cell not remembered ("<")
+            cell_attrs, content = _parts(raw, 2, 4)
+            got = _fast_cell(cell_attrs, content or b"", book)
+            if got is None:
+                return None
+            if b":" not in raw and _again(raw):  # (see _fast_rows)
+                seen[raw] = got
+            filled[k] = got
+    shape: Any = shapes.get(key)
+    if shape is None:
+        shape = _shape(found)
+        if any(found) and _again(key):  # (a row of new cells only: nothing to remember)
+            shapes[key] = shape
+    if shape:
+        got = _by_shape(shape, filled)
+        if got is not None:
+            return number, got[0], got[1], ()
     row: list[Any] = []
     col = 0
     strings: list[list[Any]] = []  # [position or -1 once replaced, index text, type, style]
     placed: dict[int, list[Any]] = {}
-    tokens = _CELLS.findall(inner)
-    if not _covers(tokens, len(inner)):
-        return None
     refs = _REFS
-    for raw, cell_attrs, content, _ in tokens:
-        if not raw:
-            continue  # white space between cells
-        got = seen.get(raw)
+    for got in filled:
         if got is None:
-            got = _fast_cell(cell_attrs, content, book)
-            if got is None:
-                return None
-            if _again(raw):
-                seen[raw] = got
+            continue  # white space between cells
         ref, cell = got[0], got[1]
         if ref:
             col = refs.get(ref) or column_index(ref)
@@ -1267,6 +1375,69 @@ def _fast_row(
             cell = EMPTY
         row[col - 1] = cell
     return number, row, col, tuple((p, text, t, style) for p, text, t, style in strings)
+
+
+_BEYOND = 1 << 30  # past any column
+
+
+def _shape(found: list[Any]) -> tuple[list[Any], tuple[tuple[int, int, int], ...]] | bool:
+    """How a row's remembered cells (``found``; None: a cell read anew, or white space)
+    are placed when each names its column and the columns go up: those cells placed
+    (:data:`EMPTY` between them, up to the last), and for each other token its index and
+    the columns it must lie strictly between. False when a remembered cell has no
+    reference, holds a shared string or does not go up: the row is placed cell by cell."""
+    dense: list[Any] = []
+    slots: list[tuple[int, int, int]] = []
+    pending: list[int] = []
+    lo = 0
+    refs = _REFS
+    for k, got in enumerate(found):
+        if got is None:
+            pending.append(k)
+            continue
+        ref, cell = got[0], got[1]
+        if not ref or cell is None:
+            return False
+        col = refs.get(ref) or column_index(ref)
+        if col <= lo:
+            return False
+        slots += [(j, lo, col) for j in pending]
+        pending = []
+        dense.extend([EMPTY] * (col - 1 - lo))
+        dense.append(cell)
+        lo = col
+    slots += [(j, lo, _BEYOND) for j in pending]
+    return dense, tuple(slots)
+
+
+def _by_shape(
+    shape: tuple[list[Any], tuple[tuple[int, int, int], ...]], filled: list[Any]
+) -> tuple[list[Any], int] | None:
+    """The row's cells placed and its last column, by ``shape``: the remembered cells
+    where they were, each cell read anew in its column when it names one that lies where
+    the shape leaves room, the columns still going up; None otherwise (the row is then
+    placed cell by cell). With every cell naming its column and the columns going up,
+    no cell takes another's place and the last cell's column is the highest, so this is
+    the row cell by cell placement gives."""
+    dense, slots = shape
+    row = list(dense)
+    last = 0
+    refs = _REFS
+    for k, lo, hi in slots:
+        got = filled[k]
+        if got is None:
+            continue  # white space
+        ref, cell = got[0], got[1]
+        if not ref or cell is None:
+            return None
+        col = refs.get(ref) or column_index(ref)
+        if not (max(lo, last) < col < hi):
+            return None
+        if col > len(row):
+            row.extend([EMPTY] * (col - len(row)))
+        row[col - 1] = cell
+        last = col
+    return row, max(len(dense), last)
 
 
 def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...] | None:

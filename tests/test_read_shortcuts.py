@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from returns import generated
+from returns import KEYS, PERIOD, generated
 
-from mne_workbook import xlsx_parse
+from mne_workbook import reader, xlsx_parse
+from mne_workbook.fill import fill_return, random_entries
 from mne_workbook.layout import (
     FIELD_ROW,
     FIRST_DATA_ROW,
@@ -48,7 +52,13 @@ def demo() -> Plan:
 
 @pytest.fixture(scope="module")
 def returns(demo: Plan, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return generated(demo, tmp_path_factory.mktemp("gen"))
+    d = tmp_path_factory.mktemp("gen")
+    out = generated(demo, d)
+    for inst in ("kp", "mlsw"):  # and filled (openpyxl saves them; answers in every row)
+        entries = random_entries(demo, PERIOD, inst, random.Random(7))
+        fill_return(out[inst], d / f"{inst}-filled.xlsx", entries)
+        out[f"{inst}-filled"] = d / f"{inst}-filled.xlsx"
+    return out
 
 
 def _small_book() -> bytes:
@@ -224,3 +234,142 @@ def test_the_signature_records_read_values_as_norm_cell_does(
     owner_of = {"a": Owner.KEY, "b": Owner.PLAN, "c": Owner.ONATC}
     sheets: list[tuple[str, list[list[object]]]] = [("SO1", grid)]
     assert grid_records(sheets, owner_of, master) == _records_as_they_were(sheets, owner_of, master)
+
+
+# ------------------------------------------------------------------ remembered across returns
+
+
+def _forget() -> None:
+    """Everything a reading worker remembers across returns, forgotten: a cold reader."""
+    xlsx_parse._FAST.clear()
+    xlsx_parse._ONCE.clear()
+    xlsx_parse._ATTRS.clear()
+    xlsx_parse._PARTS.clear()
+    xlsx_parse._INFLATED.clear()
+    xlsx_parse._INFLATED_SIZE[0] = 0
+    xlsx_parse._FRAMES.clear()
+    reader._DIGESTS.clear()
+    reader._DIGEST_CELLS[0] = 0
+    reader._SIGNED.clear()
+    reader._LAYOUTS.clear()
+
+
+@SETTINGS
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+    cut=st.sampled_from([0, 0, 0, 1, 7, 30, 200]),
+)
+def test_a_member_inflated_before_reads_as_zipfile_reads_it(
+    edits: list[tuple[int, int]], cut: int
+) -> None:
+    """A member taken from what was inflated before (its deflated bytes, size and CRC
+    seen again) is what ``zipfile`` reads: first, second and third time, for the book and
+    for a damaged copy read after it (the intact members remembered, the damaged not)."""
+    _forget()
+    for data in (_small_book(), _damaged(_small_book(), edits, cut)):
+        for _ in range(3):
+            for name, via_zipfile, via_bytes in _answered(data):
+                assert via_bytes == via_zipfile, name
+    assert xlsx_parse._INFLATED  # (the intact book's members were remembered)
+
+
+_CELL_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "x", " x ", "A1", "1"]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-2, 2),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(_CELL_VALUES, min_size=4, max_size=12),
+    picks=st.lists(st.lists(st.integers(0, 11), max_size=5), min_size=FIRST_DATA_ROW, max_size=9),
+    fields=st.lists(st.sampled_from(["a", "b", " b ", "", "c", "d"]), max_size=5),
+    master=st.booleans(),
+    edit=st.tuples(st.integers(0, 100), st.integers(0, 100), _CELL_VALUES),
+)
+def test_the_remembered_signature_digest_is_the_digest(
+    values: list[object],
+    picks: list[list[int]],
+    fields: list[str],
+    master: bool,
+    edit: tuple[int, int, object],
+) -> None:
+    """The content digest remembered by the cells it reads equals the digest of the
+    records, cold, warm (the same cell objects again) and after one cell is replaced by
+    another object (of the same value or not), and for rows shorter than a column."""
+    _forget()
+    columns: Any = (object(),)  # (only its identity is used)
+    owner_of = {"a": Owner.KEY, "b": Owner.PLAN, "c": Owner.ONATC, "d": Owner.CARRIER}
+    pool = [xlsx_parse.Cell(v, "n", 0, xlsx_parse.DEFAULT_STYLES) for v in values]
+    grid: list[list[Any]] = [[pool[i % len(pool)] for i in row] for row in picks]
+    grid[FIELD_ROW] = [xlsx_parse.Cell(f, "s", 0, xlsx_parse.DEFAULT_STYLES) for f in fields]
+    grids = {"SO1": grid, "SO2": [list(r) for r in grid]}
+    for _ in range(3):
+        got = reader._found_digest(grids, owner_of, master, columns)
+        assert got == reader._digest_of(grids, owner_of, master)
+    r, c, value = edit
+    row = grids["SO2"][r % len(grid)]
+    if row:
+        row[c % len(row)] = xlsx_parse.Cell(value, "n", 0, xlsx_parse.DEFAULT_STYLES)
+    for _ in range(2):
+        got = reader._found_digest(grids, owner_of, master, columns)
+        assert got == reader._digest_of(grids, owner_of, master)
+
+
+def _retext(data: bytes, pick: int, kind: str) -> bytes:
+    """``data`` (a worksheet) with one cell's text or number changed (inline strings)."""
+    pattern = rb"<t>([^<]*)</t>" if kind == "text" else rb"<v>([^<]*)</v>"
+    spots = list(re.finditer(pattern, data))
+    if not spots:
+        return data
+    m = spots[pick % len(spots)]
+    new = b"<t>edited</t>" if kind == "text" else b"<v>12345</v>"
+    return data[: m.start()] + new + data[m.end() :]
+
+
+def _rewritten(src: Path, dst: Path, change: Any) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = change(info.filename, data)
+            zout.writestr(info, data)
+    return dst
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    who=st.sampled_from(["kp", "mlsw", "master", "kp-filled", "mlsw-filled"]),
+    sheet=st.integers(0, 9),
+    pick=st.integers(0, 10**4),
+    kind=st.sampled_from(["text", "number"]),
+)
+def test_a_return_reads_the_same_cold_warm_and_after_a_one_place_edit(
+    demo: Plan, returns: dict[str, Path], tmp_path: Path, who: str, sheet: int, pick: int, kind: str
+) -> None:
+    """Read cold (nothing remembered), warm (its rows, cells, shape, signature digest and
+    plan cells remembered from reading it before) and, warm, a copy with one text or
+    number changed in one sheet (a plan cell tampered with, a key, a field id, an answer
+    ...): each Submission is the one a cold reader gives."""
+    path = returns[who]
+    kw: dict[str, Any] = {"keys": KEYS, "require_signature": True, "master": who == "master"}
+    _forget()
+    cold = read_return(path, demo, PERIOD, **kw)
+    for _ in range(4):  # seen once; seen again (remembered); from memory (twice)
+        assert read_return(path, demo, PERIOD, **kw) == cold
+    with zipfile.ZipFile(path) as zf:
+        parts = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    part = parts[sheet % len(parts)]
+    edited = _rewritten(
+        path,
+        tmp_path / f"edited-{who}.xlsx",
+        lambda name, data: _retext(data, pick, kind) if name == part else data,
+    )
+    warm = read_return(edited, demo, PERIOD, **kw)
+    _forget()
+    assert warm == read_return(edited, demo, PERIOD, **kw)

@@ -8,6 +8,7 @@ the same error, on a first reading and on later ones (served from what was remem
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -343,6 +344,93 @@ def test_generated_sheets_read_as_the_tree_reads_them(
     edited = _book(data[:at] + edit[1].encode("latin-1") + data[at:], date1904, tmp_path)
     slow = _read(edited, fast=False, **limit)
     assert _read(edited, fast=True, **limit) == slow
+
+
+_LAZY = {  # the row and cell patterns as first written (attributes: ``[^>]*?``)
+    "row": rb"(<row(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>))"
+    rb"|([ \t\r\n]+)",
+    "c": rb"(<c(?=[ \t\r\n/>])([^>]*?)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>))|([ \t\r\n]+)",
+}
+_PIECES = [
+    *("<", ">", "/", "/>", " ", "\n", "=", '"', "'", "a", "r", "c", "<c", "<c ", "</c>"),
+    *("<row", "<row ", "</row>", "<v>", "</v>", 'r="A1"', "<c/>", "<row/>", "//", "x"),
+]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=30),
+    kind=st.sampled_from(["row", "c"]),
+    window=st.tuples(st.integers(0, 40), st.integers(0, 400)),
+)
+def test_the_row_and_cell_patterns_match_as_the_lazy_ones_did(
+    pieces: list[str], kind: str, window: tuple[int, int]
+) -> None:
+    """The unrolled patterns (and their tokens-only forms, and the split of a token into
+    attributes and content) find exactly what the lazy patterns found, group by group,
+    wherever a search starts and stops."""
+    text = "".join(pieces).encode()
+    new = xlsx_parse._ROWS if kind == "row" else xlsx_parse._CELLS
+    tokens = xlsx_parse._ROW_TOKENS if kind == "row" else xlsx_parse._CELL_TOKENS
+    old = re.compile(_LAZY[kind])
+    pos, endpos = window[0], window[0] + window[1]
+    want = [(m.span(), m.groups()) for m in old.finditer(text, pos, endpos)]
+    assert [(m.span(), m.groups()) for m in new.finditer(text, pos, endpos)] == want
+    assert tokens.findall(text, pos, endpos) == [text[a:b] for (a, b), _ in want]
+    for (a, b), groups in want:
+        if groups[0] is not None:  # a row or a cell: its attributes and content
+            name, close = (4, 6) if kind == "row" else (2, 4)
+            assert xlsx_parse._parts(text[a:b], name, close) == (groups[1], groups[2])
+
+
+_ROUND_CELLS = [
+    '<c r="B{n}"><v>{k}</v></c>',
+    '<c r="D{n}" s="1"><v>4500{k}</v></c>',
+    '<c r="C{n}" t="inlineStr"><is><t>text {k}</t></is></c>',
+    '<c r="C{n}" t="s"><v>{s}</v></c>',
+    "<c><v>{k}</v></c>",
+    '<c r="A{n}"/>',
+    '<c r="E{n}" x:y="{k}"><v>1</v></c>',
+    '<c r="B{n}" t="inlineStr"><is><t xml:space="preserve"> {k} </t></is></c>',
+    '<c r="AA{n}"><v>&amp;{k}</v></c>',
+    "",
+]
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=sheet(),
+    date1904=st.booleans(),
+    place=st.integers(0, 10**6),
+    cells=st.lists(st.sampled_from(_ROUND_CELLS), min_size=3, max_size=6),
+    prefixed=st.sampled_from(["", "root", "around the rows"]),
+)
+def test_a_round_of_returns_reads_as_the_tree_reads_each(
+    tmp_path: Path, data: bytes, date1904: bool, place: int, cells: list[str], prefixed: str
+) -> None:
+    """The returns of a round: one part holding another cell at the same place in each
+    (the rest remembered: rows, the cells around the new one, from the third return on
+    the row's remembered shape, and the part around the rows), read in turn, and each
+    with the prefix ``x`` bound on the root, on an element around the rows or nowhere (a
+    cell naming it is well-formed only where it is bound), to the rows or the error the
+    tree gives."""
+    if prefixed == "root":
+        data = data.replace(b"<worksheet ", b'<worksheet xmlns:x="urn:x" ', 1)
+    elif prefixed:
+        data = data.replace(b"<sheetData>", b'<w xmlns:x="urn:x"><sheetData>', 1)
+        data = data.replace(b"</sheetData>", b"</sheetData></w>", 1)
+    places = [0] + [m.end() for m in re.finditer(rb"</c>|<c[^>]*/>|<row[^>]*[^/]>", data)]
+    at = places[place % len(places)]
+    for k, text in enumerate(cells):
+        number = data[:at].count(b"<row") or 1
+        edit = text.format(n=number, k=k, s=k % len(STRINGS)).encode()
+        path = _book(data[:at] + edit + data[at:], date1904, tmp_path)
+        slow = _read(path, fast=False)
+        assert _read(path, fast=True) == slow
 
 
 # --------------------------------------------------------------------------- it is used
