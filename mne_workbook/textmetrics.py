@@ -302,18 +302,18 @@ class Rows:
     ) -> None:
         self.size, self.minimum, self.bold, self.spacing = size, minimum, bold, spacing
         self.printed = spacing == PRINT
-        self.columns = [(w, (w, size, bold, self.printed)) for w in widths]
+        # each column's memo (forgetting clears them: they stay the column's)
+        self.columns = [
+            (w, _BY_COLUMN.setdefault((w, size, bold, self.printed), {})) for w in widths
+        ]
 
     def height(self, texts: Iterable[str]) -> float:
         """The height of a row of ``texts``, one per column (zip: the shorter decides)."""
         global _remembered
         most = 0
-        for t, (w, key) in zip(texts, self.columns, strict=False):
+        for t, (w, memo) in zip(texts, self.columns, strict=False):
             if not t:
                 continue
-            memo = _BY_COLUMN.get(key)
-            if memo is None:
-                memo = _BY_COLUMN[key] = {}
             n = memo.get(t)
             if n is None:
                 n = _lines(t, w, self.size, self.bold, self.printed)
