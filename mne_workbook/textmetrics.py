@@ -230,6 +230,10 @@ def count_lines(text: str, width_pt: float, size: float, bold: bool = False) -> 
                 continue
             if not empty:
                 n += 1
+            if word_units <= room:  # the word begins the next line (wrap: _break_word)
+                line_units = word_units
+                empty = not word
+                continue
             pieces: list[str] = []
             rest, line_units = _break_word(word, word_units, width_pt, size, table, pieces)
             n += len(pieces)
