@@ -554,7 +554,11 @@ def _part(
     the workbook, relationships, properties and styles of the returns of one round are
     mostly the same bytes. A result is never changed by its users. ``whole``: the bytes
     ``zf`` was opened from (see :func:`_member`)."""
-    data = _member(zf, name, whole)  # bounded by the gate's per-part limit
+    return _parsed(_member(zf, name, whole), name, parse)  # bounded by the gate's limit
+
+
+def _parsed(data: bytes, name: str, parse: Callable[[Element, str], T]) -> T:
+    """``parse(root, name)`` of the part ``name`` holding ``data`` (see :func:`_part`)."""
     key = (parse.__name__, name, hashlib.blake2b(data, digest_size=20).digest())
     try:
         got: T = _PARTS[key]
@@ -646,11 +650,83 @@ def _core(root: Element, name: str) -> tuple[dt.datetime | None, dt.datetime | N
     out: list[dt.datetime | None] = []
     for attr in ("created", "modified"):
         el = root.find(_tag(_DCTERMS, attr))
-        when = from_iso((el.text or "").strip() or None) if el is not None else None
-        if when is not None and not isinstance(when, dt.datetime):
-            raise ValueError("Value must be ISO datetime format")
-        out.append(when)
+        out.append(_core_time(el.text if el is not None else None, el is not None))
     return out[0], out[1]
+
+
+def _core_time(text: str | None, present: bool = True) -> dt.datetime | None:
+    """A created or modified time from its element's text (None: no element)."""
+    when = from_iso((text or "").strip() or None) if present else None
+    if when is not None and not isinstance(when, dt.datetime):
+        raise ValueError("Value must be ISO datetime format")
+    return when
+
+
+_CORE = "docProps/core.xml"
+#: an element's whole text made of the characters of a time (and nothing else)
+_TIME_RUN = re.compile(rb">([0-9T:.Z+-]{1,64})(?=<)")
+#: core properties parts seen again, by their bytes with each such text left out (a NUL,
+#: which no well-formed part holds, in its place) -> the number of such texts, and where
+#: the created and modified times come from: the index of such a text, or (the time,)
+#: itself (fixed by the rest). A part with as many such texts and the same rest holds no
+#: NUL of its own.
+_CORE_FORMS: dict[bytes, tuple[Any, ...]] = {}
+
+
+def _core_times(zf: zipfile.ZipFile, whole: bytes | None) -> tuple[Any, Any]:
+    """``_part(zf, "docProps/core.xml", _core, whole)``: the created and modified times.
+
+    The returns of a round differ in their core properties by their times alone (when
+    each was saved), so each such part would be parsed anew. A part whose bytes, outside
+    the texts made only of a time's characters, are those of a part read before is that
+    part with other such texts: still well-formed (they are plain characters), its
+    elements the same, each time in the element it was in. Its times are then read from
+    its own texts as :func:`_core` reads them (raising as it raises)."""
+    data = _member(zf, _CORE, whole)
+    runs: list[bytes] = []
+
+    def left_out(m: re.Match[bytes]) -> bytes:
+        runs.append(m.group(1))
+        return b">\x00"
+
+    form_key = _TIME_RUN.sub(left_out, data)
+    form = _CORE_FORMS.get(form_key)
+    if form is not None and form[0] == len(runs):  # (so no NUL of its own: see above)
+        created, modified = (
+            _core_time(runs[r].decode("ascii")) if type(r) is int else r[0] for r in form[1:]
+        )
+        return created, modified
+    got = _parsed(data, _CORE, _core)  # (as before; raises as before)
+    if 0 < len(runs) <= 16 and len(data) <= 64 * 1024 and _again(form_key):
+        learnt = _core_form(form_key, len(runs), got)
+        if learnt is not None:
+            if len(_CORE_FORMS) >= 64:
+                _CORE_FORMS.clear()
+            _CORE_FORMS[form_key] = learnt
+    return got
+
+
+def _core_form(form_key: bytes, n: int, got: tuple[Any, Any]) -> tuple[Any, ...] | None:
+    """Where a core properties part's times come from (see :func:`_core_times`), learnt
+    by reading the part with a distinct text in each place (``got``: its times as read);
+    None when a time's element holds such a text within a longer one."""
+    probes = [f"1900-01-01T00:{k // 60:02d}:{k % 60:02d}" for k in range(n)]
+    pieces = form_key.split(b">\x00")
+    probe = pieces[0] + b"".join(
+        b">" + t.encode("ascii") + piece for t, piece in zip(probes, pieces[1:], strict=True)
+    )
+    root = _tree_of(probe, _CORE)
+    form: list[Any] = []
+    for attr, when in zip(("created", "modified"), got, strict=True):
+        el = root.find(_tag(_DCTERMS, attr))
+        text = el.text if el is not None else None
+        if text in probes:
+            form.append(probes.index(text))
+        elif text is not None and any(t in text for t in probes):
+            return None  # (a time's text within a longer text: not remembered)
+        else:
+            form.append((when,))
+    return n, form[0], form[1]
 
 
 def _custom(root: Element, name: str) -> tuple[tuple[str, object], ...]:
@@ -739,8 +815,8 @@ class Workbook:
         self.defined_names: dict[str, str] = dict(names)  # global names -> their text
         self.created: dt.datetime | None = None
         self.modified: dt.datetime | None = None
-        if "docProps/core.xml" in self._members:
-            self.created, self.modified = _part(zf, "docProps/core.xml", _core, whole)
+        if _CORE in self._members:
+            self.created, self.modified = _core_times(zf, whole)
         self.custom: list[tuple[str, object]] = []
         if "docProps/custom.xml" in self._members:
             self.custom = list(_part(zf, "docProps/custom.xml", _custom, whole))
