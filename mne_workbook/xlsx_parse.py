@@ -1148,6 +1148,8 @@ def _deref(m: re.Match[str]) -> str:
 def _chars(raw: bytes) -> str:
     """Character data as the XML parser gives it: line ends normalised, then the
     references (the only ones a well-formed part without a DTD can hold) replaced."""
+    if not (b"&" in raw or b"\r" in raw):
+        return raw.decode("utf-8")  # (the commonest: nothing to replace)
     text = raw.decode("utf-8")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -1525,23 +1527,27 @@ def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...
     ref = attrs.get("r")
     if not inner.strip(b" \t\r\n"):
         return ref, BLANK  # no value, no formula: blank whatever its type and style
-    m = _INNER.fullmatch(inner)
-    if m is None:
-        return None  # a formula, rich text, several children...: the tree reads it
+    if inner[:3] == b"<v>" and inner[-4:] == b"</v>" and b"<" not in inner[3:-4]:
+        groups: tuple[bytes | None, ...] = (inner[3:-4], None, None, None)  # (as _INNER's)
+    else:
+        m = _INNER.fullmatch(inner)
+        if m is None:
+            return None  # a formula, rich text, several children...: the tree reads it
+        groups = m.groups()
     data_type = attrs.get("t", "n")
     style: Any = attrs.get("s", 0)
     if style:
         style = int(style)
     value: Any = None
-    if data_type != "inlineStr" and (m.group(1) is not None or m.group(2) is not None):
-        value = _chars(m.group(1)) if m.group(1) is not None else ""  # one value
+    if data_type != "inlineStr" and (groups[0] is not None or groups[1] is not None):
+        value = _chars(groups[0]) if groups[0] is not None else ""  # one value
     if value:
         if data_type == "s":
             return ref, None, data_type, style, value
         value, data_type = _typed(value, data_type, style, book, book.strings)
-    elif data_type == "inlineStr" and (m.group(3) is not None or m.group(4) is not None):
+    elif data_type == "inlineStr" and (groups[2] is not None or groups[3] is not None):
         data_type = "s"
-        value = _chars(m.group(3)) if m.group(3) is not None else ""
+        value = _chars(groups[2]) if groups[2] is not None else ""
     else:
         value = None
     return ref, Cell(value, data_type, style, book.styles)
