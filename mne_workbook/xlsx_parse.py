@@ -763,6 +763,14 @@ def _styles(root: Element, name: str) -> Styles | None:
 # --------------------------------------------------------------------------- the workbook
 
 
+#: Sheet beginnings (the bytes before the first ``<sheetData``) seen again, whose parse
+#: by :meth:`Workbook._head` stopped at a dimension's end within them: expat reads a
+#: part in order and stops there, so a part beginning with the same bytes stops there
+#: again, having found the same (nothing wrong). Bounded: 512, each _HEAD_LIMIT long.
+_HEADS: set[bytes] = set()
+_HEAD_LIMIT = 16 * 1024
+
+
 class Sheet:
     """A sheet of the workbook: its name, visibility and zip member."""
 
@@ -859,12 +867,16 @@ class Workbook:
         ends = {MAIN + " dimension", MAIN + " sheetData"}
         p2 = _refusing(" ")
 
-        def end(tag: str) -> None:
+        def end(tag: str) -> None:  # (refers to no parser: no reference cycle)
             if tag in ends:
                 raise _Stop
 
         p2.EndElementHandler = end
         data = self._keep(part)
+        at = data.find(b"<sheetData") if data is not None else -1
+        before = data[:at] if data is not None and at > 0 else b""
+        if before and before in _HEADS:
+            return  # (see _HEADS)
         try:
             if data is None:
                 with self._zf.open(part) as fh:
@@ -874,7 +886,12 @@ class Workbook:
                 for at in range(0, len(data), 4096):
                     p2.Parse(data[at : at + 4096], False)
             p2.Parse(b"", True)
-        except _Stop:
+        except _Stop:  # (where it stopped: within the dimension's tag, or just after it)
+            stop = p2.CurrentByteIndex
+            if before and stop < len(before) <= _HEAD_LIMIT and _again(before):
+                if len(_HEADS) >= 512:
+                    _HEADS.clear()
+                _HEADS.add(before)
             return
         except expat.ExpatError as exc:
             raise ParseError(f"{exc} (in {part})") from None

@@ -642,3 +642,43 @@ def test_core_times_read_as_the_tree_reads_them(part: str, rounds: list[list[str
             except Exception as exc:
                 got = ("error", type(exc).__name__, str(exc))
         assert got == _core_of(data), data
+
+
+def _opened(path: Path) -> Any:
+    """Whether the workbook opens (its sheets' beginnings read), or the error."""
+    try:
+        with Workbook(path) as wb:
+            return wb.sheetnames
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=sheet(),
+    edit=st.tuples(
+        st.floats(0, 1),
+        st.sampled_from(["<", "&", "&bogus;", "</x>", "\x01", "<x:y/>", " ", '"', "<!-- -->"]),
+    ),
+)
+def test_a_sheet_beginning_seen_before_opens_as_it_did(
+    tmp_path: Path, data: bytes, edit: tuple[float, str]
+) -> None:
+    """Opening reads each sheet up to its dimension; a beginning read before (up to
+    ``<sheetData``) is not read again: the part, and a copy edited in one place, open
+    (or fail) warm as they do cold."""
+    at = int(edit[0] * len(data))
+    edited = data[:at] + edit[1].encode("latin-1") + data[at:]
+    results = []
+    for warm in (False, True):
+        xlsx_parse._HEADS.clear()
+        xlsx_parse._ONCE.clear()
+        if warm:
+            for _ in range(3):
+                _opened(_book(data, False, tmp_path))
+        results.append(_opened(_book(edited, False, tmp_path)))
+    assert results[0] == results[1]
