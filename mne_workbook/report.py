@@ -49,6 +49,7 @@ from .report_style import (
     names_in,
     new_workbook,
     put_cell,
+    put_row,
     rating_legend,
     return_state,
     set_height,
@@ -399,7 +400,7 @@ def matrix_widths(points: int) -> list[float]:
 def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) -> None:
     from .consolidate import active
 
-    ws = wb.add_worksheet(code)
+    ws = wb.add_worksheet(code, worksheet_class=StreamedSheet)  # rows given whole
     points = con.value_points
     heads = [
         "Activity",
@@ -577,9 +578,7 @@ def _so_matrix(wb: Any, con: Consolidation, code: str, title: str, f: Styles) ->
     breaks = plan_breaks(heights, blocks, room, continued)
     first = 3
     for i, cells in enumerate(display):
-        for c, (v, cf) in enumerate(cells):
-            put_cell(ws, first + i, c, v, cf)
-        ws.set_row(first + i, heights[i])
+        put_row(ws, first + i, 0, cells, heights[i])
     if breaks:
         ws.set_h_pagebreaks([first + b for b in breaks])
     last = first + len(display) - 1

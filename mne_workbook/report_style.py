@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from .arrival import SOURCE_TEXT, Source
 from .consolidate import Consolidation
 from .locales import catalog
+from .shared_strings import Workbook
 from .streamed_sheet import StreamedSheet
 from .streamed_sheet import put_cell as put_cell
-from .textmetrics import PAD_Y, PRINT, line_height, row_height
+from .textmetrics import PAD_Y, PRINT, Rows, line_height, row_height
 from .vocab import Status
 
 
@@ -119,6 +119,17 @@ def measured_height(texts: Sequence[object], widths: Sequence[float], bold: bool
     )
 
 
+def body_rows(widths: Sequence[float]) -> Rows:
+    """The heights of rows of body text in columns ``widths`` wide (wrapped, measured):
+    :func:`measured_height`, faster for the rows of a table."""
+    return Rows(widths, BODY_PT, ONE_LINE, spacing=PRINT)
+
+
+def texts_of(values: Sequence[object]) -> list[str]:
+    """The texts cells of ``values`` show (for measuring)."""
+    return [v if type(v) is str else cell_text(v) for v in values]
+
+
 def set_height(
     ws: Worksheet, r: int, texts: Sequence[object], widths: Sequence[float], bold: bool = False
 ) -> float:
@@ -145,7 +156,7 @@ def table(
     for c, h in enumerate(headers):
         ws.write_string(r0, c0 + c, h, f.h)
     set_height(ws, r0, list(headers), widths, bold=True)
-    streamed = isinstance(ws, StreamedSheet)  # its rows are written whole, fast
+    measure = body_rows(widths)
     for i, row in enumerate(rows, start=1):
         cells = [
             (
@@ -156,13 +167,21 @@ def table(
             )
             for c, v in enumerate(row)
         ]
-        if streamed:
-            ws.put_row(r0 + i, c0, cells, measured_height(row, widths))
-            continue
-        for c, (v, fmt) in enumerate(cells):
-            put_cell(ws, r0 + i, c0 + c, v, fmt)
-        set_height(ws, r0 + i, row, widths)
+        put_row(ws, r0 + i, c0, cells, measure.height(texts_of(row)))
     return r0 + len(rows)
+
+
+def put_row(
+    ws: Worksheet, r: int, c0: int, cells: Sequence[tuple[object, Any]], height: float
+) -> None:
+    """Write a row's ``(value, format)`` cells from column ``c0`` and set its height: given
+    whole to a :class:`StreamedSheet`, else cell by cell (:func:`put_cell`)."""
+    if isinstance(ws, StreamedSheet):
+        ws.put_row(r, c0, cells, height)
+        return
+    for c, (v, fmt) in enumerate(cells, start=c0):
+        put_cell(ws, r, c, v, fmt)
+    ws.set_row(r, height)
 
 
 def title_row(ws: Worksheet, r: int, text: str, widths: Sequence[float], f: Styles) -> None:
@@ -212,7 +231,7 @@ def names_in(names: dict[str, str], ids: str) -> str:
 
 def new_workbook(path: Path) -> Any:
     """An xlsxwriter workbook that never turns a string into a formula, link or number."""
-    return xlsxwriter.Workbook(
+    return Workbook(
         str(path),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )

@@ -73,6 +73,7 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
         self._style_at: dict[int, str] = {}  # id of a format -> its mark
         self._ready: dict[int, tuple[int, int, str]] = {}  # row -> first, last column, cells
         self._cols: list[str] = []  # column letters
+        self._tags: dict[tuple[Any, ...], str] = {}  # the end of a row's start tag
 
     def _check_dimensions(
         self, row: int, col: int, ignore_row: bool = False, ignore_col: bool = False
@@ -93,64 +94,90 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
         self, row: int, col: int, cells: Sequence[tuple[object, Any]], height: float | None
     ) -> None:
         """Write ``cells`` (value, format) from column ``col`` of row ``row`` and set the
-        row's height: as ``write_blank``/``write_string``/``write_number`` per cell (by
-        the value's type, a bool as Yes/No) and ``set_row`` would, the row then complete."""
-        kinds: list[tuple[int, Any, Any]] = []  # (column, value or None for a blank, format)
-        plain = 0 <= row < self.xls_rowmax and col >= 0 and col + len(cells) <= self.xls_colmax
-        for c, (v, fmt) in enumerate(cells, start=col):
-            if v is None or v == "":
-                if fmt is not None:
-                    kinds.append((c, None, fmt))
-                continue
-            t = type(v)
-            if t is bool:
-                v = "Yes" if v else "No"
-            elif t is int or t is float:
-                if not -_FINITE < v < _FINITE:  # type: ignore[operator]
-                    plain = False
-            elif t is str:
-                if len(v) > _PLAIN_TEXT:  # type: ignore[arg-type]
-                    plain = False
-            elif isinstance(v, int | float):
-                plain = False  # a subclass (an enum, numpy): as xlsxwriter takes it
-            else:
-                v = str(v)
-                if len(v) > _PLAIN_TEXT:
-                    plain = False
-            if fmt is None:
-                plain = False  # a cell without format takes the row's or column's
-            kinds.append((c, v, fmt))
+        row's height: as ``put_cell`` per cell and ``set_row`` would, the row then complete."""
+        n = len(cells)
         if (
-            not plain
-            or not kinds
+            not 0 <= row < self.xls_rowmax
+            or col < 0
+            or col + n > self.xls_colmax
             or row < self._written
             or row in self._ready
             or self.table.get(row)
         ):
             self._cell_by_cell(row, col, cells, height)  # refuses a row written out
             return
-        self._maybe_write_out(row)
-        first, last = kinds[0][0], kinds[-1][0]
-        Worksheet._check_dimensions(self, row, first)
-        Worksheet._check_dimensions(self, row, last)
         cols = self._cols
-        while len(cols) <= last:
+        while len(cols) < col + n:
             cols.append(xl_col_to_name(len(cols)))
         r = str(row + 1)
-        index = self.str_table._get_shared_string_index
         style_at = self._style_at
-        out = []
-        for c, v, fmt in kinds:
-            s = style_at.get(id(fmt)) or self._mark(fmt)
-            if v is None:
-                out.append(f'<c r="{cols[c]}{r}" s="{s}"/>')
-            elif type(v) is str:
-                out.append(f'<c r="{cols[c]}{r}" s="{s}" t="s"><v>{index(v)}</v></c>')
+        parts: list[str] = []
+        texts: list[str] = []  # the texts, in order: their numbers are taken at the end
+        slots: list[int] = []  # where each text's number goes in parts
+        first = last = -1
+        c = col - 1
+        for v, fmt in cells:
+            c += 1
+            if v is None or v == "":
+                if fmt is None:
+                    continue  # no cell, as write_blank without format
+                s = style_at.get(id(fmt)) or self._mark(fmt)
+                parts.append(f'<c r="{cols[c]}{r}" s="{s}"/>')
             else:
-                out.append(f'<c r="{cols[c]}{r}" s="{s}"><v>{v:.16G}</v></c>')
+                if fmt is None:  # a cell without format takes the row's or column's
+                    self._cell_by_cell(row, col, cells, height)
+                    return
+                t = type(v)
+                if t is str:
+                    text: str = v  # type: ignore[assignment]
+                elif t is bool:
+                    text = "Yes" if v else "No"
+                elif t is int or t is float:
+                    if not -_FINITE < v < _FINITE:  # type: ignore[operator]
+                        self._cell_by_cell(row, col, cells, height)
+                        return
+                    s = style_at.get(id(fmt)) or self._mark(fmt)
+                    parts.append(f'<c r="{cols[c]}{r}" s="{s}"><v>{v:.16G}</v></c>')
+                    if first < 0:
+                        first = c
+                    last = c
+                    continue
+                elif isinstance(v, int | float):  # a subclass (an enum, numpy): as xlsxwriter
+                    self._cell_by_cell(row, col, cells, height)
+                    return
+                else:
+                    text = str(v)
+                if len(text) > _PLAIN_TEXT:
+                    self._cell_by_cell(row, col, cells, height)
+                    return
+                s = style_at.get(id(fmt)) or self._mark(fmt)
+                parts.append(f'<c r="{cols[c]}{r}" s="{s}" t="s"><v>')
+                slots.append(len(parts))
+                parts.append("")
+                parts.append("</v></c>")
+                texts.append(text)
+            if first < 0:
+                first = c
+            last = c
+        if first < 0:
+            self._cell_by_cell(row, col, cells, height)
+            return
+        self._maybe_write_out(row)
+        Worksheet._check_dimensions(self, row, first)
+        Worksheet._check_dimensions(self, row, last)
+        # the texts' numbers, as SharedStringTable._get_shared_string_index gives them
+        table = self.str_table
+        known = table.string_table
+        for at, text in zip(slots, texts, strict=True):
+            k = known.get(text)
+            if k is None:
+                k = known[text] = table.unique_count
+                table.unique_count += 1
+            parts[at] = str(k)
+        table.count += len(texts)
         if height is not None:
             self.set_row(row, height)
-        self._ready[row] = (first, last, "".join(out))
+        self._ready[row] = (first, last, "".join(parts))
 
     def _cell_by_cell(
         self, row: int, col: int, cells: Sequence[tuple[object, Any]], height: float | None
@@ -255,7 +282,11 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
                 continue
             span = spans.get(row // BLOCK)
             if given is not None:
-                me._write_row(row, span, info.get(row))
+                tag = self._row_tag(row, span, info.get(row))
+                if tag is None:
+                    me._write_row(row, span, info.get(row))
+                else:
+                    fh.write(tag)
                 fh.write(given[2])
                 fh.write("</row>")
             elif cells:
@@ -265,6 +296,24 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
                 fh.write("</row>")
             else:
                 me._write_empty_row(row, span, info.get(row))
+
+    def _row_tag(self, row: int, span: str | None, info: Any) -> str | None:
+        """``_write_row``'s start tag of a row of at most a height (None for any other)."""
+        me: Any = self
+        if me.excel_version != 2007 or (
+            info is not None
+            and (info.row_format is not None or info.hidden or info.level or info.collapsed)
+        ):
+            return None
+        height = me.default_row_height if info is None or info.height is None else info.height
+        key = (span, height, me.default_row_height, me.original_row_height)
+        rest = self._tags.get(key)
+        if rest is None:
+            rest = f' spans="{span}"' if span else ""
+            if height != me.original_row_height or height != me.default_row_height:
+                rest += f' ht="{height * 0.75:.16g}" customHeight="1"'
+            rest = self._tags[key] = rest + ">"
+        return f'<row r="{row + 1}"{rest}'
 
     def _write_sheet_data(self) -> None:
         if self._out is None and not self._ready:

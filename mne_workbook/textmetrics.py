@@ -11,7 +11,7 @@ than the line broken where it no longer fits, explicit line breaks kept.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import accumulate, repeat
 
 from .font_widths import BOLD, LINE, REGULAR, UNITS_PER_EM
@@ -74,22 +74,44 @@ def line_height(size: float, spacing: float = EXCEL) -> float:
     return size * spacing
 
 
+#: Words measured before, by font table: the texts of a pack repeat their words (file
+#: names, codes, the wording of messages). Words up to 40 characters, at most 50,000.
+_KNOWN: dict[int, dict[str, int]] = {id(REGULAR): {}, id(BOLD): {}}
+_KNOWN_CHARS = 40
+#: The widest character of each table (an unknown one counts as "W").
+_WIDEST = {id(t): max(_WIDE, *t.values()) for t in (REGULAR, BOLD)}
+_KNOWN_MOST = 50_000
+
+
 def wrap(text: str, width_pt: float, size: float, bold: bool = False) -> list[str]:
     """``text`` broken into the lines a cell ``width_pt`` wide shows.
 
     A line's width is kept as integer font units and grown word by word (the width of
-    ``line + " " + word`` is exactly the sum of the three), so each word is measured once.
+    ``line + " " + word`` is exactly the sum of the three), so each word is measured once;
+    a paragraph that fits whole is one line, measured at once.
     """
     table = BOLD if bold else REGULAR
+    known = _KNOWN[id(table)]
     space = table.get(32, _WIDE)
     lines: list[str] = []
     for para in text.split("\n"):
+        # the whole paragraph on one line: what the loop below gives when every word fits
+        # (a leading space is dropped there: such a paragraph goes through it)
+        if not para.startswith(" ") and _points(_units(para, table), size) <= width_pt:
+            lines.append(para)
+            continue
         line = ""
         line_units = 0
         for word in para.split(" "):
-            word_units = _units(word, table)
+            word_units = known.get(word)
+            if word_units is None:
+                word_units = _units(word, table)
+                if len(word) <= _KNOWN_CHARS:
+                    if len(known) >= _KNOWN_MOST:
+                        known.clear()
+                    known[word] = word_units
             units = line_units + space + word_units if line else word_units
-            if _points(units, size) <= width_pt:
+            if units * size / UNITS_PER_EM * _SAFETY <= width_pt:  # _points(units, size)
                 line = f"{line} {word}" if line else word
                 line_units = units
                 continue
@@ -145,7 +167,75 @@ def lines_needed(
 
 
 def _lines(text: str, width_chars: float, size: float, bold: bool, printed: bool) -> int:
-    return len(wrap(text, column_points(width_chars, printed) - PAD_X, size, bold))
+    return count_lines(text, column_points(width_chars, printed) - PAD_X, size, bold)
+
+
+def _room(width_pt: float, size: float) -> int | None:
+    """The most font units a line ``width_pt`` wide holds (``_points(u) <= width_pt``);
+    None when that is no whole number of units (no room, or not a finite width)."""
+    key = (width_pt, size)
+    if key in _ROOMS:
+        return _ROOMS[key]
+    room = None
+    if 0 <= width_pt < 1e12 and 0 < size < 1e6:
+        u = int(width_pt * UNITS_PER_EM / size / _SAFETY)
+        while _points(u + 1, size) <= width_pt:
+            u += 1
+        while u >= 0 and _points(u, size) > width_pt:
+            u -= 1
+        room = u if u >= 0 else None
+    if len(_ROOMS) < 4096:
+        _ROOMS[key] = room
+    return room
+
+
+_ROOMS: dict[tuple[float, float], int | None] = {}
+
+
+def count_lines(text: str, width_pt: float, size: float, bold: bool = False) -> int:
+    """``len(wrap(text, width_pt, size, bold))``, without making the lines: the same
+    greedy breaks, counted (a line is empty only while it holds empty words), each word
+    measured once and remembered."""
+    room = _room(width_pt, size)
+    if room is None:
+        return len(wrap(text, width_pt, size, bold))
+    table = BOLD if bold else REGULAR
+    if len(text) * _WIDEST[id(table)] <= room and "\n" not in text and text[:1] != " ":
+        return 1  # fits whatever its characters: one line
+    known = _KNOWN[id(table)]
+    space = table.get(32, _WIDE)
+    n = 0
+    for para in text.split("\n"):
+        words = para.split(" ")
+        widths = list(map(known.get, words))
+        if None in widths:
+            for i, word in enumerate(words):
+                if widths[i] is None:
+                    u = widths[i] = _units(word, table)
+                    if len(word) <= _KNOWN_CHARS:
+                        if len(known) >= _KNOWN_MOST:
+                            known.clear()
+                        known[word] = u
+        units_of: list[int] = widths  # type: ignore[assignment]
+        if not para.startswith(" ") and sum(units_of) + space * (len(words) - 1) <= room:
+            n += 1  # the whole paragraph on one line (as in wrap)
+            continue
+        empty = True  # the line so far is "" (wrap's falsy line)
+        line_units = 0
+        for word, word_units in zip(words, units_of, strict=True):
+            units = word_units if empty else line_units + space + word_units
+            if units <= room:
+                line_units = units
+                empty = empty and not word
+                continue
+            if not empty:
+                n += 1
+            pieces: list[str] = []
+            rest, line_units = _break_word(word, word_units, width_pt, size, table, pieces)
+            n += len(pieces)
+            empty = not rest
+        n += 1
+    return n
 
 
 _lines_cached = functools.lru_cache(maxsize=8192)(_lines)
@@ -182,8 +272,61 @@ def row_height(
             )
             if n > most:
                 most = n
-    need = most * line_height(size, spacing) + PAD_Y if most else 0.0
+    return _height(most, size, minimum, spacing)
+
+
+def _height(lines: int, size: float, minimum: float, spacing: float) -> float:
+    """The height of a row whose tallest cell has ``lines`` lines, at most 409 pt."""
+    need = lines * line_height(size, spacing) + PAD_Y if lines else 0.0
     return min(MAX_ROW_PT, max(minimum, need))
+
+
+#: The lines of texts (up to ``_CACHED_CHARS``) per column, for :class:`Rows`; at most
+#: ``_REMEMBERED`` in all, then forgotten together.
+_BY_COLUMN: dict[tuple[float, float, bool, bool], dict[str, int]] = {}
+_REMEMBERED = 16384
+_remembered = 0
+
+
+class Rows:
+    """:func:`row_height` of rows of texts in columns ``widths`` wide: each column
+    remembers its texts' lines (a table's rows share their columns, and their texts)."""
+
+    def __init__(
+        self,
+        widths: Sequence[float],
+        size: float,
+        minimum: float = 15.0,
+        bold: bool = False,
+        spacing: float = EXCEL,
+    ) -> None:
+        self.size, self.minimum, self.bold, self.spacing = size, minimum, bold, spacing
+        self.printed = spacing == PRINT
+        self.columns = [(w, (w, size, bold, self.printed)) for w in widths]
+
+    def height(self, texts: Iterable[str]) -> float:
+        """The height of a row of ``texts``, one per column (zip: the shorter decides)."""
+        global _remembered
+        most = 0
+        for t, (w, key) in zip(texts, self.columns, strict=False):
+            if not t:
+                continue
+            memo = _BY_COLUMN.get(key)
+            if memo is None:
+                memo = _BY_COLUMN[key] = {}
+            n = memo.get(t)
+            if n is None:
+                n = _lines(t, w, self.size, self.bold, self.printed)
+                if len(t) <= _CACHED_CHARS:
+                    if _remembered >= _REMEMBERED:
+                        for m in _BY_COLUMN.values():
+                            m.clear()
+                        _remembered = 0
+                    memo[t] = n
+                    _remembered += 1
+            if n > most:
+                most = n
+        return _height(most, self.size, self.minimum, self.spacing)
 
 
 def split_to_fit(

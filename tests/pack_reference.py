@@ -1,7 +1,8 @@
 """The pack as it was written before its fast paths: the reference its bytes are compared
 with (``test_pack_bytes``).
 
-Every sheet a plain xlsxwriter worksheet, every cell written one by one by its type
+xlsxwriter's own workbook (its shared strings writer), every sheet a plain worksheet,
+every cell written one by one by its type
 (``write_blank``/``write_string``/``write_number``), every row height measured cell by
 cell (``cell_height``): the code of ``report_style`` and ``textmetrics`` before rows were
 given whole to a :class:`~mne_workbook.streamed_sheet.StreamedSheet` and heights counted
@@ -11,9 +12,11 @@ in lines. :func:`reference_path` puts it in place of the fast code for one test.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 import mne_workbook.meeting as meeting
@@ -21,6 +24,14 @@ import mne_workbook.report as report
 import mne_workbook.report_style as report_style
 from mne_workbook.report_style import BODY_PT, ONE_LINE, Fill, Styles, cell_text
 from mne_workbook.textmetrics import EXCEL, MAX_ROW_PT, PRINT, cell_height
+
+
+def plain_workbook(path: Path) -> Any:
+    """xlsxwriter's own workbook (its own shared strings writer)."""
+    return xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
 
 
 def put_cell(ws: Worksheet, r: int, c: int, value: object, fmt: Any = None) -> None:
@@ -81,13 +92,24 @@ def table(
     return r0 + len(rows)
 
 
+def put_row(
+    ws: Worksheet, r: int, c0: int, cells: Sequence[tuple[object, Any]], height: float
+) -> None:
+    """A row of an SO matrix as it was written: cell by cell, then its height."""
+    for c, (v, fmt) in enumerate(cells, start=c0):
+        put_cell(ws, r, c, v, fmt)
+    ws.set_row(r, height)
+
+
 def reference_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Write packs the old way until the test ends."""
-    monkeypatch.setattr(report, "StreamedSheet", Worksheet)
     for module in (report, report_style, meeting):
         for name, old in (
+            ("StreamedSheet", Worksheet),
+            ("new_workbook", plain_workbook),
             ("table", table),
             ("put_cell", put_cell),
+            ("put_row", put_row),
             ("set_height", set_height),
             ("row_height", row_height),
         ):

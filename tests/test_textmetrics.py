@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mne_workbook import font_widths
@@ -16,6 +16,7 @@ from mne_workbook.textmetrics import (
     PRINT,
     cell_height,
     column_points,
+    count_lines,
     row_height,
     split_to_fit,
     text_width,
@@ -188,3 +189,57 @@ def test_a_word_of_twenty_thousand_characters_wraps() -> None:
     assert "".join(lines) == word
     assert all(text_width(line, 9.0) <= width for line in lines)
     assert len(lines) > 100
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from([*"aW il.  \n", "\u4e2d", "-"]),
+        max_size=300,
+    ),
+    st.one_of(st.floats(min_value=-10, max_value=600), st.sampled_from([0.0, 4.5, 5.0])),
+    st.sampled_from([7.0, 9.0, 11.0, 13.5]),
+    st.booleans(),
+)
+def test_lines_counted_are_the_lines_wrapped(
+    text: str, width: float, size: float, bold: bool
+) -> None:
+    """``count_lines`` (what row heights use) counts exactly the lines ``wrap`` makes:
+    leading, doubled and trailing spaces, empty paragraphs, words wider than the line,
+    no room at all."""
+    assert count_lines(text, width, size, bold) == len(wrap(text, width, size, bold))
+    assert len(wrap(text, width, size, bold)) == len(_reference_wrap(text, width, size, bold))
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.just(""),
+                st.sampled_from(["Kosovo Police", "value-missing", "SO1", "A1.1.1"]),
+                st.text(alphabet=st.sampled_from([*"aW il.\n ", "\u4e2d"]), max_size=200),
+            ),
+            max_size=6,
+        ),
+        max_size=12,
+    ),
+    st.lists(st.floats(min_value=0.5, max_value=90), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_rows_remember_what_row_height_measures(
+    rows: list[list[str]], widths: list[float], bold: bool
+) -> None:
+    """``Rows`` (a table's rows, their texts' lines remembered per column) gives each
+    row the height ``row_height`` gives it, including texts seen before in another
+    column or table."""
+    from mne_workbook.textmetrics import Rows
+
+    measure = Rows(widths, 9.0, 12.6, bold=bold, spacing=PRINT)
+    again = Rows(list(reversed(widths)), 9.0, 12.6, bold=bold, spacing=PRINT)
+    for texts in rows:
+        want = row_height(list(zip(texts, widths, strict=False)), 9.0, 12.6, bold, PRINT)
+        assert measure.height(texts) == want
+        back = list(reversed(widths))
+        assert again.height(texts) == row_height(
+            list(zip(texts, back, strict=False)), 9.0, 12.6, bold, PRINT
+        )
