@@ -554,7 +554,11 @@ def _part(
     the workbook, relationships, properties and styles of the returns of one round are
     mostly the same bytes. A result is never changed by its users. ``whole``: the bytes
     ``zf`` was opened from (see :func:`_member`)."""
-    data = _member(zf, name, whole)  # bounded by the gate's per-part limit
+    return _parsed(_member(zf, name, whole), name, parse)  # bounded by the gate's limit
+
+
+def _parsed(data: bytes, name: str, parse: Callable[[Element, str], T]) -> T:
+    """``parse(root, name)`` of the part ``name`` holding ``data`` (see :func:`_part`)."""
     key = (parse.__name__, name, hashlib.blake2b(data, digest_size=20).digest())
     try:
         got: T = _PARTS[key]
@@ -646,11 +650,83 @@ def _core(root: Element, name: str) -> tuple[dt.datetime | None, dt.datetime | N
     out: list[dt.datetime | None] = []
     for attr in ("created", "modified"):
         el = root.find(_tag(_DCTERMS, attr))
-        when = from_iso((el.text or "").strip() or None) if el is not None else None
-        if when is not None and not isinstance(when, dt.datetime):
-            raise ValueError("Value must be ISO datetime format")
-        out.append(when)
+        out.append(_core_time(el.text if el is not None else None, el is not None))
     return out[0], out[1]
+
+
+def _core_time(text: str | None, present: bool = True) -> dt.datetime | None:
+    """A created or modified time from its element's text (None: no element)."""
+    when = from_iso((text or "").strip() or None) if present else None
+    if when is not None and not isinstance(when, dt.datetime):
+        raise ValueError("Value must be ISO datetime format")
+    return when
+
+
+_CORE = "docProps/core.xml"
+#: an element's whole text made of the characters of a time (and nothing else)
+_TIME_RUN = re.compile(rb">([0-9T:.Z+-]{1,64})(?=<)")
+#: core properties parts seen again, by their bytes with each such text left out (a NUL,
+#: which no well-formed part holds, in its place) -> the number of such texts, and where
+#: the created and modified times come from: the index of such a text, or (the time,)
+#: itself (fixed by the rest). A part with as many such texts and the same rest holds no
+#: NUL of its own.
+_CORE_FORMS: dict[bytes, tuple[Any, ...]] = {}
+
+
+def _core_times(zf: zipfile.ZipFile, whole: bytes | None) -> tuple[Any, Any]:
+    """``_part(zf, "docProps/core.xml", _core, whole)``: the created and modified times.
+
+    The returns of a round differ in their core properties by their times alone (when
+    each was saved), so each such part would be parsed anew. A part whose bytes, outside
+    the texts made only of a time's characters, are those of a part read before is that
+    part with other such texts: still well-formed (they are plain characters), its
+    elements the same, each time in the element it was in. Its times are then read from
+    its own texts as :func:`_core` reads them (raising as it raises)."""
+    data = _member(zf, _CORE, whole)
+    runs: list[bytes] = []
+
+    def left_out(m: re.Match[bytes]) -> bytes:
+        runs.append(m.group(1))
+        return b">\x00"
+
+    form_key = _TIME_RUN.sub(left_out, data)
+    form = _CORE_FORMS.get(form_key)
+    if form is not None and form[0] == len(runs):  # (so no NUL of its own: see above)
+        created, modified = (
+            _core_time(runs[r].decode("ascii")) if type(r) is int else r[0] for r in form[1:]
+        )
+        return created, modified
+    got = _parsed(data, _CORE, _core)  # (as before; raises as before)
+    if 0 < len(runs) <= 16 and len(data) <= 64 * 1024 and _again(form_key):
+        learnt = _core_form(form_key, len(runs), got)
+        if learnt is not None:
+            if len(_CORE_FORMS) >= 64:
+                _CORE_FORMS.clear()
+            _CORE_FORMS[form_key] = learnt
+    return got
+
+
+def _core_form(form_key: bytes, n: int, got: tuple[Any, Any]) -> tuple[Any, ...] | None:
+    """Where a core properties part's times come from (see :func:`_core_times`), learnt
+    by reading the part with a distinct text in each place (``got``: its times as read);
+    None when a time's element holds such a text within a longer one."""
+    probes = [f"1900-01-01T00:{k // 60:02d}:{k % 60:02d}" for k in range(n)]
+    pieces = form_key.split(b">\x00")
+    probe = pieces[0] + b"".join(
+        b">" + t.encode("ascii") + piece for t, piece in zip(probes, pieces[1:], strict=True)
+    )
+    root = _tree_of(probe, _CORE)
+    form: list[Any] = []
+    for attr, when in zip(("created", "modified"), got, strict=True):
+        el = root.find(_tag(_DCTERMS, attr))
+        text = el.text if el is not None else None
+        if text in probes:
+            form.append(probes.index(text))
+        elif text is not None and any(t in text for t in probes):
+            return None  # (a time's text within a longer text: not remembered)
+        else:
+            form.append((when,))
+    return n, form[0], form[1]
 
 
 def _custom(root: Element, name: str) -> tuple[tuple[str, object], ...]:
@@ -685,6 +761,14 @@ def _styles(root: Element, name: str) -> Styles | None:
 
 
 # --------------------------------------------------------------------------- the workbook
+
+
+#: Sheet beginnings (the bytes before the first ``<sheetData``) seen again, whose parse
+#: by :meth:`Workbook._head` stopped at a dimension's end within them: expat reads a
+#: part in order and stops there, so a part beginning with the same bytes stops there
+#: again, having found the same (nothing wrong). Bounded: 512, each _HEAD_LIMIT long.
+_HEADS: set[bytes] = set()
+_HEAD_LIMIT = 16 * 1024
 
 
 class Sheet:
@@ -739,8 +823,8 @@ class Workbook:
         self.defined_names: dict[str, str] = dict(names)  # global names -> their text
         self.created: dt.datetime | None = None
         self.modified: dt.datetime | None = None
-        if "docProps/core.xml" in self._members:
-            self.created, self.modified = _part(zf, "docProps/core.xml", _core, whole)
+        if _CORE in self._members:
+            self.created, self.modified = _core_times(zf, whole)
         self.custom: list[tuple[str, object]] = []
         if "docProps/custom.xml" in self._members:
             self.custom = list(_part(zf, "docProps/custom.xml", _custom, whole))
@@ -783,12 +867,16 @@ class Workbook:
         ends = {MAIN + " dimension", MAIN + " sheetData"}
         p2 = _refusing(" ")
 
-        def end(tag: str) -> None:
+        def end(tag: str) -> None:  # (refers to no parser: no reference cycle)
             if tag in ends:
                 raise _Stop
 
         p2.EndElementHandler = end
         data = self._keep(part)
+        at = data.find(b"<sheetData") if data is not None else -1
+        before = data[:at] if data is not None and at > 0 else b""
+        if before and before in _HEADS:
+            return  # (see _HEADS)
         try:
             if data is None:
                 with self._zf.open(part) as fh:
@@ -798,7 +886,12 @@ class Workbook:
                 for at in range(0, len(data), 4096):
                     p2.Parse(data[at : at + 4096], False)
             p2.Parse(b"", True)
-        except _Stop:
+        except _Stop:  # (where it stopped: within the dimension's tag, or just after it)
+            stop = p2.CurrentByteIndex
+            if before and stop < len(before) <= _HEAD_LIMIT and _again(before):
+                if len(_HEADS) >= 512:
+                    _HEADS.clear()
+                _HEADS.add(before)
             return
         except expat.ExpatError as exc:
             raise ParseError(f"{exc} (in {part})") from None
@@ -1072,6 +1165,8 @@ def _deref(m: re.Match[str]) -> str:
 def _chars(raw: bytes) -> str:
     """Character data as the XML parser gives it: line ends normalised, then the
     references (the only ones a well-formed part without a DTD can hold) replaced."""
+    if not (b"&" in raw or b"\r" in raw):
+        return raw.decode("utf-8")  # (the commonest: nothing to replace)
     text = raw.decode("utf-8")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -1449,23 +1544,27 @@ def _fast_cell(attrs_raw: bytes, inner: bytes, book: Workbook) -> tuple[Any, ...
     ref = attrs.get("r")
     if not inner.strip(b" \t\r\n"):
         return ref, BLANK  # no value, no formula: blank whatever its type and style
-    m = _INNER.fullmatch(inner)
-    if m is None:
-        return None  # a formula, rich text, several children...: the tree reads it
+    if inner[:3] == b"<v>" and inner[-4:] == b"</v>" and b"<" not in inner[3:-4]:
+        groups: tuple[bytes | None, ...] = (inner[3:-4], None, None, None)  # (as _INNER's)
+    else:
+        m = _INNER.fullmatch(inner)
+        if m is None:
+            return None  # a formula, rich text, several children...: the tree reads it
+        groups = m.groups()
     data_type = attrs.get("t", "n")
     style: Any = attrs.get("s", 0)
     if style:
         style = int(style)
     value: Any = None
-    if data_type != "inlineStr" and (m.group(1) is not None or m.group(2) is not None):
-        value = _chars(m.group(1)) if m.group(1) is not None else ""  # one value
+    if data_type != "inlineStr" and (groups[0] is not None or groups[1] is not None):
+        value = _chars(groups[0]) if groups[0] is not None else ""  # one value
     if value:
         if data_type == "s":
             return ref, None, data_type, style, value
         value, data_type = _typed(value, data_type, style, book, book.strings)
-    elif data_type == "inlineStr" and (m.group(3) is not None or m.group(4) is not None):
+    elif data_type == "inlineStr" and (groups[2] is not None or groups[3] is not None):
         data_type = "s"
-        value = _chars(m.group(3)) if m.group(3) is not None else ""
+        value = _chars(groups[2]) if groups[2] is not None else ""
     else:
         value = None
     return ref, Cell(value, data_type, style, book.styles)

@@ -554,3 +554,131 @@ def test_what_a_worker_remembers_is_bounded_however_many_returns_it_reads(
         most = max(most, _remembered())
         assert len(xlsx_parse._ONCE) <= 80
     assert 0 < most <= 60 + per_sheet
+
+
+# --------------------------------------------------------------------------- core properties
+
+_DC = "http://purl.org/dc/terms/"
+_TIMES = [
+    "2020-01-10T00:00:00Z",
+    "2020-01-10T00:00:01Z",
+    "2019-12-31T23:59:59.5",
+    "2020-01-10",
+    "12:30",
+    "2020-13-45T99:99:99Z",
+    "1-2",
+    "",
+    " 2020-01-10T00:00:00Z ",
+    "x2020-01-10T00:00:00Z",
+    "a&gt;2020-01-10T00:00:00Z",
+]
+
+
+@st.composite
+def core_part(draw: Any) -> str:
+    """A core properties part with ``{0}``, ``{1}``... where its times go."""
+    prefix = draw(st.sampled_from(["dcterms:", "d:", ""]))
+    decl = f'xmlns:{prefix[:-1]}="{_DC}"' if prefix else f'xmlns="{_DC}"'
+    elements: list[str] = []
+    for name in draw(
+        st.lists(
+            st.sampled_from(["created", "modified", "created", "modified", "other"]),
+            min_size=1,
+            max_size=4,
+        )
+    ):
+        slot = "{" + str(len(elements)) + "}"
+        elements.append(
+            draw(
+                st.sampled_from(
+                    [
+                        f"<{prefix}{name}>{slot}</{prefix}{name}>",
+                        f'<{prefix}{name} xsi:type="dcterms:W3CDTF">{slot}</{prefix}{name}>',
+                        f"<{prefix}{name}>{slot}<!-- {slot} --></{prefix}{name}>",
+                        f"<{prefix}{name} at='{slot}'/>",
+                    ]
+                )
+            )
+        )
+    xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    body = "".join(elements)
+    text = f'<cp:coreProperties xmlns:cp="urn:cp" {decl} {xsi}>{body}</cp:coreProperties>'
+    return text
+
+
+def _core_of(data: bytes) -> Any:
+    """The times as the tree reads them, or the error."""
+    try:
+        return xlsx_parse._core(xlsx_parse._tree_of(data, "docProps/core.xml"), "c")
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    part=core_part(),
+    rounds=st.lists(
+        st.lists(mostly(_TIMES[:3], _TIMES[3:], percent=30), min_size=4, max_size=4),
+        min_size=3,
+    ),
+)
+def test_core_times_read_as_the_tree_reads_them(part: str, rounds: list[list[str]]) -> None:
+    """The created and modified times of a round's core properties (the same part with
+    other times in each return: learnt on the second, then read from the part's form)
+    are the tree's, or its error."""
+    import io
+
+    template = part
+    xlsx_parse._CORE_FORMS.clear()
+    for times in rounds:
+        data = template.format(*times).encode()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("docProps/core.xml", data)
+        whole = buf.getvalue()
+        with zipfile.ZipFile(io.BytesIO(whole)) as zf:
+            try:
+                got: Any = xlsx_parse._core_times(zf, whole)
+            except Exception as exc:
+                got = ("error", type(exc).__name__, str(exc))
+        assert got == _core_of(data), data
+
+
+def _opened(path: Path) -> Any:
+    """Whether the workbook opens (its sheets' beginnings read), or the error."""
+    try:
+        with Workbook(path) as wb:
+            return wb.sheetnames
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=sheet(),
+    edit=st.tuples(
+        st.floats(0, 1),
+        st.sampled_from(["<", "&", "&bogus;", "</x>", "\x01", "<x:y/>", " ", '"', "<!-- -->"]),
+    ),
+)
+def test_a_sheet_beginning_seen_before_opens_as_it_did(
+    tmp_path: Path, data: bytes, edit: tuple[float, str]
+) -> None:
+    """Opening reads each sheet up to its dimension; a beginning read before (up to
+    ``<sheetData``) is not read again: the part, and a copy edited in one place, open
+    (or fail) warm as they do cold."""
+    at = int(edit[0] * len(data))
+    edited = data[:at] + edit[1].encode("latin-1") + data[at:]
+    results = []
+    for warm in (False, True):
+        xlsx_parse._HEADS.clear()
+        xlsx_parse._ONCE.clear()
+        if warm:
+            for _ in range(3):
+                _opened(_book(data, False, tmp_path))
+        results.append(_opened(_book(edited, False, tmp_path)))
+    assert results[0] == results[1]
