@@ -44,9 +44,8 @@ from .report_style import (
     count_axis,
     flag_legend,
     formats,
-    institution_names,
     legend,
-    names_in,
+    namer,
     new_workbook,
     put_cell,
     put_row,
@@ -621,12 +620,12 @@ def _flags_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
             fl.institution,
         ),
     )
-    names = institution_names(con)
+    name = namer(con)
     data = [
         [
             str(fl.severity),
             fl.code,
-            names_in(names, fl.institution),
+            name(fl.institution),
             fl.so,
             fl.activity,
             fl.indicator,
@@ -704,8 +703,8 @@ def _submissions_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     rows = submission_rows(con)
-    names = institution_names(con)
-    data = [[names_in(names, r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
+    name = namer(con)
+    data = [[name(r[h]) if h == "Institution" else r[h] for h in heads] for r in rows]
     end = table(ws, 0, heads, data, f, widths)
     ws.freeze_panes(1, 0)
     # the SHA-256 is kept for the record but not printed

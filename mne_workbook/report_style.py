@@ -7,7 +7,7 @@ Shared by :mod:`report`, :mod:`meeting` and :mod:`yearly`; it imports none of th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +224,20 @@ def names_of(con: Consolidation, ids: str) -> str:
 def institution_names(con: Consolidation) -> dict[str, str]:
     """The plan's institution names by id (for :func:`names_in`)."""
     return {i.id: i.name for i in con.plan.institutions}
+
+
+def namer(con: Consolidation) -> Callable[[str], str]:
+    """:func:`names_of` for many rows: each id (or list of ids) named once."""
+    names = institution_names(con)
+    said: dict[str, str] = {}
+
+    def name(ids: str) -> str:
+        got = said.get(ids)
+        if got is None:
+            got = said[ids] = names_in(names, ids)
+        return got
+
+    return name
 
 
 def names_in(names: dict[str, str], ids: str) -> str:
