@@ -29,6 +29,7 @@ from .report_style import (
     table,
     title_row,
 )
+from .streamed_sheet import StreamedSheet
 from .vocab import Rating
 
 #: The codes this page lists one by one; the others are counted at the end.
@@ -42,7 +43,7 @@ WIDTHS = [30, 90, 44, 14, 30]
 
 
 def meeting_sheet(wb: Any, con: Consolidation, f: Styles) -> None:
-    ws = wb.add_worksheet("Meeting")
+    ws = wb.add_worksheet("Meeting", worksheet_class=StreamedSheet)  # rows given whole
     for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w)
     ws.hide_gridlines(2)

@@ -157,16 +157,18 @@ def table(
         ws.write_string(r0, c0 + c, h, f.h)
     set_height(ws, r0, list(headers), widths, bold=True)
     measure = body_rows(widths)
+    formats: dict[tuple[Fill, bool], Any] = {}  # f.cell(fill, num=...) by fill and number
+
+    def fmt(fill: Fill, number: bool) -> Any:
+        got = formats[fill, number] = f.cell(fill, num="0.0" if number else None)
+        return got
+
     for i, row in enumerate(rows, start=1):
-        cells = [
-            (
-                v,
-                f.cell(
-                    fills[i - 1][c] if fills else None, num="0.0" if isinstance(v, float) else None
-                ),
-            )
-            for c, v in enumerate(row)
-        ]
+        fill_row = fills[i - 1] if fills else []
+        cells = []
+        for c, v in enumerate(row):
+            key = (fill_row[c] if fills else None, isinstance(v, float))
+            cells.append((v, formats.get(key) or fmt(*key)))
         put_row(ws, r0 + i, c0, cells, measure.height(texts_of(row)))
     return r0 + len(rows)
 

@@ -371,9 +371,10 @@ def _merge(
             )
         )
     names = [s.name for i, s in enumerate(subs) if i in used_from]
+    newest_said = f"{newest.name} ({when(newest)})"  # in each superseded return's flag
     if used_from <= {0} and not conflicts:  # the newest answers everything: no merge
         for s in subs[1:]:
-            _superseded(out, inst, s, newest)
+            _superseded(out, inst, s, newest.name, newest_said)
         return newest
     for i, s in enumerate(subs):
         if i in used_from:
@@ -384,18 +385,18 @@ def _merge(
             tied = ", ".join(subs[t].name for t in groups[0] if t != i)
             out.notes[s.path] = f"not used: its answers agree with or conflict with {tied}"
         else:
-            _superseded(out, inst, s, newest)
+            _superseded(out, inst, s, newest.name, newest_said)
     merged.merged_from = names
     return merged
 
 
-def _superseded(out: Choice, inst: str, sub: Submission, newest: Submission) -> None:
-    out.notes[sub.path] = f"superseded by {newest.name}"
+def _superseded(out: Choice, inst: str, sub: Submission, newest: str, said: str) -> None:
+    """``sub`` replaced by the return named ``newest`` (``said``: its name and arrival)."""
+    out.notes[sub.path] = f"superseded by {newest}"
     out.flags.append(
         RuleFlag(
             "superseded-return",
-            f"{sub.name} ({when(sub)}) is replaced by {newest.name} ({when(newest)}):"
-            " none of its answers is used",
+            f"{sub.name} ({when(sub)}) is replaced by {said}: none of its answers is used",
             inst,
             sub.name,
         )

@@ -1,13 +1,17 @@
-"""A report workbook whose shared strings are written at once: the bytes xlsxwriter
-writes, in a fraction of its time.
+"""A report workbook whose shared strings are written at once, and always as text.
 
 xlsxwriter writes each of a workbook's distinct texts (about 6,000 in the pack of 1,000
 returns) through two regular expression substitutions, two searches and a few calls. A
 text with nothing to escape but ``& < >`` (no control character or non-character, no
-``_xHHHH_`` look-alike, no white space at either end, not ``<r>...</r>``) is written here
-directly as ``<si><t>...</t></si>`` with those three escaped, as xlsxwriter writes it;
-every other text goes through xlsxwriter's own writer. ``tests/test_shared_strings.py``
-compares the two on any texts.
+``_xHHHH_`` look-alike, no white space at either end) is written here directly as
+``<si><t>...</t></si>`` with those three escaped, as xlsxwriter writes it; every other
+text goes through xlsxwriter's own escapes.
+
+xlsxwriter writes a text that begins with ``<r>`` and ends with ``</r>`` as it is,
+taking it for rich text it made itself: a return's comment of that form went into the
+pack as markup (another text shown, or a workbook Excel must repair). The report
+workbooks write no rich text, so here every text is escaped. ``tests/test_shared_strings.py``
+compares the two writers on any texts.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.utility import _preserve_whitespace
 
 #: What xlsxwriter escapes as ``_xHHHH_``: a control character or non-character, and an
 #: escape look-alike (its ``_`` escaped).
@@ -44,7 +49,6 @@ class _Strings(SharedStrings):  # type: ignore[misc]
             if (
                 text[:1].isspace()  # xml:space="preserve" (xlsxwriter's ^\s and \s$)
                 or text[-1:].isspace()
-                or (text.startswith("<r>") and text.endswith("</r>"))
                 or (escaped is not None and escaped(text))
             ):
                 me.fh.write("".join(out))
@@ -57,6 +61,13 @@ class _Strings(SharedStrings):  # type: ignore[misc]
                     + "</t></si>"
                 )
         me.fh.write("".join(out))
+
+    def _write_si(self, string: str) -> None:
+        """xlsxwriter's ``<si>`` without its rich text: ``<r>...</r>`` is a text too."""
+        me: Any = self
+        string = me._escape_control_characters(string)
+        attributes = [("xml:space", "preserve")] if _preserve_whitespace(string) else []
+        me._xml_si_element(string, attributes)
 
 
 class _Packager(Packager):  # type: ignore[misc]
@@ -71,7 +82,8 @@ class _Packager(Packager):  # type: ignore[misc]
 
 
 class Workbook(xlsxwriter.Workbook):  # type: ignore[misc]
-    """xlsxwriter's workbook, its shared strings written by :class:`_Strings`."""
+    """xlsxwriter's workbook, its shared strings written by :class:`_Strings`: at once,
+    and never as markup."""
 
     def _get_packager(self) -> Packager:
         return _Packager()

@@ -70,7 +70,7 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
         self._out: IO[str] | None = None
         self._written = 0  # rows below this one are on disk
         self._styles: list[Format] = []  # the formats the marks stand for
-        self._style_at: dict[int, str] = {}  # id of a format -> its mark
+        self._style_at: dict[Format, str] = {}  # a format (by identity) -> its mark
         self._ready: dict[int, tuple[int, int, str]] = {}  # row -> first, last column, cells
         self._cols: list[str] = []  # column letters
         self._tags: dict[tuple[Any, ...], str] = {}  # the end of a row's start tag
@@ -111,9 +111,13 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
             cols.append(xl_col_to_name(len(cols)))
         r = str(row + 1)
         style_at = self._style_at
+        # the texts' numbers, taken as SharedStringTable._get_shared_string_index takes
+        # them; undone if the row goes cell by cell after all
+        table = self.str_table
+        known = table.string_table
+        added: list[str] = []
+        texts = 0  # the row's text cells (the table's count grows by them at the end)
         parts: list[str] = []
-        texts: list[str] = []  # the texts, in order: their numbers are taken at the end
-        slots: list[int] = []  # where each text's number goes in parts
         first = last = -1
         c = col - 1
         for v, fmt in cells:
@@ -121,10 +125,11 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
             if v is None or v == "":
                 if fmt is None:
                     continue  # no cell, as write_blank without format
-                s = style_at.get(id(fmt)) or self._mark(fmt)
+                s = style_at.get(fmt) or self._mark(fmt)
                 parts.append(f'<c r="{cols[c]}{r}" s="{s}"/>')
             else:
                 if fmt is None:  # a cell without format takes the row's or column's
+                    self._undo(added)
                     self._cell_by_cell(row, col, cells, height)
                     return
                 t = type(v)
@@ -132,52 +137,51 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
                     text: str = v  # type: ignore[assignment]
                 elif t is bool:
                     text = "Yes" if v else "No"
-                elif t is int or t is float:
-                    if not -_FINITE < v < _FINITE:  # type: ignore[operator]
-                        self._cell_by_cell(row, col, cells, height)
-                        return
-                    s = style_at.get(id(fmt)) or self._mark(fmt)
+                elif (t is int or t is float) and -_FINITE < v < _FINITE:  # type: ignore[operator]
+                    s = style_at.get(fmt) or self._mark(fmt)
                     parts.append(f'<c r="{cols[c]}{r}" s="{s}"><v>{v:.16G}</v></c>')
                     if first < 0:
                         first = c
                     last = c
                     continue
-                elif isinstance(v, int | float):  # a subclass (an enum, numpy): as xlsxwriter
+                elif isinstance(v, int | float):  # NaN, infinite, huge, an enum, numpy
+                    self._undo(added)
                     self._cell_by_cell(row, col, cells, height)
                     return
                 else:
                     text = str(v)
                 if len(text) > _PLAIN_TEXT:
+                    self._undo(added)
                     self._cell_by_cell(row, col, cells, height)
                     return
-                s = style_at.get(id(fmt)) or self._mark(fmt)
-                parts.append(f'<c r="{cols[c]}{r}" s="{s}" t="s"><v>')
-                slots.append(len(parts))
-                parts.append("")
-                parts.append("</v></c>")
-                texts.append(text)
+                k = known.get(text)
+                if k is None:
+                    k = known[text] = table.unique_count
+                    table.unique_count += 1
+                    added.append(text)
+                texts += 1
+                s = style_at.get(fmt) or self._mark(fmt)
+                parts.append(f'<c r="{cols[c]}{r}" s="{s}" t="s"><v>{k}</v></c>')
             if first < 0:
                 first = c
             last = c
         if first < 0:
             self._cell_by_cell(row, col, cells, height)
             return
+        table.count += texts
         self._maybe_write_out(row)
         Worksheet._check_dimensions(self, row, first)
         Worksheet._check_dimensions(self, row, last)
-        # the texts' numbers, as SharedStringTable._get_shared_string_index gives them
-        table = self.str_table
-        known = table.string_table
-        for at, text in zip(slots, texts, strict=True):
-            k = known.get(text)
-            if k is None:
-                k = known[text] = table.unique_count
-                table.unique_count += 1
-            parts[at] = str(k)
-        table.count += len(texts)
         if height is not None:
             self.set_row(row, height)
         self._ready[row] = (first, last, "".join(parts))
+
+    def _undo(self, added: list[str]) -> None:
+        """Give back the numbers a row took for its new texts (``added``, in order)."""
+        table = self.str_table
+        for text in added:
+            del table.string_table[text]
+        table.unique_count -= len(added)
 
     def _cell_by_cell(
         self, row: int, col: int, cells: Sequence[tuple[object, Any]], height: float | None
@@ -207,9 +211,9 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]
         self._written = end
 
     def _mark(self, fmt: Format) -> str:
-        k = self._style_at.get(id(fmt))
+        k = self._style_at.get(fmt)
         if k is None:
-            k = self._style_at[id(fmt)] = f"{MARK}{len(self._styles)}{MARK}"
+            k = self._style_at[fmt] = f"{MARK}{len(self._styles)}{MARK}"
             self._styles.append(fmt)
         return k
 

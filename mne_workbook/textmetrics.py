@@ -230,6 +230,10 @@ def count_lines(text: str, width_pt: float, size: float, bold: bool = False) -> 
                 continue
             if not empty:
                 n += 1
+            if word_units <= room:  # the word begins the next line (wrap: _break_word)
+                line_units = word_units
+                empty = not word
+                continue
             pieces: list[str] = []
             rest, line_units = _break_word(word, word_units, width_pt, size, table, pieces)
             n += len(pieces)
@@ -302,18 +306,18 @@ class Rows:
     ) -> None:
         self.size, self.minimum, self.bold, self.spacing = size, minimum, bold, spacing
         self.printed = spacing == PRINT
-        self.columns = [(w, (w, size, bold, self.printed)) for w in widths]
+        # each column's memo (forgetting clears them: they stay the column's)
+        self.columns = [
+            (w, _BY_COLUMN.setdefault((w, size, bold, self.printed), {})) for w in widths
+        ]
 
     def height(self, texts: Iterable[str]) -> float:
         """The height of a row of ``texts``, one per column (zip: the shorter decides)."""
         global _remembered
         most = 0
-        for t, (w, key) in zip(texts, self.columns, strict=False):
+        for t, (w, memo) in zip(texts, self.columns, strict=False):
             if not t:
                 continue
-            memo = _BY_COLUMN.get(key)
-            if memo is None:
-                memo = _BY_COLUMN[key] = {}
             n = memo.get(t)
             if n is None:
                 n = _lines(t, w, self.size, self.bold, self.printed)

@@ -73,7 +73,8 @@ texts = st.one_of(
     st.sampled_from(_HOSTILE),
     st.text(max_size=60),
     st.text(alphabet=st.characters(max_codepoint=0x3F), max_size=30),
-)
+).filter(lambda t: not (t.startswith("<r>") and t.endswith("</r>")))  # escaped since (see
+# test_shared_strings): the plain path wrote such a text as markup
 values = st.one_of(
     st.none(),
     st.integers(-(10**20), 10**20),

@@ -1,18 +1,23 @@
 """The report workbooks' shared strings (``shared_strings``) are the bytes xlsxwriter
-writes, for any texts: markup, control characters and non-characters, ``_xHHHH_``
-look-alikes, white space at either end, texts that look like rich text."""
+writes, for any texts (markup, control characters and non-characters, ``_xHHHH_``
+look-alikes, white space at either end), except that a text shaped like rich text
+(``<r>...</r>``) is escaped as text instead of written as markup."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
+import openpyxl
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+from xlsxwriter.utility import _preserve_whitespace
 
+from mne_workbook.report_style import new_workbook
 from mne_workbook.shared_strings import Workbook, _Strings
 
 _PIECES = st.sampled_from(
@@ -22,6 +27,19 @@ _PIECES = st.sampled_from(
     ]
 )
 _TEXTS = st.one_of(st.text(), st.lists(_PIECES, max_size=12).map("".join))
+
+
+def _rich_looking(text: str) -> bool:
+    return text.startswith("<r>") and text.endswith("</r>")
+
+
+class _AsText(SharedStrings):  # type: ignore[misc]
+    """xlsxwriter's writer, its rich text branch left out (every text escaped)."""
+
+    def _write_si(self, string: str) -> None:
+        string = self._escape_control_characters(string)
+        attributes = [("xml:space", "preserve")] if _preserve_whitespace(string) else []
+        self._xml_si_element(string, attributes)
 
 
 def _written(writer: type[SharedStrings], texts: list[str]) -> str:
@@ -39,12 +57,16 @@ def _written(writer: type[SharedStrings], texts: list[str]) -> str:
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_TEXTS, max_size=20))
 def test_the_same_xml_as_xlsxwriter(texts: list[str]) -> None:
-    assert _written(_Strings, texts) == _written(SharedStrings, texts)
+    """The same as xlsxwriter's writer with every text taken as text; and, for texts
+    not shaped like rich text, the same as xlsxwriter's own."""
+    assert _written(_Strings, texts) == _written(_AsText, texts)
+    plain = [t for t in texts if not _rich_looking(t)]
+    assert _written(_Strings, plain) == _written(SharedStrings, plain)
 
 
 def test_a_workbook_writes_its_strings_through_it(tmp_path: Path) -> None:
     """The whole file is the same; the strings part is written (not left out)."""
-    texts = ["plain", " lead", "a&b<c>", "\x07", "_x0041_", "<r>x</r>", "plain"]
+    texts = ["plain", " lead", "a&b<c>", "\x07", "_x0041_", "plain"]
     for cls, name in ((Workbook, "fast.xlsx"), (xlsxwriter.Workbook, "plain.xlsx")):
         wb = cls(str(tmp_path / name))
         ws = wb.add_worksheet()
@@ -59,3 +81,31 @@ def test_a_workbook_writes_its_strings_through_it(tmp_path: Path) -> None:
         assert "xl/sharedStrings.xml" in names
         assert {n: a.read(n) for n in names} == {n: b.read(n) for n in names}
         assert b"a&amp;b&lt;c&gt;" in a.read("xl/sharedStrings.xml")
+
+
+def test_a_text_shaped_like_rich_text_stays_that_text(tmp_path: Path) -> None:
+    """A return's comment ``<r>...</r>`` (xlsxwriter's raw rich text) is shown as typed:
+    the strings part is well-formed and every text reads back exactly, where xlsxwriter
+    alone wrote markup (another text shown) or broke the part."""
+    texts = [
+        "<r><t>shown instead</t></r>",
+        "<r></t></si><si><t>injected</r>",
+        "<r> spaces & <b>bold</b> </r>",
+        "after",
+    ]
+    wb = new_workbook(tmp_path / "pack.xlsx")
+    ws = wb.add_worksheet("S")
+    for r, text in enumerate(texts):
+        ws.write_string(r, 0, text)
+    wb.close()
+    with zipfile.ZipFile(tmp_path / "pack.xlsx") as z:
+        sst = ElementTree.fromstring(z.read("xl/sharedStrings.xml"))  # well-formed
+    assert len(sst) == len(texts)
+    back = openpyxl.load_workbook(tmp_path / "pack.xlsx")["S"]
+    assert [back.cell(r + 1, 1).value for r in range(len(texts))] == texts
+
+    raw = xlsxwriter.Workbook(str(tmp_path / "raw.xlsx"))
+    raw.add_worksheet("S").write_string(0, 0, texts[1])
+    raw.close()
+    with zipfile.ZipFile(tmp_path / "raw.xlsx") as z:
+        assert b"<si><t>injected</r></si>" in z.read("xl/sharedStrings.xml")  # the defect
