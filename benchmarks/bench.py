@@ -424,7 +424,9 @@ def _base_returns(plan: Plan, period: Period, tmp: Path) -> list[tuple[Path, dic
 
 
 def _variant(src: Path, meaning: dict[int, Any], dst: Path, rng: random.Random) -> None:
-    """``src`` with every sentinel replaced by a fresh value of its kind."""
+    """``src`` with every sentinel replaced by a fresh value of its kind: numbers, and
+    comments' tags wherever the text is held (inline in the sheet, as ``fill_return``
+    writes it, or in the shared strings)."""
 
     def number(m: re.Match[bytes]) -> bytes:
         v = meaning.get(int(m.group(1)))
@@ -444,6 +446,7 @@ def _variant(src: Path, meaning: dict[int, Any], dst: Path, rng: random.Random) 
             data = zin.read(info.filename)
             if info.filename.startswith("xl/worksheets/"):
                 data = re.sub(rb"<v>(777\d{4})</v>", number, data)
+                data = re.sub(rb"\[777\d{4}\]", tag, data)  # comments held inline
             elif info.filename == "xl/sharedStrings.xml":
                 data = re.sub(rb"\[777\d{4}\]", tag, data)
             zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)

@@ -34,6 +34,33 @@ def vm_bytes() -> int:
         return 0
 
 
+class AddressSpace:
+    """:func:`vm_bytes` asked again and again (before and after every file a worker
+    reads): ``/proc/self/statm`` opened once, in the process that asks, and read again
+    from its start (procfs makes it anew at each read), a tenth of the cost."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._fd = -1
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def now(self) -> int:
+        """The address space now (0 when unknown), as :func:`vm_bytes` says it."""
+        if self._fd < 0:
+            return 0
+        try:
+            return int(os.pread(self._fd, 256, 0).split()[0]) * self._page
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
 @dataclass(frozen=True)
 class Refused:
     """Why a bounded job gave no result: a code of the catalog and its words."""

@@ -34,8 +34,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from .bounded import AddressSpace
 from .bounded import Bounds as Bounds  # re-exported: callers set bounds here
-from .bounded import vm_bytes
 from .compact import Shared
 from .discovery import Input
 from .errors import Location, Problem
@@ -88,7 +88,8 @@ def _worker(conn: Connection, job: _Job) -> None:
     (``reader._Layout.cells``): a map is known again by the identity of its keys and
     values, which the worker holds for as long as it lives, so that no id is reused."""
     gc.freeze()  # what it inherited is never collected here: no pass over it per file
-    start_vm = vm_bytes()
+    space = AddressSpace()  # opened here: this worker's own
+    start_vm = space.now()
     maps: dict[tuple[int, ...], tuple[int, dict[Any, Any]]] = {}
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
@@ -96,7 +97,7 @@ def _worker(conn: Connection, job: _Job) -> None:
             path = conn.recv()
             if path is None:
                 return
-            budget = vm_bytes() + job.memory_mb * _MB
+            budget = space.now() + job.memory_mb * _MB
             if hard != resource.RLIM_INFINITY:
                 budget = min(budget, hard)
             resource.setrlimit(resource.RLIMIT_AS, (budget, hard))
@@ -112,7 +113,7 @@ def _worker(conn: Connection, job: _Job) -> None:
             finally:
                 gc.enable()
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-            retire = sub is None or vm_bytes() - start_vm > job.memory_mb * _MB
+            retire = sub is None or space.now() - start_vm > job.memory_mb * _MB
             token: tuple[int, bool] | None = None
             if sub is not None and sub.cells:
                 key = (*map(id, sub.cells), *map(id, sub.cells.values()))
@@ -129,6 +130,7 @@ def _worker(conn: Connection, job: _Job) -> None:
         return
     finally:
         conn.close()
+        space.close()
 
 
 class _Slot:

@@ -182,3 +182,18 @@ def test_a_worker_past_its_bound_of_maps_sends_them_whole(
     alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
     pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=1)
     assert [replace(s, file_name="") for s in pooled] == alone
+
+
+def test_the_address_space_read_again_follows_the_process() -> None:
+    from mne_workbook.bounded import AddressSpace, vm_bytes
+
+    space = AddressSpace()
+    try:
+        before = space.now()
+        assert abs(before - vm_bytes()) < 8 * 1024 * 1024  # the same reading, near in time
+        held = bytearray(64 * 1024 * 1024)  # the process grows: a fresh reading says so
+        assert space.now() - before >= 60 * 1024 * 1024
+        del held
+    finally:
+        space.close()
+    assert space.now() == 0  # closed: unknown, as vm_bytes says it
