@@ -595,6 +595,23 @@ class _Layout:
 
 
 _LAYOUTS: dict[tuple[int, Period, str | None], tuple[Plan, _Layout]] = {}
+#: per plan and period: its columns and activity codes, the same for every institution
+#: (the key's plan is held, so its id is not reused)
+_SHARED: dict[tuple[int, Period], tuple[Plan, tuple[Column, ...], set[str]]] = {}
+
+
+def _shared(plan: Plan, period: Period) -> tuple[tuple[Column, ...], set[str]]:
+    """``columns_for(plan, period)`` and the plan's activity codes, computed once per
+    plan and period rather than once per institution (neither depends on it)."""
+    hit = _SHARED.get((id(plan), period))
+    if hit is not None and hit[0] is plan:
+        return hit[1], hit[2]
+    columns = columns_for(plan, period)
+    codes = {ref.activity.code for ref in plan.iter_activities()}
+    if len(_SHARED) >= 16:
+        _SHARED.clear()
+    _SHARED[id(plan), period] = (plan, columns, codes)
+    return columns, codes
 
 
 def _layout(plan: Plan, period: Period, inst: str | None) -> _Layout:
@@ -604,7 +621,7 @@ def _layout(plan: Plan, period: Period, inst: str | None) -> _Layout:
     hit = _LAYOUTS.get(key)
     if hit is not None and hit[0] is plan:
         return hit[1]
-    columns = columns_for(plan, period)
+    columns, activity_codes = _shared(plan, period)
     expected = [(so, rows_for(so, inst)) for so in plan.strategic_objectives]
     expected = [(so, rows) for so, rows in expected if rows]
     names = [sheet_name(so) for so, _ in expected]
@@ -620,7 +637,7 @@ def _layout(plan: Plan, period: Period, inst: str | None) -> _Layout:
         expected,
         names,
         known,
-        {ref.activity.code for ref in plan.iter_activities()},
+        activity_codes,
     )
     if len(_LAYOUTS) >= 64:
         _LAYOUTS.clear()
@@ -789,10 +806,13 @@ def _plan_cells(
     its normalised text); a master opens ONATC's cells."""
     out = []
     owners = (Owner.PLAN,) if master else (Owner.PLAN, Owner.ONATC)
+    runs: dict[Span, list[tuple[int, int]]] = {}  # spans(rows, span), once per span
     for ci, col in enumerate(columns):
         if col.owner not in owners:
             continue
-        for a, _b in spans(rows, col.span):
+        if col.span not in runs:
+            runs[col.span] = spans(rows, col.span)
+        for a, _b in runs[col.span]:
             want, _note = plan_cell(col, rows[a], cat)
             out.append((ci, col, a, want, norm_cell(want)))
     return out
@@ -876,10 +896,13 @@ def _iter_inputs(
 ) -> Iterator[tuple[int, Column, int, int, MatrixRow, bool]]:
     """(column index, column, first and last row offset, row, open) of each carrier
     input cell (a merged cell covers rows first..last)."""
+    runs: dict[Span, list[tuple[int, int]]] = {}  # spans(rows, span), once per span
     for ci, col in enumerate(columns):
         if col.owner != Owner.CARRIER:
             continue
-        for a, b in spans(rows, col.span):
+        if col.span not in runs:
+            runs[col.span] = spans(rows, col.span)
+        for a, b in runs[col.span]:
             r = rows[a]
             if col.kind == Kind.VALUE:
                 is_open = value_due(r.indicator, col, period)

@@ -1194,9 +1194,31 @@ def _attrs(raw: bytes) -> dict[str, str] | None:
     return got
 
 
+#: The commonest cell attributes, as every writer puts them: `` r="B5" s="3" t="s"``,
+#: each optional, in that order, one space before each, double quotes; their values hold
+#: no reference, tab or line break (what :func:`_read_attrs` reads the same, at once)
+_CELL_ATTRS = re.compile(
+    rb'(?: r="([A-Z]{1,3}[0-9]{1,7})")?(?: s="([0-9]{1,5})")?(?: t="([a-zA-Z]{1,9})")?'
+)
+
+
 def _read_attrs(raw: bytes) -> dict[str, str] | None:
     """A start tag's attributes, or None when one needs what :func:`_fast_rows` leaves
     to the tree: a namespace declaration, a reference or a line break in a value."""
+    plain = _CELL_ATTRS.fullmatch(raw)
+    if plain is not None:  # (the commonest form, read by the loop below the same way)
+        r, s, t = plain.groups()
+        got = {} if r is None else {"r": r.decode("ascii")}
+        if s is not None:
+            got["s"] = s.decode("ascii")
+        if t is not None:
+            got["t"] = t.decode("ascii")
+        return got
+    return _attrs_one_by_one(raw)
+
+
+def _attrs_one_by_one(raw: bytes) -> dict[str, str] | None:
+    """:func:`_read_attrs`, each attribute matched in turn (any form)."""
     out: dict[str, str] = {}
     pos, end = 0, len(raw)
     while pos < end:

@@ -188,6 +188,79 @@ def test_remembered_attributes_are_the_attributes(parts: list[bytes]) -> None:
     assert xlsx_parse._attrs(raw) == first
 
 
+_ATTR_PIECES = st.lists(
+    st.sampled_from(
+        [
+            b" ",
+            b' r="',
+            b' s="',
+            b' t="',
+            b" r='",
+            b'"',
+            b"'",
+            b"=",
+            b"r",
+            b"s",
+            b"t",
+            b"B",
+            b"AAA",
+            b"AAAA",
+            b"7",
+            b"12345678",
+            b"inlineStr",
+            b"str",
+            b"xmlns",
+            b"&amp;",
+            b"\t",
+            b"\n",
+            b"\r",
+            b"\xc3\xa9",
+            b"/",
+            b":",
+        ]
+    ),
+    max_size=14,
+)
+
+
+_ATTR_FORMS = st.lists(
+    st.sampled_from(
+        [
+            b' r="B12"',
+            b' r="AAA1234567"',
+            b' r="b1"',
+            b' s="3"',
+            b' s="12345"',
+            b' s="123456"',
+            b' t="inlineStr"',
+            b' t="s"',
+            b" t='s'",
+            b' t="e&amp;"',
+            b"  ",
+        ]
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_ATTR_PIECES, _ATTR_FORMS, st.booleans())
+def test_commonest_cell_attributes_read_as_one_by_one(
+    pieces: list[bytes], forms: list[bytes], whole: bool
+) -> None:
+    """The one-pattern reading of `` r=".." s=".." t=".."`` gives what matching each
+    attribute in turn gives (the same dict, in the same order), and only applies to it."""
+    raw = b"".join(forms if whole else pieces)  # (random bytes rarely hit the form)
+    slow = xlsx_parse._attrs_one_by_one(raw)
+    fast = xlsx_parse._read_attrs(raw)
+    assert fast == slow
+    assert (fast is None) == (slow is None)
+    if fast is not None and slow is not None:
+        assert list(fast.items()) == list(slow.items())
+    if xlsx_parse._CELL_ATTRS.fullmatch(raw) is not None:
+        assert slow is not None and set(slow) <= {"r", "s", "t"}
+
+
 _VALUES = st.one_of(
     st.none(),
     st.text(max_size=6),
