@@ -274,9 +274,8 @@ def write_plan_workbook(
     plan: Plan | None, path: str | Path, *, lang: str = "en", overwrite: bool = False
 ) -> Path:
     """Write ``plan`` (or, for None, an empty template) as a plan workbook at ``path``."""
-    import xlsxwriter
-
     from .atomic import atomic_write
+    from .shared_strings import Workbook as TextWorkbook
 
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
@@ -296,7 +295,7 @@ def write_plan_workbook(
     last = max(len(r) for r in rows.values()) + SPARE_ROWS
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(
+        wb = TextWorkbook(  # texts never written as markup (shared_strings)
             str(tmp),
             {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
         )

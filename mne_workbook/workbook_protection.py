@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlsxwriter.workbook import Workbook
+from .shared_strings import Workbook  # texts never written as markup
 
 
 def legacy_password_hash(password: str) -> str:
@@ -39,8 +39,10 @@ def protection_attributes(password: str | None) -> list[tuple[str, str]]:
     return attrs
 
 
-class ProtectedWorkbook(Workbook):  # type: ignore[misc]  # xlsxwriter is untyped
-    """An xlsxwriter Workbook whose structure is protected (``password`` optional)."""
+class ProtectedWorkbook(Workbook):
+    """An xlsxwriter Workbook whose structure is protected (``password`` optional), its
+    texts written as texts (:mod:`shared_strings`: a plan text shaped like ``<r>...</r>``
+    is not taken for rich text)."""
 
     def __init__(self, filename: str, options: dict[str, Any], password: str | None) -> None:
         super().__init__(filename, options)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xlsxwriter.core
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from memreturns import AUG, JUL, Q3, SEP, at, problem, refused, ret, small_plan
@@ -35,8 +36,17 @@ def members(path: Path) -> dict[str, bytes]:
     return got
 
 
+class _Frozen(dt.datetime):
+    """xlsxwriter's clock for core.xml, stopped: two packs written apart compare whole."""
+
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> _Frozen:
+        return cls(2026, 11, 30, 12, 0, tzinfo=tz)
+
+
 def both(con: Consolidation, where: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """The pack's members, written the fast way and the reference way: the same bytes."""
+    """The pack's members, written the fast way and the reference way: the same bytes,
+    and with the clock stopped the same file (zip entries' dates, modes, sizes, order)."""
     fast = members(report.write_consolidated(con, where / "fast.xlsx"))
     with monkeypatch.context() as m:
         reference_path(m)
@@ -44,6 +54,11 @@ def both(con: Consolidation, where: Path, monkeypatch: pytest.MonkeyPatch) -> di
     assert list(fast) == list(plain)
     for name in plain:
         assert fast[name] == plain[name], name
+    with monkeypatch.context() as m:
+        m.setattr(xlsxwriter.core, "datetime", _Frozen)
+        whole = report.write_consolidated(con, where / "fast-whole.xlsx").read_bytes()
+        reference_path(m)
+        assert report.write_consolidated(con, where / "plain-whole.xlsx").read_bytes() == whole
     for name, data in fast.items():
         if name.startswith("xl/worksheets/"):
             assert b"<f>" not in data, name  # no text became a formula
