@@ -1194,11 +1194,13 @@ def _attrs(raw: bytes) -> dict[str, str] | None:
     return got
 
 
-#: The commonest cell attributes, as every writer puts them: `` r="B5" s="3" t="s"``,
-#: each optional, in that order, one space before each, double quotes; their values hold
-#: no reference, tab or line break (what :func:`_read_attrs` reads the same, at once)
+#: The commonest cell and row attributes, as writers put them: `` r="B5" s="3" t="s"``
+#: (a row's `` r="5"``), each optional, in that order, one space before each, double
+#: quotes, white space after the last; their values hold no reference, tab or line break
+#: (what :func:`_read_attrs` reads the same, at once)
 _CELL_ATTRS = re.compile(
-    rb'(?: r="([A-Z]{1,3}[0-9]{1,7})")?(?: s="([0-9]{1,5})")?(?: t="([a-zA-Z]{1,9})")?'
+    rb'(?: r="([A-Z]{0,3}[0-9]{1,7})")?(?: s="([0-9]{1,5})")?(?: t="([a-zA-Z]{1,9})")?'
+    rb"[ \t\r\n]*"
 )
 
 

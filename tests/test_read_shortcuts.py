@@ -229,6 +229,9 @@ _ATTR_FORMS = st.lists(
             b' r="B12"',
             b' r="AAA1234567"',
             b' r="b1"',
+            b' r="5"',
+            b' r="5" ht="15" customHeight="1"',
+            b" \t\r\n",
             b' s="3"',
             b' s="12345"',
             b' s="123456"',
@@ -248,7 +251,7 @@ _ATTR_FORMS = st.lists(
 def test_commonest_cell_attributes_read_as_one_by_one(
     pieces: list[bytes], forms: list[bytes], whole: bool
 ) -> None:
-    """The one-pattern reading of `` r=".." s=".." t=".."`` gives what matching each
+    """The one-pattern reading of `` r=".." s=".." t=".." `` gives what matching each
     attribute in turn gives (the same dict, in the same order), and only applies to it."""
     raw = b"".join(forms if whole else pieces)  # (random bytes rarely hit the form)
     slow = xlsx_parse._attrs_one_by_one(raw)
