@@ -39,28 +39,35 @@ def _any_escaped(joined: str) -> bool:
     return len(data.translate(None, _CONTROL)) != len(data)
 
 
+#: texts written per batch: the pack of 10,000 returns holds tens of thousands of texts,
+#: and joining them all at once held several copies of them in memory for a moment
+_BATCH = 2048
+
+
 class _Strings(SharedStrings):  # type: ignore[misc]
     def _write_sst_strings(self) -> None:
         me: Any = self
         texts: list[str] = me.string_table.string_array
-        escaped = _ESCAPED.search if _any_escaped("".join(texts)) else None
-        out: list[str] = []
-        for text in texts:
-            if (
-                text[:1].isspace()  # xml:space="preserve" (xlsxwriter's ^\s and \s$)
-                or text[-1:].isspace()
-                or (escaped is not None and escaped(text))
-            ):
-                me.fh.write("".join(out))
-                out.clear()
-                me._write_si(text)
-            else:
-                out.append(
-                    "<si><t>"
-                    + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                    + "</t></si>"
-                )
-        me.fh.write("".join(out))
+        for at in range(0, len(texts), _BATCH):  # a batch at a time: little memory
+            batch = texts[at : at + _BATCH]
+            escaped = _ESCAPED.search if _any_escaped("".join(batch)) else None
+            out: list[str] = []
+            for text in batch:
+                if (
+                    text[:1].isspace()  # xml:space="preserve" (xlsxwriter's ^\s and \s$)
+                    or text[-1:].isspace()
+                    or (escaped is not None and escaped(text))
+                ):
+                    me.fh.write("".join(out))
+                    out.clear()
+                    me._write_si(text)
+                else:
+                    out.append(
+                        "<si><t>"
+                        + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                        + "</t></si>"
+                    )
+            me.fh.write("".join(out))
 
     def _write_si(self, string: str) -> None:
         """xlsxwriter's ``<si>`` without its rich text: ``<r>...</r>`` is a text too."""

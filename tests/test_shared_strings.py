@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from unittest import mock
 from xml.etree import ElementTree
 
 import openpyxl
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _preserve_whitespace
 
+import mne_workbook.shared_strings as shared_strings
 from mne_workbook.report_style import new_workbook
 from mne_workbook.shared_strings import Workbook, _Strings
 
@@ -62,6 +64,15 @@ def test_the_same_xml_as_xlsxwriter(texts: list[str]) -> None:
     assert _written(_Strings, texts) == _written(_AsText, texts)
     plain = [t for t in texts if not _rich_looking(t)]
     assert _written(_Strings, plain) == _written(SharedStrings, plain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXTS, max_size=20), st.integers(1, 6))
+def test_written_batch_by_batch_the_same(texts: list[str], batch: int) -> None:
+    """Texts go out a batch at a time (the pack of 10,000 returns joined them all at
+    once, 20 MB for a moment): any batch size gives the same XML."""
+    with mock.patch.object(shared_strings, "_BATCH", batch):
+        assert _written(_Strings, texts) == _written(_AsText, texts)
 
 
 def test_a_workbook_writes_its_strings_through_it(tmp_path: Path) -> None:
