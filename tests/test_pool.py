@@ -144,19 +144,27 @@ def test_a_dead_worker_refuses_only_its_file_and_the_one_queued_behind_it_is_rea
     assert subs[0].sender != subs[2].sender == subs[3].sender  # a new worker read them
 
 
+def _rounds(
+    plan: Plan, tmp_path: Path, rounds: int
+) -> tuple[list[tuple[str, Path]], list[Path], list[Submission]]:
+    """Every workbook of ``plan`` returned ``rounds`` times (the same layouts again):
+    the workbooks made, the returns, and each read alone."""
+    made = sorted(generated(plan, tmp_path / "gen").items())
+    files = [
+        edit(path, tmp_path / f"{k}-{n}-{inst}.xlsx", lambda wb: None, ON_TIME)
+        for n in range(rounds)
+        for k, (inst, path) in enumerate(made)
+    ]
+    return made, files, [read_return(str(f), plan, PERIOD, None, KEYS, True) for f in files]
+
+
 def test_a_cells_map_sent_once_per_layout_comes_back_on_every_return_of_it(
     demo: Plan, tmp_path: Path
 ) -> None:
     # a worker sends the map of where each input is once per layout and leaves it out
     # of the returns after it (the parent puts it back): every return holds its own
     # layout's map, equal to reading it alone, and returns of one layout share one map
-    made = sorted(generated(demo, tmp_path / "gen").items())
-    files = [
-        edit(path, tmp_path / f"{k}-{n}-{inst}.xlsx", lambda wb: None, ON_TIME)
-        for n in range(3)
-        for k, (inst, path) in enumerate(made)
-    ]
-    alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
+    made, files, alone = _rounds(demo, tmp_path, 3)
     assert len({tuple(s.cells) for s in alone}) == len(made) > 1  # maps differ by layout
     for workers in (1, 2):
         pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=workers)
@@ -173,13 +181,7 @@ def test_a_worker_past_its_bound_of_maps_sends_them_whole(
     demo: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(parallel, "_MAX_MAPS", 1)  # one map remembered; the others whole
-    made = sorted(generated(demo, tmp_path / "gen").items())
-    files = [
-        edit(path, tmp_path / f"{k}-{n}-{inst}.xlsx", lambda wb: None, ON_TIME)
-        for n in range(2)
-        for k, (inst, path) in enumerate(made)
-    ]
-    alone = [read_return(str(f), demo, PERIOD, None, KEYS, True) for f in files]
+    _, files, alone = _rounds(demo, tmp_path, 2)
     pooled = read_many(files, demo, PERIOD, keys=KEYS, require_signature=True, workers=1)
     assert [replace(s, file_name="") for s in pooled] == alone
 
