@@ -47,6 +47,16 @@ TARGETS: dict[str, Target] = {
         ("tests/test_rules.py", "tests/test_signature_checks.py"),
         "mne_workbook.reader.x__check_signature*",
     ),
+    # the signature's content digest, remembered by the cells it reads (xlsx_parse cells)
+    "reader-digest": Target(
+        "reader.py",
+        (
+            "tests/test_rules.py",
+            "tests/test_signature_checks.py",
+            "tests/test_read_shortcuts.py",
+        ),
+        "mne_workbook.reader.x__*digest*",
+    ),
     # the gate before any parser
     "safety": Target("safety.py", ("tests/test_gate.py", "tests/test_gate_kinds.py")),
     # what a typed cell means

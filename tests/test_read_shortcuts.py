@@ -365,6 +365,7 @@ _CELL_VALUES = st.one_of(
     fields=st.lists(st.sampled_from(["a", "b", " b ", "", "c", "d"]), max_size=5),
     master=st.booleans(),
     edit=st.tuples(st.integers(0, 100), st.integers(0, 100), _CELL_VALUES),
+    edited=st.sampled_from(["SO1", "SO2"]),
 )
 def test_the_remembered_signature_digest_is_the_digest(
     values: list[object],
@@ -372,10 +373,12 @@ def test_the_remembered_signature_digest_is_the_digest(
     fields: list[str],
     master: bool,
     edit: tuple[int, int, object],
+    edited: str,
 ) -> None:
     """The content digest remembered by the cells it reads equals the digest of the
-    records, cold, warm (the same cell objects again) and after one cell is replaced by
-    another object (of the same value or not), and for rows shorter than a column."""
+    records, cold, warm (the same cell objects again) and after one cell of either sheet
+    is replaced by another object (of the same value or not: the other sheet's cells are
+    the same objects as before), and for rows shorter than a column."""
     _forget()
     columns: Any = (object(),)  # (only its identity is used)
     owner_of = {"a": Owner.KEY, "b": Owner.PLAN, "c": Owner.ONATC, "d": Owner.CARRIER}
@@ -387,12 +390,32 @@ def test_the_remembered_signature_digest_is_the_digest(
         got = reader._found_digest(grids, owner_of, master, columns)
         assert got == reader._digest_of(grids, owner_of, master)
     r, c, value = edit
-    row = grids["SO2"][r % len(grid)]
+    row = grids[edited][r % len(grid)]
     if row:
         row[c % len(row)] = xlsx_parse.Cell(value, "n", 0, xlsx_parse.DEFAULT_STYLES)
     for _ in range(2):
         got = reader._found_digest(grids, owner_of, master, columns)
         assert got == reader._digest_of(grids, owner_of, master)
+
+
+def test_a_remembered_digest_is_known_by_every_sheet_not_the_last_alone() -> None:
+    """A signed cell of the first sheet edited, the last sheet's cells the very same
+    objects: the digest is the edited one, not the one remembered for the first grids
+    (else a return tampered on any sheet but the last would verify)."""
+    _forget()
+    columns: Any = (object(),)
+    owner_of = {"a": Owner.KEY, "b": Owner.PLAN}
+
+    def cell(v: object, t: str = "n") -> Any:
+        return xlsx_parse.Cell(v, t, 0, xlsx_parse.DEFAULT_STYLES)
+
+    grid = [[cell(1), cell(2)] for _ in range(FIRST_DATA_ROW + 2)]
+    grid[FIELD_ROW] = [cell("a", "s"), cell("b", "s")]
+    grids = {"SO1": grid, "SO2": [list(r) for r in grid]}
+    before = reader._found_digest(grids, owner_of, False, columns)
+    grids["SO1"][FIRST_DATA_ROW][1] = cell(99)  # a plan cell of the first sheet
+    after = reader._found_digest(grids, owner_of, False, columns)
+    assert after == reader._digest_of(grids, owner_of, False) != before
 
 
 def _retext(data: bytes, pick: int, kind: str) -> bytes:
